@@ -1,0 +1,127 @@
+/**
+ * The plan catalogue: what a tenant gets by plan. Defined once here; a
+ * platform team overrides or extends it under `paved.plans` in app-config.
+ */
+import { z } from 'zod';
+import { cpuProblem, memoryProblem } from './validation';
+
+export interface PlanLimits {
+  /** Total CPU the tenant's apps may request, as a quantity. */
+  cpu: string;
+  /** Total memory the tenant's apps may request, as a quantity. */
+  memory: string;
+  /** How many apps the tenant may have. */
+  maxApps: number;
+}
+
+export interface Plan extends PlanLimits {
+  name: string;
+  description: string;
+}
+
+export const DEFAULT_PLANS: readonly Plan[] = Object.freeze([
+  {
+    name: 'free',
+    description: 'For trying things out',
+    cpu: '1',
+    memory: '1Gi',
+    maxApps: 3,
+  },
+  {
+    name: 'starter',
+    description: 'For a small team',
+    cpu: '4',
+    memory: '8Gi',
+    maxApps: 10,
+  },
+  {
+    name: 'pro',
+    description: 'For production services',
+    cpu: '16',
+    memory: '32Gi',
+    maxApps: 50,
+  },
+  {
+    name: 'enterprise',
+    description: 'For large product groups',
+    cpu: '64',
+    memory: '128Gi',
+    maxApps: 200,
+  },
+]);
+
+export const DEFAULT_PLAN_NAME = 'free';
+
+export const MAX_APPS_LIMIT = 1000;
+
+export const cpuQuantitySchema = z.string().superRefine((value, ctx) => {
+  const problem = cpuProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const memoryQuantitySchema = z.string().superRefine((value, ctx) => {
+  const problem = memoryProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const maxAppsSchema = z
+  .number({ error: 'maxApps must be a number' })
+  .int({ error: 'maxApps must be a whole number' })
+  .min(1, { error: 'maxApps must be at least 1' })
+  .max(MAX_APPS_LIMIT, { error: `maxApps must be at most ${MAX_APPS_LIMIT}` });
+
+const configuredPlanSchema = z.object({
+  description: z.string().max(200).optional(),
+  cpu: cpuQuantitySchema,
+  memory: memoryQuantitySchema,
+  maxApps: maxAppsSchema,
+});
+
+/**
+ * Builds the catalogue from `paved.plans` config: an object keyed by plan name.
+ * Entries replace the default plan of the same name; new names add plans.
+ */
+export function resolvePlans(configured?: unknown): Plan[] {
+  const plans = new Map(DEFAULT_PLANS.map(plan => [plan.name, { ...plan }]));
+  if (configured === undefined || configured === null) {
+    return [...plans.values()];
+  }
+  const parsed = z
+    .record(
+      z.string().regex(/^[a-z][-a-z0-9]{0,30}$/, {
+        error: 'plan names are lowercase letters, digits and "-"',
+      }),
+      configuredPlanSchema,
+    )
+    .safeParse(configured);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `Invalid paved.plans config at ${['paved', 'plans', ...issue.path].join(
+        '.',
+      )}: ${issue.message}`,
+    );
+  }
+  for (const [name, plan] of Object.entries(parsed.data)) {
+    plans.set(name, {
+      name,
+      description: plan.description ?? plans.get(name)?.description ?? name,
+      cpu: plan.cpu,
+      memory: plan.memory,
+      maxApps: plan.maxApps,
+    });
+  }
+  return [...plans.values()];
+}
+
+/** The effective limits of a tenant: its plan's, with any overrides on top. */
+export function effectiveLimits(
+  plan: PlanLimits,
+  overrides?: Partial<PlanLimits>,
+): PlanLimits {
+  return {
+    cpu: overrides?.cpu ?? plan.cpu,
+    memory: overrides?.memory ?? plan.memory,
+    maxApps: overrides?.maxApps ?? plan.maxApps,
+  };
+}
