@@ -24,14 +24,14 @@ start_postgres "$pg_dir"
 
 step() { local name="$1"; shift; local t=$SECONDS; log "$name..."; "$@"; log "$name passed in $((SECONDS - t))s"; }
 
-step "prettier" yarn -s prettier --check --log-level warn .
-step "lint" yarn -s backstage-cli repo lint
-step "type-check" yarn -s tsc --noEmit false
+step "prettier" yarn prettier --check --log-level warn .
+step "lint" yarn backstage-cli repo lint
+step "type-check" yarn tsc --noEmit false
 
 results="$state/jest-results.json"
 rm -f "$results"
 status=0
-CI=true yarn -s backstage-cli repo test --ci --json --outputFile="$results" "$@" || status=$?
+CI=true yarn backstage-cli repo test --ci --json --outputFile="$results" "$@" || status=$?
 
 if [[ -f "$results" ]]; then
   node -e '

@@ -9,7 +9,7 @@ const HEADER =
   '# Do not edit: run `yarn generate:crds`.\n';
 
 /** The committed YAML of each CRD, as the generator would write it. */
-export function renderCrds(): Record<string, string> {
+function renderCrds(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(pavedCrds()).map(([file, crd]) => [
       file,
