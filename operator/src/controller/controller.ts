@@ -1,0 +1,137 @@
+/**
+ * A controller: event handlers turn changes into keys on a work queue, and a
+ * bounded number of workers reconcile keys, as controller-runtime's
+ * controller does. A failed reconcile is retried with per-key exponential
+ * backoff; a reconcile may ask to run again after a delay.
+ */
+import { KubeObject } from '../kube/types';
+import { Informer } from './informer';
+import { Logger, noopLogger } from './logger';
+import { OperatorMetrics } from './metrics';
+import { ExponentialBackoffRateLimiter } from './rateLimiter';
+import { WorkQueue } from './workqueue';
+
+export interface ReconcileResult {
+  /** Run again after this long even if nothing changes. */
+  requeueAfterMs?: number;
+}
+
+export interface Reconciler {
+  reconcile(key: string): Promise<ReconcileResult | void>;
+}
+
+export interface ControllerOptions {
+  name: string;
+  reconciler: Reconciler;
+  concurrency?: number;
+  metrics?: OperatorMetrics;
+  logger?: Logger;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue<string>;
+  private readonly reconciler: Reconciler;
+  private readonly concurrency: number;
+  private readonly metrics?: OperatorMetrics;
+  private readonly logger: Logger;
+  private workers: Promise<void>[] = [];
+
+  constructor(options: ControllerOptions) {
+    this.name = options.name;
+    this.reconciler = options.reconciler;
+    this.concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new Error(
+        `concurrency of ${this.name} must be a whole number of at least 1`,
+      );
+    }
+    this.metrics = options.metrics;
+    this.logger = options.logger ?? noopLogger;
+    this.queue = new WorkQueue<string>(
+      new ExponentialBackoffRateLimiter<string>(
+        options.baseBackoffMs ?? 50,
+        options.maxBackoffMs ?? 60_000,
+      ),
+      this.metrics?.forQueue(this.name),
+    );
+  }
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  /**
+   * Enqueues the keys `map` returns for every change the informer sees.
+   * With no map, the object's own key.
+   */
+  watch<T extends KubeObject>(
+    informer: Informer<T>,
+    map: (object: T) => string | string[] | undefined = o =>
+      o.metadata.namespace
+        ? `${o.metadata.namespace}/${o.metadata.name}`
+        : o.metadata.name,
+  ): void {
+    const enqueue = (object: T) => {
+      const keys = map(object);
+      if (keys === undefined) return;
+      for (const key of Array.isArray(keys) ? keys : [keys]) this.enqueue(key);
+    };
+    informer.addHandlers({
+      add: enqueue,
+      update: (_old, object) => enqueue(object),
+      delete: enqueue,
+    });
+  }
+
+  /** Starts the workers. */
+  start(): void {
+    if (this.workers.length) return;
+    for (let i = 0; i < this.concurrency; i++) {
+      this.workers.push(this.work());
+    }
+  }
+
+  /** Stops taking keys and waits for reconciles in flight to finish. */
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await Promise.all(this.workers);
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      await this.reconcileKey(key);
+      this.queue.done(key);
+    }
+  }
+
+  private async reconcileKey(key: string): Promise<void> {
+    const labels = { controller: this.name };
+    const end = this.metrics?.reconcileDuration.startTimer(labels);
+    try {
+      const result = await this.reconciler.reconcile(key);
+      this.queue.forget(key);
+      if (result?.requeueAfterMs !== undefined) {
+        this.queue.addAfter(key, result.requeueAfterMs);
+        this.metrics?.reconcileTotal.inc({ ...labels, result: 'requeue' });
+      } else {
+        this.metrics?.reconcileTotal.inc({ ...labels, result: 'success' });
+      }
+    } catch (error) {
+      this.metrics?.reconcileTotal.inc({ ...labels, result: 'error' });
+      this.metrics?.reconcileErrors.inc(labels);
+      const retries = this.queue.retries(key);
+      this.logger[retries > 3 ? 'warn' : 'debug'](
+        `${this.name} ${key}: reconcile failed, retrying`,
+        { error: (error as Error).message, retries },
+      );
+      this.queue.addRateLimited(key);
+    } finally {
+      end?.();
+    }
+  }
+}

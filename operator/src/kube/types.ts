@@ -1,0 +1,183 @@
+/**
+ * The kinds the operator reads and writes, as REST coordinates.
+ */
+import {
+  APP_KIND,
+  APP_PLURAL,
+  PAVED_API_VERSION,
+  TENANT_KIND,
+  TENANT_PLURAL,
+} from '@paved/plugin-paved-common';
+
+export interface KubeMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: KubeMeta;
+  [key: string]: unknown;
+}
+
+export interface ObjectList<T extends KubeObject> {
+  metadata: { resourceVersion: string; continue?: string };
+  items: T[];
+}
+
+export interface ResourceType {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export function apiVersionOf(type: ResourceType): string {
+  return type.group ? `${type.group}/${type.version}` : type.version;
+}
+
+export function resourcePath(
+  type: ResourceType,
+  namespace?: string,
+  name?: string,
+  subresource?: string,
+): string {
+  let path = type.group
+    ? `/apis/${type.group}/${type.version}`
+    : `/api/${type.version}`;
+  if (type.namespaced && namespace) {
+    path += `/namespaces/${encodeURIComponent(namespace)}`;
+  }
+  path += `/${type.plural}`;
+  if (name) path += `/${encodeURIComponent(name)}`;
+  if (subresource) path += `/${subresource}`;
+  return path;
+}
+
+const [pavedGroup, pavedVersion] = PAVED_API_VERSION.split('/');
+
+export const TENANTS: ResourceType = {
+  group: pavedGroup,
+  version: pavedVersion,
+  plural: TENANT_PLURAL,
+  kind: TENANT_KIND,
+  namespaced: false,
+};
+export const APPS: ResourceType = {
+  group: pavedGroup,
+  version: pavedVersion,
+  plural: APP_PLURAL,
+  kind: APP_KIND,
+  namespaced: true,
+};
+export const NAMESPACES: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+};
+export const RESOURCE_QUOTAS: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'resourcequotas',
+  kind: 'ResourceQuota',
+  namespaced: true,
+};
+export const LIMIT_RANGES: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'limitranges',
+  kind: 'LimitRange',
+  namespaced: true,
+};
+export const ROLE_BINDINGS: ResourceType = {
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  plural: 'rolebindings',
+  kind: 'RoleBinding',
+  namespaced: true,
+};
+export const NETWORK_POLICIES: ResourceType = {
+  group: 'networking.k8s.io',
+  version: 'v1',
+  plural: 'networkpolicies',
+  kind: 'NetworkPolicy',
+  namespaced: true,
+};
+export const CILIUM_NETWORK_POLICIES: ResourceType = {
+  group: 'cilium.io',
+  version: 'v2',
+  plural: 'ciliumnetworkpolicies',
+  kind: 'CiliumNetworkPolicy',
+  namespaced: true,
+};
+export const CAPSULE_TENANTS: ResourceType = {
+  group: 'capsule.clastix.io',
+  version: 'v1beta2',
+  plural: 'tenants',
+  kind: 'Tenant',
+  namespaced: false,
+};
+export const KNATIVE_SERVICES: ResourceType = {
+  group: 'serving.knative.dev',
+  version: 'v1',
+  plural: 'services',
+  kind: 'Service',
+  namespaced: true,
+};
+export const DOMAIN_MAPPINGS: ResourceType = {
+  group: 'serving.knative.dev',
+  version: 'v1beta1',
+  plural: 'domainmappings',
+  kind: 'DomainMapping',
+  namespaced: true,
+};
+export const CRDS: ResourceType = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  plural: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+};
+export const LEASES: ResourceType = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  plural: 'leases',
+  kind: 'Lease',
+  namespaced: true,
+};
+
+export function objectKey(object: { metadata: KubeMeta }): string {
+  return object.metadata.namespace
+    ? `${object.metadata.namespace}/${object.metadata.name}`
+    : object.metadata.name;
+}
+
+export function splitKey(key: string): { namespace?: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0
+    ? { name: key }
+    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
