@@ -24,7 +24,7 @@ start_postgres "$pg_dir"
 
 step() { local name="$1"; shift; local t=$SECONDS; log "$name..."; "$@"; log "$name passed in $((SECONDS - t))s"; }
 
-step "prettier" yarn prettier --check --log-level warn .
+step "prettier" yarn prettier --check --loglevel warn .
 step "lint" yarn backstage-cli repo lint
 step "type-check" yarn tsc --noEmit false
 
