@@ -11,3 +11,4 @@ export * from './plans';
 export * from './schemas';
 export * from './crds';
 export * from './permissions';
+export * from './api';

@@ -1,0 +1,288 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { appSpecSchema } from '@paved/plugin-paved-common';
+import { Knex } from 'knex';
+import { pavedTestDatabases } from '../testUtils/databases';
+import { DatabasePavedStore } from './DatabasePavedStore';
+import { Actor } from './PavedStore';
+import { SecretBox } from './SecretBox';
+
+jest.setTimeout(60_000);
+
+const databases = pavedTestDatabases();
+const alice: Actor = { ref: 'user:default/alice', principalType: 'user' };
+
+async function createStore(databaseId: any) {
+  const knex: Knex = await databases.init(databaseId);
+  const store = await DatabasePavedStore.create({
+    database: mockServices.database({ knex }),
+    secretBox: new SecretBox('test key'),
+  });
+  return { knex, store };
+}
+
+const tenantInput = (name: string, owner = 'group:default/team-a') => ({
+  name,
+  displayName: `Team ${name}`,
+  owner,
+  plan: 'free',
+  networkIsolation: true,
+});
+
+describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
+  it('creates, reads, updates and filters tenants by owner', async () => {
+    const { store } = await createStore(id);
+    const created = await store.createTenant(tenantInput('alpha'), alice);
+    expect(created).toMatchObject({
+      name: 'alpha',
+      owner: 'group:default/team-a',
+      generation: 1,
+      appliedGeneration: 0,
+      deleting: false,
+      createdBy: 'user:default/alice',
+    });
+    await store.createTenant(
+      tenantInput('beta', 'group:default/team-b'),
+      alice,
+    );
+    await expect(
+      store.createTenant(tenantInput('alpha'), alice),
+    ).rejects.toThrow(/already exists/);
+
+    const updated = await store.updateTenant(
+      'alpha',
+      { plan: 'pro', limits: { maxApps: 7 } },
+      { actor: alice, expectedGeneration: 1 },
+    );
+    expect(updated).toMatchObject({
+      plan: 'pro',
+      limits: { maxApps: 7 },
+      generation: 2,
+    });
+    await expect(
+      store.updateTenant(
+        'alpha',
+        { plan: 'free' },
+        { actor: alice, expectedGeneration: 1 },
+      ),
+    ).rejects.toMatchObject({ name: 'ConflictError' });
+
+    const teamB = await store.listTenants({
+      filter: { owners: ['group:default/team-b'] },
+    });
+    expect(teamB.map(t => t.name)).toEqual(['beta']);
+    const either = await store.listTenants({
+      filter: {
+        anyOf: [
+          { owners: ['group:default/team-b'] },
+          { owners: ['group:default/team-a'] },
+        ],
+      },
+    });
+    expect(either.map(t => t.name)).toEqual(['alpha', 'beta']);
+    const notA = await store.listTenants({
+      filter: { not: { owners: ['group:default/team-a'] } },
+    });
+    expect(notA.map(t => t.name)).toEqual(['beta']);
+    expect(await store.listTenants({ filter: { owners: [] } })).toEqual([]);
+
+    const audit = await store.listAudit({ tenant: 'alpha' });
+    expect(audit.map(a => a.action)).toEqual([
+      'tenant.update',
+      'tenant.create',
+    ]);
+    expect(audit[0]).toMatchObject({
+      actor: 'user:default/alice',
+      principalType: 'user',
+    });
+  });
+
+  it('writes apps with revisions, generations and the plan limit', async () => {
+    const { store } = await createStore(id);
+    await store.createTenant(tenantInput('alpha'), alice);
+    const first = await store.writeApp({
+      tenant: 'alpha',
+      name: 'web',
+      spec: () => appSpecSchema.parse({ image: 'nginx:1.27' }),
+      action: 'deploy',
+      actor: alice,
+      maxApps: 2,
+    });
+    expect(first).toMatchObject({ revision: 1, generation: 1 });
+    const second = await store.writeApp({
+      tenant: 'alpha',
+      name: 'web',
+      spec: current => ({ ...current!.spec, image: 'nginx:1.28' }),
+      action: 'deploy',
+      actor: alice,
+      expectedGeneration: 1,
+    });
+    expect(second).toMatchObject({ revision: 2, generation: 2 });
+    expect(second.spec.image).toBe('nginx:1.28');
+    await expect(
+      store.writeApp({
+        tenant: 'alpha',
+        name: 'web',
+        spec: current => current!.spec,
+        action: 'deploy',
+        actor: alice,
+        expectedGeneration: 1,
+      }),
+    ).rejects.toThrow(/changed since you read it/);
+
+    await store.writeApp({
+      tenant: 'alpha',
+      name: 'api',
+      spec: () => appSpecSchema.parse({ image: 'api:1' }),
+      action: 'deploy',
+      actor: alice,
+      maxApps: 2,
+    });
+    await expect(
+      store.writeApp({
+        tenant: 'alpha',
+        name: 'third',
+        spec: () => appSpecSchema.parse({ image: 'x:1' }),
+        action: 'deploy',
+        actor: alice,
+        maxApps: 2,
+      }),
+    ).rejects.toThrow(/already has 2 apps.*maxApps 2/);
+    expect(await store.countApps('alpha')).toBe(2);
+    expect(await store.getApp('alpha', 'third')).toBeUndefined();
+
+    const revisions = await store.listRevisions('alpha', 'web');
+    expect(revisions.map(r => [r.revision, r.image])).toEqual([
+      [2, 'nginx:1.28'],
+      [1, 'nginx:1.27'],
+    ]);
+    expect((await store.getRevision('alpha', 'web', 1))?.spec.image).toBe(
+      'nginx:1.27',
+    );
+    expect(
+      (await store.listApps({ filter: { owners: ['group:default/team-b'] } }))
+        .length,
+    ).toBe(0);
+    expect(
+      (await store.listApps({ tenant: 'alpha' })).map(a => a.name),
+    ).toEqual(['api', 'web']);
+    expect(await store.appCounts(['alpha', 'nope'])).toEqual(
+      new Map([['alpha', 2]]),
+    );
+  });
+
+  it('refuses app writes to a missing tenant', async () => {
+    const { store } = await createStore(id);
+    await expect(
+      store.writeApp({
+        tenant: 'ghost',
+        name: 'web',
+        spec: () => appSpecSchema.parse({ image: 'nginx:1.27' }),
+        action: 'deploy',
+        actor: alice,
+      }),
+    ).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('keeps secret values encrypted and out of the spec', async () => {
+    const { store, knex } = await createStore(id);
+    await store.createTenant(tenantInput('alpha'), alice);
+    await store.writeApp({
+      tenant: 'alpha',
+      name: 'web',
+      spec: () =>
+        appSpecSchema.parse({
+          image: 'nginx:1.27',
+          env: [
+            { name: 'TOKEN', secretKeyRef: { name: 'web-env', key: 'TOKEN' } },
+          ],
+        }),
+      secrets: new Map([['TOKEN', 's3cr3t-value']]),
+      action: 'deploy',
+      actor: alice,
+    });
+    const raw = JSON.stringify(await knex('paved_app_secrets').select());
+    expect(raw).not.toContain('s3cr3t-value');
+    expect(JSON.stringify(await knex('paved_apps').select())).not.toContain(
+      's3cr3t-value',
+    );
+    expect(await store.getSecrets('alpha', 'web')).toEqual(
+      new Map([['TOKEN', 's3cr3t-value']]),
+    );
+    // A write that neither sets nor keeps the secret removes it.
+    await store.writeApp({
+      tenant: 'alpha',
+      name: 'web',
+      spec: current => ({ ...current!.spec, env: [] }),
+      action: 'patch-env',
+      actor: alice,
+    });
+    expect((await store.getSecrets('alpha', 'web')).size).toBe(0);
+  });
+
+  it('tracks what the cluster has not accepted, and deletions', async () => {
+    const { store } = await createStore(id);
+    await store.createTenant(tenantInput('alpha'), alice);
+    await store.writeApp({
+      tenant: 'alpha',
+      name: 'web',
+      spec: () => appSpecSchema.parse({ image: 'nginx:1.27' }),
+      action: 'deploy',
+      actor: alice,
+    });
+    let behind = await store.listBehind();
+    expect(behind.tenants.map(t => t.name)).toEqual(['alpha']);
+    expect(behind.apps.map(a => a.name)).toEqual(['web']);
+
+    await store.markTenantFailed('alpha', 'connection refused');
+    expect((await store.getTenant('alpha'))?.lastError).toBe(
+      'connection refused',
+    );
+    await store.markTenantApplied('alpha', 1);
+    await store.markAppApplied('alpha', 'web', 1);
+    // Never moves backwards.
+    await store.markAppApplied('alpha', 'web', 0);
+    expect((await store.getTenant('alpha'))?.lastError).toBeUndefined();
+    behind = await store.listBehind();
+    expect(behind).toEqual({ tenants: [], apps: [] });
+    expect((await store.getApp('alpha', 'web'))?.appliedGeneration).toBe(1);
+
+    await store.markAppDeleting('alpha', 'web', alice);
+    expect(await store.listApps()).toEqual([]);
+    behind = await store.listBehind();
+    expect(behind.apps.map(a => [a.name, a.deleting])).toEqual([['web', true]]);
+    await store.purgeApp('alpha', 'web');
+    expect(await store.getApp('alpha', 'web')).toBeUndefined();
+
+    await store.markTenantDeleting('alpha', alice);
+    expect(await store.listTenants()).toEqual([]);
+    await expect(
+      store.createTenant(tenantInput('alpha'), alice),
+    ).rejects.toThrow(/being deleted/);
+    await store.purgeTenant('alpha');
+    expect(await store.getTenant('alpha')).toBeUndefined();
+  });
+
+  it('serializes concurrent deploys of one app into one consistent row', async () => {
+    const { store } = await createStore(id);
+    await store.createTenant(tenantInput('alpha'), alice);
+    const images = Array.from({ length: 8 }, (_, i) => `img:${i + 1}`);
+    await Promise.all(
+      images.map(image =>
+        store.writeApp({
+          tenant: 'alpha',
+          name: 'web',
+          spec: () => appSpecSchema.parse({ image }),
+          action: 'deploy',
+          actor: alice,
+        }),
+      ),
+    );
+    const app = (await store.getApp('alpha', 'web'))!;
+    expect(app.generation).toBe(8);
+    expect(app.revision).toBe(8);
+    const revisions = await store.listRevisions('alpha', 'web');
+    expect(revisions.map(r => r.revision)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    // The row holds the spec of the last revision written.
+    expect(app.spec.image).toBe(revisions[0].image);
+  });
+});

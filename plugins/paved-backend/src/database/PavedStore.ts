@@ -1,0 +1,178 @@
+import type { AppSpec, PlanLimits } from '@paved/plugin-paved-common';
+import type { PermissionCriteria } from '@backstage/plugin-permission-common';
+
+/** A tenant as saved: what users asked for, plus the sync bookkeeping. */
+export interface TenantRecord {
+  name: string;
+  displayName: string;
+  owner: string;
+  plan: string;
+  limits?: Partial<PlanLimits>;
+  networkIsolation: boolean;
+  generation: number;
+  appliedGeneration: number;
+  lastError?: string;
+  deleting: boolean;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An app as saved. Secret env entries are `secretKeyRef`s; values live encrypted in their own table. */
+export interface AppRecord {
+  tenant: string;
+  name: string;
+  spec: AppSpec;
+  revision: number;
+  redeployToken?: string;
+  generation: number;
+  appliedGeneration: number;
+  lastError?: string;
+  deleting: boolean;
+  createdBy: string;
+  updatedBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RevisionRecord {
+  tenant: string;
+  app: string;
+  revision: number;
+  action: string;
+  image: string;
+  spec: AppSpec;
+  actor: string;
+  createdAt: string;
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor: string;
+  principalType: 'user' | 'service' | 'none';
+  action: string;
+  tenant: string;
+  app?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Who made a change, for the audit log and the revision history. */
+export interface Actor {
+  /** User entity ref or `service:<subject>`. */
+  ref: string;
+  principalType: AuditRecord['principalType'];
+}
+
+/**
+ * A tenant filter that permission conditions turn into: tenants whose owner
+ * is one of `owners` (see permissions/rules.ts).
+ */
+export type TenantQuery = { owners: string[] };
+export type TenantFilter = PermissionCriteria<TenantQuery>;
+
+export interface TenantCreate {
+  name: string;
+  displayName: string;
+  owner: string;
+  plan: string;
+  limits?: Partial<PlanLimits>;
+  networkIsolation: boolean;
+}
+
+export interface TenantUpdate {
+  displayName?: string;
+  plan?: string;
+  limits?: Partial<PlanLimits> | null;
+  networkIsolation?: boolean;
+}
+
+/** What a write to an app does, recorded in its revision history. */
+export type AppAction =
+  | 'deploy'
+  | 'patch-env'
+  | 'pause'
+  | 'resume'
+  | 'redeploy'
+  | 'rollback';
+
+export interface AppWrite {
+  tenant: string;
+  name: string;
+  /**
+   * Computes the new spec from the current record (undefined when the app is
+   * new) inside the write's transaction; throw to abort.
+   */
+  spec: (current: AppRecord | undefined) => AppSpec;
+  /** Secret values to store encrypted, by env name; entries not listed are removed unless kept. */
+  secrets?: Map<string, string>;
+  /** Env names whose stored secret value is kept as is. */
+  keepSecrets?: string[];
+  action: AppAction;
+  actor: Actor;
+  expectedGeneration?: number;
+  /** Refuse to create the app when the tenant already has this many. */
+  maxApps?: number;
+  /** Set a fresh redeploy token, so the cluster rolls a new revision. */
+  redeploy?: boolean;
+  detail?: Record<string, unknown>;
+}
+
+/** Rows whose applied generation is behind, for the sync job. */
+export interface BehindRows {
+  tenants: TenantRecord[];
+  apps: AppRecord[];
+}
+
+/** Where Paved keeps its config: tenants, apps, history and the audit log. */
+export interface PavedStore {
+  listTenants(options?: { filter?: TenantFilter }): Promise<TenantRecord[]>;
+  getTenant(name: string): Promise<TenantRecord | undefined>;
+  createTenant(input: TenantCreate, actor: Actor): Promise<TenantRecord>;
+  updateTenant(
+    name: string,
+    update: TenantUpdate,
+    options: { actor: Actor; expectedGeneration?: number },
+  ): Promise<TenantRecord>;
+  /** Marks the tenant and its apps for deletion; the sync job deletes the CR and then the rows. */
+  markTenantDeleting(name: string, actor: Actor): Promise<TenantRecord>;
+
+  countApps(tenant: string): Promise<number>;
+  appCounts(tenants: string[]): Promise<Map<string, number>>;
+  listApps(options?: {
+    tenant?: string;
+    filter?: TenantFilter;
+  }): Promise<AppRecord[]>;
+  getApp(tenant: string, name: string): Promise<AppRecord | undefined>;
+  writeApp(write: AppWrite): Promise<AppRecord>;
+  markAppDeleting(tenant: string, name: string, actor: Actor): Promise<void>;
+  getSecrets(tenant: string, app: string): Promise<Map<string, string>>;
+
+  listRevisions(tenant: string, app: string): Promise<RevisionRecord[]>;
+  getRevision(
+    tenant: string,
+    app: string,
+    revision: number,
+  ): Promise<RevisionRecord | undefined>;
+
+  listAudit(options: {
+    tenant: string;
+    app?: string;
+    limit?: number;
+  }): Promise<AuditRecord[]>;
+
+  /** Rows the cluster has not accepted yet (including deletions). */
+  listBehind(): Promise<BehindRows>;
+  /** Records that the cluster accepted `generation` (never moves backwards). */
+  markTenantApplied(name: string, generation: number): Promise<void>;
+  markAppApplied(
+    tenant: string,
+    name: string,
+    generation: number,
+  ): Promise<void>;
+  markTenantFailed(name: string, error: string): Promise<void>;
+  markAppFailed(tenant: string, name: string, error: string): Promise<void>;
+  /** Removes rows whose deletion the cluster finished. */
+  purgeTenant(name: string): Promise<void>;
+  purgeApp(tenant: string, name: string): Promise<void>;
+}
