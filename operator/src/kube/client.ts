@@ -304,6 +304,7 @@ export class KubeClient {
           return;
         }
         const lines = createInterface({ input: res, crlfDelay: Infinity });
+        lines.on('error', error => finish(error));
         lines.on('line', line => {
           armStallTimer();
           if (!line.trim()) return;

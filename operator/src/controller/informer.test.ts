@@ -1,0 +1,189 @@
+import { ClusterHandle, eventually, startCluster, withServer } from '../testing/cluster';
+import { TcpProxy } from '../testing/tcpProxy';
+import { KubeClient } from '../kube/client';
+import { KubeObject, ResourceType, TENANTS } from '../kube/types';
+import { Informer } from './informer';
+
+const CONFIG_MAPS: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'configmaps',
+  kind: 'ConfigMap',
+  namespaced: true,
+};
+
+jest.setTimeout(120_000);
+
+describe('Informer against a real API server', () => {
+  let handle: ClusterHandle;
+  const informers: Informer[] = [];
+  let n = 0;
+
+  beforeAll(async () => {
+    handle = await startCluster({ capsule: false, cilium: false, knative: false });
+  });
+  afterEach(async () => {
+    await Promise.all(informers.splice(0).map(i => i.stop()));
+  });
+  afterAll(async () => {
+    handle?.client.close();
+    await handle?.cluster.stop();
+  });
+
+  async function namespace(): Promise<string> {
+    n += 1;
+    const name = `informer-${n}`;
+    await handle.client.create(
+      { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+      { metadata: { name } },
+    );
+    return name;
+  }
+
+  function configMap(ns: string, name: string, value = 'v') {
+    return handle.client.apply(CONFIG_MAPS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: ns, labels: { test: ns } },
+      data: { value },
+    });
+  }
+
+  function track(client: KubeClient, ns: string, extra = {}) {
+    const informer = new Informer(client, {
+      type: CONFIG_MAPS,
+      labelSelector: `test=${ns}`,
+      initialBackoffMs: 50,
+      maxBackoffMs: 500,
+      ...extra,
+    });
+    const events: string[] = [];
+    informer.addHandlers({
+      add: o => events.push(`add ${o.metadata.name}`),
+      update: (_o, o) => events.push(`update ${o.metadata.name} ${(o as any).data?.value}`),
+      delete: o => events.push(`delete ${o.metadata.name}`),
+    });
+    informers.push(informer);
+    return { informer, events };
+  }
+
+  it('lists, then follows adds, updates and deletes', async () => {
+    const ns = await namespace();
+    await configMap(ns, 'before');
+    const { informer, events } = track(handle.client, ns);
+    informer.start();
+    await informer.waitForSync();
+    expect(informer.hasSynced).toBe(true);
+    expect(informer.get(`${ns}/before`)).toBeDefined();
+
+    await configMap(ns, 'after');
+    await configMap(ns, 'before', 'changed');
+    await handle.client.delete(CONFIG_MAPS, 'after', ns);
+    await eventually(() => events.includes('delete after'), { what: 'delete event' });
+    expect(events).toEqual([
+      'add before',
+      'add after',
+      'update before changed',
+      'delete after',
+    ]);
+    expect(informer.list(ns).map(o => o.metadata.name)).toEqual(['before']);
+    expect((informer.get(`${ns}/before`) as KubeObject & { data: any }).data.value).toBe('changed');
+  });
+
+  it('relists when its resourceVersion is too old (410 Gone)', async () => {
+    // The Tenant CRD's watch cache starts at the resourceVersion at which the
+    // CRD was installed, so resourceVersion 1 is older than anything it can
+    // replay: the server answers 410 Gone and the informer must relist.
+    const ns = await namespace();
+    const tenant = (name: string) =>
+      handle.client.apply(TENANTS, {
+        apiVersion: 'paved.dev/v1alpha1',
+        kind: 'Tenant',
+        metadata: { name, labels: { test: ns } },
+        spec: { displayName: name, owner: 'group:default/team-a', plan: 'free' },
+      });
+    await eventually(() => tenant(`${ns}-a`).then(() => true), { what: 'Tenant CRD served' });
+    await tenant(`${ns}-b`);
+    const informer = new Informer(handle.client, {
+      type: TENANTS,
+      labelSelector: `test=${ns}`,
+      resumeFrom: '1',
+      initialBackoffMs: 50,
+    });
+    informers.push(informer);
+    const events: string[] = [];
+    informer.addHandlers({ add: o => events.push(`add ${o.metadata.name}`) });
+    informer.start();
+    await eventually(() => informer.size === 2, { what: 'relist after 410' });
+    expect(informer.stats.gone).toBeGreaterThanOrEqual(1);
+    expect(informer.stats.lists).toBe(1);
+    expect(events.sort()).toEqual([`add ${ns}-a`, `add ${ns}-b`]);
+    await tenant(`${ns}-c`);
+    await eventually(() => events.includes(`add ${ns}-c`), { what: 'watch after relist' });
+  });
+
+  it('reconnects after its connection drops and misses nothing', async () => {
+    const ns = await namespace();
+    const target = new URL(handle.cluster.server);
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const port = await proxy.start();
+    const client = await KubeClient.fromKubeConfig(
+      withServer(handle.cluster.kubeConfig, `https://127.0.0.1:${port}`),
+    );
+    try {
+      const { informer, events } = track(client, ns);
+      informer.start();
+      await informer.waitForSync();
+      await configMap(ns, 'one');
+      await eventually(() => events.includes('add one'));
+
+      proxy.dropAll();
+      // Changes made while the watch is down arrive after the reconnect.
+      await configMap(ns, 'two');
+      await handle.client.delete(CONFIG_MAPS, 'one', ns);
+      await eventually(() => events.includes('add two') && events.includes('delete one'), {
+        what: 'events after reconnect',
+      });
+      expect(informer.stats.errors + informer.stats.watches).toBeGreaterThan(1);
+      expect(informer.list(ns).map(o => o.metadata.name)).toEqual(['two']);
+    } finally {
+      client.close();
+      await proxy.stop();
+    }
+  });
+
+  it('restarts a watch that goes silent', async () => {
+    const ns = await namespace();
+    const target = new URL(handle.cluster.server);
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const port = await proxy.start();
+    const client = await KubeClient.fromKubeConfig(
+      withServer(handle.cluster.kubeConfig, `https://127.0.0.1:${port}`),
+    );
+    try {
+      const { informer, events } = track(client, ns, { stallTimeoutMs: 1000 });
+      informer.start();
+      await informer.waitForSync();
+      proxy.freezeAll();
+      await configMap(ns, 'while-frozen');
+      await eventually(() => events.includes('add while-frozen'), {
+        what: 'event after the stalled watch was restarted',
+      });
+      expect(informer.stats.errors).toBeGreaterThanOrEqual(1);
+    } finally {
+      client.close();
+      await proxy.stop();
+    }
+  });
+
+  it('hands every cached object to update handlers on resync', async () => {
+    const ns = await namespace();
+    await configMap(ns, 'r');
+    const { informer, events } = track(handle.client, ns, { resyncMs: 200 });
+    informer.start();
+    await informer.waitForSync();
+    await eventually(() => events.filter(e => e === 'update r v').length >= 2, {
+      what: 'two resyncs',
+    });
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Test helpers around @paved/test-cluster: one control plane per test file,
+ * and polling instead of sleeping.
+ */
+import * as k8s from '@kubernetes/client-node';
+import {
+  startTestCluster,
+  TestCluster,
+  TestClusterOptions,
+} from '@paved/test-cluster';
+import { KubeClient } from '../kube/client';
+
+export interface ClusterHandle {
+  cluster: TestCluster;
+  client: KubeClient;
+}
+
+export async function startCluster(
+  options: TestClusterOptions = {},
+): Promise<ClusterHandle> {
+  const cluster = await startTestCluster(options);
+  const client = await KubeClient.fromKubeConfig(cluster.kubeConfig);
+  return { cluster, client };
+}
+
+/** A copy of the kubeconfig pointing at another server URL (e.g. a proxy). */
+export function withServer(
+  kubeConfig: k8s.KubeConfig,
+  server: string,
+): k8s.KubeConfig {
+  const copy = new k8s.KubeConfig();
+  copy.loadFromString(kubeConfig.exportConfig());
+  const current = copy.getCurrentCluster()!;
+  copy.clusters = copy.clusters.map(c =>
+    c.name === current.name ? { ...c, server } : c,
+  );
+  return copy;
+}
+
+/** Polls `check` until it returns a value other than undefined/false. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${options.what ?? 'a condition'}${
+          lastError ? `: ${(lastError as Error).message}` : ''
+        }`,
+      );
+    }
+    await new Promise(r => setTimeout(r, options.intervalMs ?? 50));
+  }
+}
