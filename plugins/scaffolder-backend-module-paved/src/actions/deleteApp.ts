@@ -1,0 +1,64 @@
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  appNameProblem,
+  appRef,
+  PavedApiError,
+  tenantNameProblem,
+} from '@paved/plugin-paved-common';
+import { describeApiError, PavedClientSource } from './pavedClient';
+import { refine } from './createTenant';
+import { examples } from './deleteApp.examples';
+
+/**
+ * `paved:app:delete`: deletes an app. Guarded: `confirm` must repeat
+ * `<tenant>/<app>`, so a template cannot delete the wrong app by accident.
+ */
+export function createPavedAppDeleteAction(options: { clients: PavedClientSource }) {
+  return createTemplateAction({
+    id: 'paved:app:delete',
+    description: 'Deletes a Paved app and everything the platform created for it.',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: {
+        tenant: z => z.string().superRefine(refine(tenantNameProblem)).describe('The tenant of the app'),
+        name: z => z.string().superRefine(refine(appNameProblem)).describe('The app to delete'),
+        confirm: z =>
+          z.string().describe('Type <tenant>/<app> again to confirm the deletion'),
+      },
+      output: {
+        deleted: z => z.boolean().describe('False when the app did not exist'),
+      },
+    },
+    async handler(ctx) {
+      const { tenant, name, confirm } = ctx.input;
+      const ref = appRef(tenant, name);
+      if (confirm !== ref) {
+        throw new Error(`To delete ${ref}, set confirm to "${ref}" (got "${confirm}")`);
+      }
+      const client = await options.clients.forInitiator(ctx);
+      if (ctx.isDryRun) {
+        await client.getApp(tenant, name).catch(error => {
+          throw describeApiError(`Looking up ${ref}`, error);
+        });
+        ctx.logger.info(`Dry run: would delete ${ref}`);
+        ctx.output('deleted', false);
+        return;
+      }
+      const deleted = await ctx.checkpoint({
+        key: `paved-app-delete-${ref}`,
+        fn: async () => {
+          try {
+            await client.deleteApp(tenant, name);
+            return true;
+          } catch (error) {
+            if (error instanceof PavedApiError && error.status === 404) return false;
+            throw describeApiError(`Deleting ${ref}`, error);
+          }
+        },
+      });
+      ctx.logger.info(deleted ? `Deleted ${ref}` : `${ref} did not exist; nothing to delete`);
+      ctx.output('deleted', deleted);
+    },
+  });
+}

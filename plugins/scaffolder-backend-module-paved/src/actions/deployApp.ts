@@ -1,0 +1,257 @@
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  AppView,
+  appNameProblem,
+  appRef,
+  cpuProblem,
+  envNameProblem,
+  imageProblem,
+  memoryProblem,
+  PavedApiClient,
+  PavedApiError,
+  portProblem,
+  tenantNameProblem,
+} from '@paved/plugin-paved-common';
+import { describeApiError, PavedClientSource } from './pavedClient';
+import { refine } from './createTenant';
+import { examples } from './deployApp.examples';
+
+/** How the action finds out the app's state while it waits. */
+export interface WaitOptions {
+  /** Delay between polls of the app's status. */
+  pollIntervalMs: number;
+}
+
+const DEFAULT_WAIT: WaitOptions = { pollIntervalMs: 1000 };
+
+/**
+ * `paved:app:deploy`: creates or updates an app through the Paved backend
+ * and, unless told not to, waits until it is Ready, logging progress and,
+ * on failure, the reason the operator reported (quota, image pull, …).
+ */
+export function createPavedAppDeployAction(options: {
+  clients: PavedClientSource;
+  wait?: Partial<WaitOptions>;
+}) {
+  const wait = { ...DEFAULT_WAIT, ...options.wait };
+  return createTemplateAction({
+    id: 'paved:app:deploy',
+    description:
+      'Deploys a container image as a Paved app (a scale-to-zero Knative Service) in a tenant, and outputs its URL.',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: {
+        tenant: z =>
+          z.string().superRefine(refine(tenantNameProblem)).describe('The tenant to deploy into'),
+        name: z =>
+          z
+            .string()
+            .superRefine(refine(appNameProblem))
+            .describe('App name: lowercase letters, digits and "-", starting with a letter, at most 50 characters'),
+        image: z =>
+          z
+            .string()
+            .superRefine(refine(imageProblem))
+            .describe('Container image with a tag or digest, e.g. ghcr.io/acme/web:1.4.2'),
+        port: z =>
+          z
+            .number()
+            .superRefine((value, ctx) => {
+              const message = portProblem(value);
+              if (message) ctx.addIssue({ code: 'custom', message });
+            })
+            .default(8080)
+            .describe('The port the container listens on'),
+        env: z =>
+          z
+            .array(
+              z.object({
+                name: z.string().superRefine(refine(envNameProblem)).describe('Variable name, e.g. DATABASE_URL'),
+                value: z.string().max(32768).describe('Variable value'),
+                secret: z
+                  .boolean()
+                  .optional()
+                  .describe('Store the value in a Kubernetes Secret and never show it again'),
+              }),
+            )
+            .default([])
+            .describe('Environment variables of the container'),
+        minInstances: z =>
+          z.number().int().min(0).max(100).default(0).describe('Instances kept running when idle; 0 scales to zero'),
+        maxInstances: z =>
+          z.number().int().min(1).max(100).default(10).describe('Most instances under load'),
+        targetConcurrency: z =>
+          z.number().int().min(1).max(1000).optional().describe('Concurrent requests per instance before scaling out'),
+        cpu: z =>
+          z
+            .string()
+            .superRefine(refine(v => cpuProblem(v)))
+            .optional()
+            .describe('CPU per instance, e.g. 250m or 1'),
+        memory: z =>
+          z
+            .string()
+            .superRefine(refine(v => memoryProblem(v)))
+            .optional()
+            .describe('Memory per instance, e.g. 256Mi or 1Gi'),
+        waitForReady: z =>
+          z.boolean().default(true).describe('Wait until the app is Ready before finishing the step'),
+        timeoutSeconds: z =>
+          z.number().int().min(1).max(3600).default(300).describe('How long to wait for Ready'),
+      },
+      output: {
+        url: z => z.string().optional().describe('The URL of the app, once Ready'),
+        entityRef: z => z.string().describe('The catalog entity of the app'),
+        appRef: z => z.string().describe('The app as <tenant>/<app>'),
+        revision: z => z.number().describe('The config revision this deploy created'),
+        phase: z => z.string().describe('The phase of the app when the step finished'),
+      },
+    },
+    async handler(ctx) {
+      const input = ctx.input;
+      const ref = appRef(input.tenant, input.name);
+      const client = await options.clients.forInitiator(ctx);
+
+      if (input.minInstances > input.maxInstances) {
+        throw new Error(
+          `minInstances (${input.minInstances}) must not be greater than maxInstances (${input.maxInstances})`,
+        );
+      }
+
+      const tenant = await client.getTenant(input.tenant).catch(error => {
+        throw describeApiError(`Looking up tenant "${input.tenant}"`, error);
+      });
+
+      const body = {
+        image: input.image,
+        port: input.port,
+        env: input.env.map(e => ({ name: e.name, value: e.value, secret: e.secret ?? false })),
+        scaling: {
+          minInstances: input.minInstances,
+          maxInstances: input.maxInstances,
+          ...(input.targetConcurrency ? { targetConcurrency: input.targetConcurrency } : {}),
+        },
+        resources: {
+          ...(input.cpu ? { cpu: input.cpu } : {}),
+          ...(input.memory ? { memory: input.memory } : {}),
+        },
+      };
+
+      if (ctx.isDryRun) {
+        const existing = await getAppIfExists(client, input.tenant, input.name);
+        ctx.logger.info(
+          `Dry run: would ${existing ? `update ${ref} (now ${existing.image})` : `create ${ref}`} with image ${input.image} on port ${input.port} in namespace ${tenant.namespace}`,
+        );
+        ctx.output('entityRef', entityRefOf(input.tenant, input.name));
+        ctx.output('appRef', ref);
+        ctx.output('revision', existing?.revision ?? 0);
+        ctx.output('phase', existing?.status.phase ?? 'Pending');
+        return;
+      }
+
+      const deployed = await ctx.checkpoint({
+        key: `paved-app-deploy-${ref}-${ctx.task.id}`,
+        fn: async () => {
+          try {
+            const app = await client.deployApp(input.tenant, input.name, body);
+            return { revision: app.revision };
+          } catch (error) {
+            throw describeApiError(`Deploying ${ref}`, error);
+          }
+        },
+      });
+      ctx.logger.info(`Saved ${ref} revision ${deployed.revision}; the operator is rolling it out`);
+
+      let app = await client.getApp(input.tenant, input.name);
+      if (input.waitForReady) {
+        app = await waitUntilSettled(client, input.tenant, input.name, deployed.revision, {
+          timeoutMs: input.timeoutSeconds * 1000,
+          pollIntervalMs: wait.pollIntervalMs,
+          log: line => ctx.logger.info(line),
+          signal: ctx.signal,
+        });
+        if (app.status.phase === 'Failed') {
+          throw new Error(
+            `${ref} failed to become ready: ${app.status.message ?? 'the operator gave no reason'}`,
+          );
+        }
+        ctx.logger.info(`${ref} is Ready at ${app.status.url}`);
+      }
+      if (app.status.url) ctx.output('url', app.status.url);
+      ctx.output('entityRef', entityRefOf(input.tenant, input.name));
+      ctx.output('appRef', ref);
+      ctx.output('revision', deployed.revision);
+      ctx.output('phase', app.status.phase ?? 'Pending');
+    },
+  });
+}
+
+/** The catalog entity the backend's entity provider makes for an app. */
+export function entityRefOf(tenant: string, app: string): string {
+  return `component:default/${tenant}-${app}`;
+}
+
+async function getAppIfExists(client: PavedApiClient, tenant: string, app: string) {
+  try {
+    return await client.getApp(tenant, app);
+  } catch (error) {
+    if (error instanceof PavedApiError && error.status === 404) return undefined;
+    throw describeApiError(`Looking up ${appRef(tenant, app)}`, error);
+  }
+}
+
+/**
+ * Polls the app until the cluster has taken revision `revision` and the
+ * operator reports Ready or Failed, logging each change of phase or message.
+ */
+export async function waitUntilSettled(
+  client: PavedApiClient,
+  tenant: string,
+  name: string,
+  revision: number,
+  options: {
+    timeoutMs: number;
+    pollIntervalMs: number;
+    log: (line: string) => void;
+    signal?: AbortSignal;
+  },
+): Promise<AppView> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = '';
+  for (;;) {
+    const app = await client.getApp(tenant, name);
+    const current = app.revision === revision && !app.sync.pending && isObservedCurrent(app);
+    const line = app.sync.pending
+      ? `waiting for the cluster to accept revision ${revision}${app.sync.lastError ? ` (${app.sync.lastError})` : ''}`
+      : `phase ${app.status.known ? app.status.phase ?? 'Pending' : 'unknown'}${app.status.message ? `: ${app.status.message}` : ''}`;
+    if (line !== last) {
+      options.log(`${appRef(tenant, name)}: ${line}`);
+      last = line;
+    }
+    if (current && (app.status.phase === 'Ready' || app.status.phase === 'Failed')) {
+      return app;
+    }
+    if (app.revision !== revision) {
+      throw new Error(
+        `${appRef(tenant, name)} was changed by someone else while waiting (now revision ${app.revision}); check the app in Backstage`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${appRef(tenant, name)} was not Ready after ${Math.round(options.timeoutMs / 1000)}s; last state: ${line}`,
+      );
+    }
+    if (options.signal?.aborted) {
+      throw new Error('The task was cancelled');
+    }
+    await new Promise(resolve => setTimeout(resolve, options.pollIntervalMs));
+  }
+}
+
+/** True when the status describes the spec the backend last applied. */
+function isObservedCurrent(app: AppView): boolean {
+  const status = app.status as AppView['status'] & { current?: boolean };
+  if (typeof status.current === 'boolean') return status.current;
+  return status.known;
+}

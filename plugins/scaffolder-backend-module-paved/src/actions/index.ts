@@ -1,0 +1,6 @@
+export { createPavedTenantCreateAction } from './createTenant';
+export { createPavedAppDeployAction, entityRefOf } from './deployApp';
+export { createPavedAppDeleteAction } from './deleteApp';
+export { createPavedTenantDeleteAction } from './deleteTenant';
+export { pavedClientSource } from './pavedClient';
+export type { PavedClientSource } from './pavedClient';
