@@ -13,8 +13,18 @@ bin_dir="$cache_root/control-plane/kubernetes-$k8s_version-etcd-$etcd_version/bi
 
 log() { echo "[control-plane] $*" >&2; }
 
+# The upstream CRDs (Knative Serving, Capsule, Cilium) are read from the Go
+# module cache; go.sum in go/crds verifies what the proxy serves.
+fetch_crd_modules() {
+  local modules
+  modules="$(awk '/^\t[a-z][^ ]+ v[0-9]/ {print $1 "@" $2}' "$here/go/crds/go.mod")"
+  log "fetching upstream CRD modules: $(echo $modules)"
+  (cd "$here/go/crds" && go mod download $modules)
+}
+
 if [[ -x "$bin_dir/etcd" && -x "$bin_dir/kube-apiserver" && -x "$bin_dir/kube-controller-manager" && -x "$bin_dir/kubectl" ]]; then
   log "reusing binaries in $bin_dir"
+  if command -v go >/dev/null; then fetch_crd_modules; fi
   echo "$bin_dir"
   exit 0
 fi
@@ -38,6 +48,7 @@ version_flags="-X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.i
 log "downloading modules (kubernetes $k8s_version, etcd $etcd_version)..."
 (cd "$here/go/etcd" && go mod download)
 (cd "$here/go/kubernetes" && go mod download)
+fetch_crd_modules
 build "$here/go/etcd" go.etcd.io/etcd/server/v3 etcd
 build "$here/go/kubernetes" k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver "$version_flags"
 build "$here/go/kubernetes" k8s.io/kubernetes/cmd/kube-controller-manager kube-controller-manager "$version_flags"

@@ -1,0 +1,388 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import {
+  ClusterPki,
+  createClusterPki,
+  issueClientCertificate,
+} from './certificates';
+import {
+  installCrds,
+  pavedCrdFiles,
+  readCrdFile,
+  upstreamCrdFiles,
+  UpstreamProject,
+} from './crds';
+import { ControlPlaneBinaries, ensureControlPlaneBinaries } from './paths';
+import { freePorts, ManagedProcess, Reaper } from './processes';
+
+/** Options of {@link startTestCluster}. */
+export interface TestClusterOptions {
+  /** Install Capsule's `tenants.capsule.clastix.io` CRD. Default true. */
+  capsule?: boolean;
+  /** Install Cilium's `ciliumnetworkpolicies.cilium.io` CRD. Default true. */
+  cilium?: boolean;
+  /** Install Knative Serving's Service, Revision and DomainMapping CRDs. Default true. */
+  knative?: boolean;
+  /** Install Paved's own Tenant and App CRDs. Default true. */
+  paved?: boolean;
+  /** More CRD manifests (YAML files, multi-document allowed) to install. */
+  extraCrdFiles?: string[];
+  /** Progress lines (what starts, how long it took). Default: silent. */
+  log?: (line: string) => void;
+  /** How long to wait for the API server and the CRDs. Default 60 s. */
+  timeoutMs?: number;
+}
+
+/** A running control plane; {@link TestCluster.stop} tears it down. */
+export interface TestCluster {
+  /** `https://127.0.0.1:<port>` */
+  readonly server: string;
+  /** An admin kubeconfig file (`system:masters`), valid until stop(). */
+  readonly kubeconfigPath: string;
+  /** The same admin identity, loaded. */
+  readonly kubeConfig: k8s.KubeConfig;
+  /** The temporary directory holding data, certificates and logs. */
+  readonly dir: string;
+  /** Which CRD sets were installed. */
+  readonly crds: {
+    paved: boolean;
+    knative: boolean;
+    capsule: boolean;
+    cilium: boolean;
+  };
+  /** Log files of etcd, kube-apiserver and kube-controller-manager. */
+  readonly logFiles: Record<string, string>;
+  /** Process ids of etcd, kube-apiserver and kube-controller-manager. */
+  readonly pids: Record<string, number>;
+  /**
+   * A kubeconfig for another user, authenticated by a client certificate
+   * with CN=`user` and O=each group; RBAC applies to it as to any user.
+   */
+  userKubeConfig(user: string, groups?: string[]): Promise<k8s.KubeConfig>;
+  /** Kills the three processes, waits for them to exit, removes `dir`. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The controllers a cluster without kubelets needs. */
+const CONTROLLERS = [
+  'namespace-controller',
+  'garbage-collector-controller',
+  'resourcequota-controller',
+  'serviceaccount-controller',
+  // Fills the aggregated ClusterRoles admin, edit and view with rules.
+  'clusterrole-aggregation-controller',
+];
+
+function kubeconfigYaml(
+  server: string,
+  caFile: string,
+  certFile: string,
+  keyFile: string,
+  user: string,
+): string {
+  const b64 = (file: string) => fs.readFileSync(file).toString('base64');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'paved-test',
+        cluster: { server, 'certificate-authority-data': b64(caFile) },
+      },
+    ],
+    users: [
+      {
+        name: user,
+        user: {
+          'client-certificate-data': b64(certFile),
+          'client-key-data': b64(keyFile),
+        },
+      },
+    ],
+    contexts: [
+      {
+        name: 'paved-test',
+        context: { cluster: 'paved-test', user },
+      },
+    ],
+    'current-context': 'paved-test',
+  });
+}
+
+function loadKubeConfig(yamlText: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(yamlText);
+  return kc;
+}
+
+/** GET /readyz with the admin identity; true on 200. */
+function isReady(server: string, pki: ClusterPki): Promise<boolean> {
+  return new Promise(resolve => {
+    const request = https.get(
+      `${server}/readyz`,
+      {
+        ca: fs.readFileSync(pki.caCert),
+        cert: fs.readFileSync(pki.adminCert),
+        key: fs.readFileSync(pki.adminKey),
+        timeout: 2000,
+      },
+      response => {
+        response.resume();
+        resolve(response.statusCode === 200);
+      },
+    );
+    request.on('error', () => resolve(false));
+    request.on('timeout', () => {
+      request.destroy();
+      resolve(false);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+class StartError extends Error {
+  constructor(message: string, readonly portClash: boolean) {
+    super(message);
+  }
+}
+
+/**
+ * Starts etcd, kube-apiserver and kube-controller-manager on free loopback
+ * ports, with a fresh PKI, RBAC authorization and an admin identity; writes a
+ * kubeconfig; installs Paved's CRDs and the upstream ones (Knative Serving,
+ * Capsule, Cilium) and waits until they are Established.
+ *
+ * The processes are killed by stop(), when Node exits, and — through a small
+ * detached reaper process — when Node dies from a signal.
+ */
+export async function startTestCluster(
+  options: TestClusterOptions = {},
+): Promise<TestCluster> {
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const bins = await ensureControlPlaneBinaries(log);
+  const crds = {
+    paved: options.paved ?? true,
+    knative: options.knative ?? true,
+    capsule: options.capsule ?? true,
+    cilium: options.cilium ?? true,
+  };
+  const projects = (['knative', 'capsule', 'cilium'] as UpstreamProject[]).filter(
+    project => crds[project],
+  );
+  const crdFiles = [
+    ...(crds.paved ? pavedCrdFiles() : []),
+    ...(await upstreamCrdFiles(projects, log)),
+    ...(options.extraCrdFiles ?? []),
+  ];
+  // Parse before starting anything, so a bad file fails fast.
+  const crdObjects = crdFiles.flatMap(readCrdFile);
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const cluster = await startOnce(bins, crds, crdObjects, options, log);
+      log(
+        `test cluster ready at ${cluster.server} in ${Date.now() - started} ms (kubeconfig ${cluster.kubeconfigPath})`,
+      );
+      return cluster;
+    } catch (error) {
+      // Free ports are picked before the processes bind them; another
+      // process can take one in between. Retry that case only.
+      if (error instanceof StartError && error.portClash && attempt < 3) {
+        log(`a port was taken while starting, retrying: ${error.message}`);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+async function startOnce(
+  bins: ControlPlaneBinaries,
+  crds: TestCluster['crds'],
+  crdObjects: k8s.V1CustomResourceDefinition[],
+  options: TestClusterOptions,
+  log: (line: string) => void,
+): Promise<TestCluster> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'paved-test-cluster-'));
+  const processes: ManagedProcess[] = [];
+  const reaper = new Reaper();
+  let stopped: Promise<void> | undefined;
+
+  const stop = () => {
+    stopped ??= (async () => {
+      // The controller manager and the API server first, etcd last, so
+      // neither logs a storm of connection errors on the way down.
+      const [etcd, ...rest] = processes;
+      await Promise.all(rest.map(p => p.stop(3000)));
+      await etcd?.stop(3000);
+      await reaper.done();
+      await fsp.rm(dir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+
+  try {
+    const pki = await createClusterPki(path.join(dir, 'pki'));
+    const [etcdClient, etcdPeer, apiPort] = await freePorts(3);
+    const server = `https://127.0.0.1:${apiPort}`;
+    const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+    const peerUrl = `http://127.0.0.1:${etcdPeer}`;
+    const logDir = path.join(dir, 'logs');
+    await fsp.mkdir(logDir);
+
+    processes.push(
+      ManagedProcess.start({
+        name: 'etcd',
+        command: bins.etcd,
+        logDir,
+        reaper,
+        args: [
+          '--name=paved-test',
+          `--data-dir=${path.join(dir, 'etcd')}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=${peerUrl}`,
+          `--initial-advertise-peer-urls=${peerUrl}`,
+          `--initial-cluster=paved-test=${peerUrl}`,
+          // Throw-away data: no fsync makes writes ~10x faster.
+          '--unsafe-no-fsync=true',
+          '--log-level=warn',
+        ],
+      }),
+    );
+    processes.push(
+      ManagedProcess.start({
+        name: 'kube-apiserver',
+        command: bins.kubeApiserver,
+        logDir,
+        reaper,
+        args: [
+          `--etcd-servers=${etcdUrl}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${apiPort}`,
+          `--cert-dir=${path.join(dir, 'apiserver-certs')}`,
+          `--tls-cert-file=${pki.servingCert}`,
+          `--tls-private-key-file=${pki.servingKey}`,
+          `--client-ca-file=${pki.caCert}`,
+          '--authorization-mode=RBAC',
+          `--service-account-issuer=${server}`,
+          `--service-account-key-file=${pki.serviceAccountPub}`,
+          `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--allow-privileged=true',
+          '--profiling=false',
+          '--enable-priority-and-fairness=false',
+          '--v=1',
+        ],
+      }),
+    );
+
+    const adminYaml = kubeconfigYaml(
+      server,
+      pki.caCert,
+      pki.adminCert,
+      pki.adminKey,
+      'paved-test-admin',
+    );
+    const kubeconfigPath = path.join(dir, 'kubeconfig');
+    await fsp.writeFile(kubeconfigPath, adminYaml, { mode: 0o600 });
+
+    const apiStarted = Date.now();
+    for (;;) {
+      const dead = processes.find(p => !p.running);
+      if (dead) {
+        const tail = dead.logTail();
+        throw new StartError(
+          `${dead.name} exited (${JSON.stringify(
+            dead.exitStatus,
+          )}) while starting; its log (${dead.logFile}):\n${tail}`,
+          /address already in use/.test(tail),
+        );
+      }
+      if (await isReady(server, pki)) break;
+      if (Date.now() - apiStarted > timeoutMs) {
+        throw new Error(
+          `kube-apiserver not ready after ${timeoutMs} ms; its log:\n${processes[1].logTail()}`,
+        );
+      }
+      await sleep(100);
+    }
+    log(`kube-apiserver ready in ${Date.now() - apiStarted} ms`);
+
+    processes.push(
+      ManagedProcess.start({
+        name: 'kube-controller-manager',
+        command: bins.kubeControllerManager,
+        logDir,
+        reaper,
+        args: [
+          `--kubeconfig=${kubeconfigPath}`,
+          `--controllers=${CONTROLLERS.join(',')}`,
+          `--service-account-private-key-file=${pki.serviceAccountKey}`,
+          `--root-ca-file=${pki.caCert}`,
+          '--leader-elect=false',
+          // No HTTPS endpoint: nothing scrapes it, and it needs no port.
+          '--secure-port=0',
+          '--v=1',
+        ],
+      }),
+    );
+
+    const kubeConfig = loadKubeConfig(adminYaml);
+    const crdStarted = Date.now();
+    await installCrds(kubeConfig, crdObjects, timeoutMs);
+    log(
+      `${crdObjects.length} CRDs established in ${Date.now() - crdStarted} ms`,
+    );
+    const manager = processes[2];
+    if (!manager.running) {
+      throw new Error(
+        `kube-controller-manager exited while starting; its log (${
+          manager.logFile
+        }):\n${manager.logTail()}`,
+      );
+    }
+
+    const logFiles: Record<string, string> = {};
+    const pids: Record<string, number> = {};
+    for (const p of processes) {
+      logFiles[p.name] = p.logFile;
+      pids[p.name] = p.child.pid!;
+    }
+    pids.reaper = reaper.pid!;
+
+    return {
+      server,
+      kubeconfigPath,
+      kubeConfig,
+      dir,
+      crds,
+      logFiles,
+      pids,
+      async userKubeConfig(user, groups = []) {
+        const { cert, key } = await issueClientCertificate(
+          pki,
+          path.join(dir, 'pki'),
+          user,
+          groups,
+        );
+        return loadKubeConfig(
+          kubeconfigYaml(server, pki.caCert, cert, key, user),
+        );
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

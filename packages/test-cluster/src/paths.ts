@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The root of this package (holds scripts/ and go/). */
+export const PACKAGE_ROOT = path.dirname(
+  require.resolve('@paved/test-cluster/package.json'),
+);
+
+/** Where built binaries and resolved module paths are cached, as in the scripts. */
+export function cacheRoot(): string {
+  if (process.env.PAVED_CACHE_DIR) return process.env.PAVED_CACHE_DIR;
+  const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(xdg, 'paved');
+}
+
+/** The binaries the test cluster runs. */
+export interface ControlPlaneBinaries {
+  dir: string;
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubectl: string;
+}
+
+function binariesIn(dir: string): ControlPlaneBinaries {
+  return {
+    dir,
+    etcd: path.join(dir, 'etcd'),
+    kubeApiserver: path.join(dir, 'kube-apiserver'),
+    kubeControllerManager: path.join(dir, 'kube-controller-manager'),
+    kubectl: path.join(dir, 'kubectl'),
+  };
+}
+
+function missingBinaries(bins: ControlPlaneBinaries): string[] {
+  return [bins.etcd, bins.kubeApiserver, bins.kubeControllerManager].filter(
+    file => {
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+  );
+}
+
+/** Runs a command, sending each stderr line to `log`; resolves to stdout. */
+export function runCommand(
+  file: string,
+  args: string[],
+  options: { cwd?: string; log?: (line: string) => void; env?: object } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      args,
+      {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(
+            new Error(
+              `${path.basename(file)} ${args.join(' ')} failed: ${
+                error.message
+              }\n${stderr}`,
+            ),
+          );
+        } else {
+          resolve(stdout);
+        }
+      },
+    );
+    if (options.log) {
+      let pending = '';
+      child.stderr?.on('data', chunk => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        lines.forEach(line => options.log!(line));
+      });
+    }
+  });
+}
+
+/**
+ * Finds etcd, kube-apiserver and kube-controller-manager: in
+ * `$PAVED_CONTROL_PLANE_BIN` when set (scripts/test.sh sets it), otherwise by
+ * running scripts/build-control-plane.sh, which builds them once and then
+ * answers from its cache.
+ */
+export async function ensureControlPlaneBinaries(
+  log: (line: string) => void = () => {},
+): Promise<ControlPlaneBinaries> {
+  const fromEnv = process.env.PAVED_CONTROL_PLANE_BIN;
+  if (fromEnv) {
+    const bins = binariesIn(fromEnv);
+    const missing = missingBinaries(bins);
+    if (missing.length) {
+      throw new Error(
+        `PAVED_CONTROL_PLANE_BIN=${fromEnv} lacks ${missing.join(
+          ', ',
+        )}; unset it, or run packages/test-cluster/scripts/build-control-plane.sh and set it to the directory it prints`,
+      );
+    }
+    return bins;
+  }
+  const script = path.join(PACKAGE_ROOT, 'scripts', 'build-control-plane.sh');
+  const stdout = await runCommand('bash', [script], { log });
+  const dir = stdout.trim().split('\n').pop() ?? '';
+  const bins = binariesIn(dir);
+  const missing = missingBinaries(bins);
+  if (!dir || missing.length) {
+    throw new Error(
+      `${script} did not produce the control-plane binaries (missing ${missing.join(
+        ', ',
+      )})`,
+    );
+  }
+  return bins;
+}

@@ -1,0 +1,213 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/**
+ * The reaper is a tiny detached Node process that outlives us only to kill
+ * our children: it holds the read end of a pipe from this process, and when
+ * that pipe closes (we exited, crashed, got SIGINT/SIGTERM or SIGKILL) it
+ * kills every process group it was told about. We tell it `+pid` on start,
+ * `-pid` once a child has exited (so a reused pid is never killed) and `done`
+ * when a cluster stopped cleanly.
+ */
+const REAPER_SOURCE = `
+process.title = 'paved-test-cluster-reaper';
+const pids = new Set();
+let buffer = '';
+const killAll = signal => {
+  for (const pid of pids) {
+    try { process.kill(-pid, signal); } catch { try { process.kill(pid, signal); } catch {} }
+  }
+};
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+process.on('SIGHUP', () => {});
+process.stdin.on('data', chunk => {
+  buffer += chunk;
+  const lines = buffer.split('\\n');
+  buffer = lines.pop();
+  for (const line of lines) {
+    if (line === 'done') process.exit(0);
+    if (line.startsWith('+')) pids.add(Number(line.slice(1)));
+    if (line.startsWith('-')) pids.delete(Number(line.slice(1)));
+  }
+});
+process.stdin.on('end', () => {
+  if (!pids.size) process.exit(0);
+  killAll('SIGTERM');
+  setTimeout(() => { killAll('SIGKILL'); process.exit(0); }, 3000);
+});
+process.stdin.resume();
+`;
+
+/** Watches over the processes of one cluster; see REAPER_SOURCE. */
+export class Reaper {
+  private readonly child: ChildProcess;
+
+  constructor() {
+    this.child = spawn(process.execPath, ['-e', REAPER_SOURCE], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    });
+    this.child.unref();
+    (this.child.stdin as net.Socket).unref();
+    this.child.stdin!.on('error', () => {});
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  watch(pid: number) {
+    this.child.stdin!.write(`+${pid}\n`);
+  }
+
+  forget(pid: number) {
+    this.child.stdin!.write(`-${pid}\n`);
+  }
+
+  /** Tells the reaper to exit; resolves once it has. */
+  async done(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>(resolve =>
+      this.child.once('exit', () => resolve()),
+    );
+    // Keep Node alive until the reaper is gone, so no stray is left behind.
+    this.child.ref();
+    this.child.stdin!.end('done\n');
+    await exited;
+  }
+}
+
+/** Every live child of every cluster, killed synchronously if Node exits. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of liveChildren) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }
+  });
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One control-plane process with its output in a log file. */
+export class ManagedProcess {
+  readonly exited: Promise<ExitStatus>;
+  private status?: ExitStatus;
+
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly logFile: string,
+    reaper: Reaper,
+  ) {
+    liveChildren.add(child);
+    reaper.watch(child.pid!);
+    this.exited = new Promise(resolve => {
+      child.once('exit', (code, signal) => {
+        this.status = { code, signal };
+        liveChildren.delete(child);
+        reaper.forget(child.pid!);
+        resolve(this.status);
+      });
+    });
+  }
+
+  static start(options: {
+    name: string;
+    command: string;
+    args: string[];
+    logDir: string;
+    reaper: Reaper;
+  }): ManagedProcess {
+    installExitHook();
+    const logFile = path.join(options.logDir, `${options.name}.log`);
+    const fd = fs.openSync(logFile, 'a');
+    try {
+      const child = spawn(options.command, options.args, {
+        stdio: ['ignore', fd, fd],
+        // A process group of its own: Ctrl-C in a terminal reaches only us,
+        // and we stop the control plane in order.
+        detached: true,
+      });
+      if (child.pid === undefined) {
+        throw new Error(`Cannot start ${options.command}`);
+      }
+      return new ManagedProcess(options.name, child, logFile, options.reaper);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  get running(): boolean {
+    return this.status === undefined;
+  }
+
+  get exitStatus(): ExitStatus | undefined {
+    return this.status;
+  }
+
+  /** The last lines of the process's output, for error messages. */
+  logTail(lines = 20): string {
+    try {
+      return fs
+        .readFileSync(this.logFile, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(-lines)
+        .join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process exited. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private signal(signal: NodeJS.Signals) {
+    try {
+      process.kill(-this.child.pid!, signal);
+    } catch {
+      this.child.kill(signal);
+    }
+  }
+}
+
+/** Free TCP ports on 127.0.0.1, all different. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map(server => (server.address() as net.AddressInfo).port);
+  await Promise.all(
+    servers.map(server => new Promise(resolve => server.close(resolve))),
+  );
+  return ports;
+}
