@@ -1,4 +1,9 @@
-import { ClusterHandle, eventually, startCluster, withServer } from '../testing/cluster';
+import {
+  ClusterHandle,
+  eventually,
+  startCluster,
+  withServer,
+} from '../testing/cluster';
 import { TcpProxy } from '../testing/tcpProxy';
 import { KubeClient } from '../kube/client';
 import { KubeObject, ResourceType, TENANTS } from '../kube/types';
@@ -20,7 +25,11 @@ describe('Informer against a real API server', () => {
   let n = 0;
 
   beforeAll(async () => {
-    handle = await startCluster({ capsule: false, cilium: false, knative: false });
+    handle = await startCluster({
+      capsule: false,
+      cilium: false,
+      knative: false,
+    });
   });
   afterEach(async () => {
     await Promise.all(informers.splice(0).map(i => i.stop()));
@@ -34,7 +43,13 @@ describe('Informer against a real API server', () => {
     n += 1;
     const name = `informer-${n}`;
     await handle.client.create(
-      { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+      {
+        group: '',
+        version: 'v1',
+        plural: 'namespaces',
+        kind: 'Namespace',
+        namespaced: false,
+      },
       { metadata: { name } },
     );
     return name;
@@ -60,7 +75,8 @@ describe('Informer against a real API server', () => {
     const events: string[] = [];
     informer.addHandlers({
       add: o => events.push(`add ${o.metadata.name}`),
-      update: (_o, o) => events.push(`update ${o.metadata.name} ${(o as any).data?.value}`),
+      update: (_o, o) =>
+        events.push(`update ${o.metadata.name} ${(o as any).data?.value}`),
       delete: o => events.push(`delete ${o.metadata.name}`),
     });
     informers.push(informer);
@@ -79,7 +95,9 @@ describe('Informer against a real API server', () => {
     await configMap(ns, 'after');
     await configMap(ns, 'before', 'changed');
     await handle.client.delete(CONFIG_MAPS, 'after', ns);
-    await eventually(() => events.includes('delete after'), { what: 'delete event' });
+    await eventually(() => events.includes('delete after'), {
+      what: 'delete event',
+    });
     expect(events).toEqual([
       'add before',
       'add after',
@@ -87,7 +105,9 @@ describe('Informer against a real API server', () => {
       'delete after',
     ]);
     expect(informer.list(ns).map(o => o.metadata.name)).toEqual(['before']);
-    expect((informer.get(`${ns}/before`) as KubeObject & { data: any }).data.value).toBe('changed');
+    expect(
+      (informer.get(`${ns}/before`) as KubeObject & { data: any }).data.value,
+    ).toBe('changed');
   });
 
   it('relists when its resourceVersion is too old (410 Gone)', async () => {
@@ -100,9 +120,15 @@ describe('Informer against a real API server', () => {
         apiVersion: 'paved.dev/v1alpha1',
         kind: 'Tenant',
         metadata: { name, labels: { test: ns } },
-        spec: { displayName: name, owner: 'group:default/team-a', plan: 'free' },
+        spec: {
+          displayName: name,
+          owner: 'group:default/team-a',
+          plan: 'free',
+        },
       });
-    await eventually(() => tenant(`${ns}-a`).then(() => true), { what: 'Tenant CRD served' });
+    await eventually(() => tenant(`${ns}-a`).then(() => true), {
+      what: 'Tenant CRD served',
+    });
     await tenant(`${ns}-b`);
     const informer = new Informer(handle.client, {
       type: TENANTS,
@@ -119,13 +145,18 @@ describe('Informer against a real API server', () => {
     expect(informer.stats.lists).toBe(1);
     expect(events.sort()).toEqual([`add ${ns}-a`, `add ${ns}-b`]);
     await tenant(`${ns}-c`);
-    await eventually(() => events.includes(`add ${ns}-c`), { what: 'watch after relist' });
+    await eventually(() => events.includes(`add ${ns}-c`), {
+      what: 'watch after relist',
+    });
   });
 
   it('reconnects after its connection drops and misses nothing', async () => {
     const ns = await namespace();
     const target = new URL(handle.cluster.server);
-    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const proxy = new TcpProxy({
+      host: target.hostname,
+      port: Number(target.port),
+    });
     const port = await proxy.start();
     const client = await KubeClient.fromKubeConfig(
       withServer(handle.cluster.kubeConfig, `https://127.0.0.1:${port}`),
@@ -141,9 +172,12 @@ describe('Informer against a real API server', () => {
       // Changes made while the watch is down arrive after the reconnect.
       await configMap(ns, 'two');
       await handle.client.delete(CONFIG_MAPS, 'one', ns);
-      await eventually(() => events.includes('add two') && events.includes('delete one'), {
-        what: 'events after reconnect',
-      });
+      await eventually(
+        () => events.includes('add two') && events.includes('delete one'),
+        {
+          what: 'events after reconnect',
+        },
+      );
       expect(informer.stats.errors + informer.stats.watches).toBeGreaterThan(1);
       expect(informer.list(ns).map(o => o.metadata.name)).toEqual(['two']);
     } finally {
@@ -155,7 +189,10 @@ describe('Informer against a real API server', () => {
   it('restarts a watch that goes silent', async () => {
     const ns = await namespace();
     const target = new URL(handle.cluster.server);
-    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const proxy = new TcpProxy({
+      host: target.hostname,
+      port: Number(target.port),
+    });
     const port = await proxy.start();
     const client = await KubeClient.fromKubeConfig(
       withServer(handle.cluster.kubeConfig, `https://127.0.0.1:${port}`),

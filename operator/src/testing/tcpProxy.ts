@@ -14,7 +14,7 @@ export class TcpProxy {
   private readonly frozen: net.Socket[] = [];
   port = 0;
 
-  constructor(private readonly target: { host: string; port: number }) {
+  constructor(target: { host: string; port: number }) {
     this.server = net.createServer(client => {
       const upstream = net.connect(target.port, target.host);
       const pair = { client, upstream };

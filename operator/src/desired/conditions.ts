@@ -1,0 +1,52 @@
+/**
+ * metav1.Condition bookkeeping: a condition's lastTransitionTime changes only
+ * when its status flips, never when only its reason or message do.
+ */
+import { Condition } from '@paved/plugin-paved-common';
+
+export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
+
+export function setCondition(
+  existing: readonly Condition[] | undefined,
+  next: ConditionInput,
+  now: Date = new Date(),
+): Condition[] {
+  const conditions = [...(existing ?? [])];
+  const index = conditions.findIndex(c => c.type === next.type);
+  const previous = index >= 0 ? conditions[index] : undefined;
+  const condition: Condition = {
+    type: next.type,
+    status: next.status,
+    reason: next.reason,
+    message: next.message,
+    ...(next.observedGeneration !== undefined
+      ? { observedGeneration: next.observedGeneration }
+      : {}),
+    lastTransitionTime:
+      previous && previous.status === next.status
+        ? previous.lastTransitionTime
+        : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  };
+  if (index >= 0) conditions[index] = condition;
+  else conditions.push(condition);
+  return conditions;
+}
+
+/** Sets several conditions at once, in order. */
+export function setConditions(
+  existing: readonly Condition[] | undefined,
+  next: ConditionInput[],
+  now: Date = new Date(),
+): Condition[] {
+  return next.reduce<Condition[]>(
+    (acc, condition) => setCondition(acc, condition, now),
+    [...(existing ?? [])],
+  );
+}
+
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find(c => c.type === type);
+}

@@ -1,0 +1,43 @@
+/**
+ * What a platform team can configure about the objects the operator creates.
+ */
+import {
+  DEFAULT_NAMESPACE_PREFIX,
+  DEFAULT_PLANS,
+  Plan,
+} from '@paved/plugin-paved-common';
+
+export interface DesiredStateConfig {
+  /** `tenant-` by default: a tenant's namespace is `<prefix><tenant>`. */
+  namespacePrefix: string;
+  plans: readonly Plan[];
+  /** Knative's own namespace: its activator forwards requests to app pods. */
+  knativeNamespace: string;
+  /** Namespaces of the ingress gateway (Kourier, Istio, …) that may reach apps. */
+  gatewayNamespaces: string[];
+  /** Platform namespaces (monitoring, Paved itself) that may reach apps. */
+  platformNamespaces: string[];
+  /** ClusterRole the tenant's owner group gets in the tenant's namespace. */
+  ownerClusterRole: string;
+  /** Prefix of the Kubernetes group an owner maps to (e.g. `oidc:`). */
+  ownerGroupPrefix: string;
+  /** Per-container defaults for containers that set none (queue-proxy). */
+  containerDefaults: {
+    request: { cpu: string; memory: string };
+    limit: { cpu: string; memory: string };
+  };
+}
+
+export const DEFAULT_DESIRED_STATE_CONFIG: DesiredStateConfig = {
+  namespacePrefix: DEFAULT_NAMESPACE_PREFIX,
+  plans: DEFAULT_PLANS,
+  knativeNamespace: 'knative-serving',
+  gatewayNamespaces: ['kourier-system', 'istio-system'],
+  platformNamespaces: ['paved-system'],
+  ownerClusterRole: 'edit',
+  ownerGroupPrefix: '',
+  containerDefaults: {
+    request: { cpu: '25m', memory: '64Mi' },
+    limit: { cpu: '500m', memory: '256Mi' },
+  },
+};

@@ -1,0 +1,29 @@
+/** One Knative DomainMapping per custom domain of an App, named by the domain. */
+import { AppResource, AppSpec, pavedLabels } from '@paved/plugin-paved-common';
+import { KubeObject } from '../kube/types';
+import { appOwnerReference } from './knativeService';
+
+export function desiredDomainMappings(
+  tenant: string,
+  app: AppResource,
+  spec: AppSpec,
+): KubeObject[] {
+  return [...spec.domains].sort().map(domain => ({
+    apiVersion: 'serving.knative.dev/v1beta1',
+    kind: 'DomainMapping',
+    metadata: {
+      name: domain,
+      namespace: app.metadata.namespace,
+      labels: pavedLabels(tenant, app.metadata.name),
+      ownerReferences: appOwnerReference(app),
+    },
+    spec: {
+      ref: {
+        apiVersion: 'serving.knative.dev/v1',
+        kind: 'Service',
+        name: app.metadata.name,
+        namespace: app.metadata.namespace,
+      },
+    },
+  }));
+}

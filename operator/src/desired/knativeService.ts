@@ -1,0 +1,103 @@
+/**
+ * An App's Knative Service. The template is a pure function of the App's
+ * spec, with a fixed key order, so applying an unchanged App yields the same
+ * bytes, Knative sees no change and cuts no new revision.
+ */
+import {
+  AppResource,
+  AppSpec,
+  PAVED_API_VERSION,
+  APP_KIND,
+  pavedLabels,
+} from '@paved/plugin-paved-common';
+import { KubeObject, OwnerReference } from '../kube/types';
+import {
+  ANNOTATION_MAX_SCALE,
+  ANNOTATION_MIN_SCALE,
+  ANNOTATION_TARGET,
+} from './names';
+
+export function appOwnerReference(app: AppResource): OwnerReference[] {
+  if (!app.metadata.uid) return [];
+  return [
+    {
+      apiVersion: PAVED_API_VERSION,
+      kind: APP_KIND,
+      name: app.metadata.name,
+      uid: app.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
+}
+
+function envVars(spec: AppSpec) {
+  return spec.env.map(entry =>
+    entry.secretKeyRef
+      ? {
+          name: entry.name,
+          valueFrom: {
+            secretKeyRef: {
+              name: entry.secretKeyRef.name,
+              key: entry.secretKeyRef.key,
+            },
+          },
+        }
+      : { name: entry.name, value: entry.value ?? '' },
+  );
+}
+
+/** The revision template: what, if it changes, makes a new revision. */
+export function desiredRevisionTemplate(
+  tenant: string,
+  app: string,
+  spec: AppSpec,
+) {
+  return {
+    metadata: {
+      labels: pavedLabels(tenant, app),
+      annotations: {
+        [ANNOTATION_MIN_SCALE]: String(spec.scaling.minInstances),
+        [ANNOTATION_MAX_SCALE]: String(spec.scaling.maxInstances),
+        [ANNOTATION_TARGET]: String(spec.scaling.targetConcurrency),
+      },
+    },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: spec.image,
+          ports: [{ containerPort: spec.port }],
+          env: envVars(spec),
+          resources: {
+            requests: {
+              cpu: spec.resources.cpu,
+              memory: spec.resources.memory,
+            },
+            limits: { cpu: spec.resources.cpu, memory: spec.resources.memory },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function desiredKnativeService(
+  tenant: string,
+  app: AppResource,
+  spec: AppSpec,
+): KubeObject {
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: {
+      name: app.metadata.name,
+      namespace: app.metadata.namespace,
+      labels: pavedLabels(tenant, app.metadata.name),
+      ownerReferences: appOwnerReference(app),
+    },
+    spec: {
+      template: desiredRevisionTemplate(tenant, app.metadata.name, spec),
+    },
+  };
+}

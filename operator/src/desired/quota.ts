@@ -1,0 +1,93 @@
+/**
+ * A tenant's ResourceQuota (its plan's limits, with the tenant's overrides)
+ * and a LimitRange whose defaults let containers that set no resources —
+ * Knative's queue-proxy sidecar — be admitted under the quota.
+ */
+import {
+  effectiveLimits,
+  Plan,
+  PlanLimits,
+  TenantResource,
+} from '@paved/plugin-paved-common';
+import { pavedLabels } from './refs';
+import { KubeObject } from '../kube/types';
+import { DesiredStateConfig } from './config';
+import { namespaceName } from './namespace';
+import {
+  LIMIT_RANGE,
+  QUOTA_COUNT_APPS,
+  QUOTA_COUNT_KSVC,
+  RESOURCE_QUOTA,
+} from './names';
+
+/** Thrown when a Tenant names a plan the catalogue does not have. */
+export class UnknownPlanError extends Error {
+  constructor(plan: string, plans: readonly Plan[]) {
+    super(
+      `Plan "${plan}" is not in the plan catalogue; use one of ${plans
+        .map(p => p.name)
+        .join(', ')}`,
+    );
+    this.name = 'UnknownPlanError';
+  }
+}
+
+export function tenantLimits(
+  tenant: TenantResource,
+  config: DesiredStateConfig,
+): PlanLimits {
+  const plan = config.plans.find(p => p.name === tenant.spec.plan);
+  if (!plan) throw new UnknownPlanError(tenant.spec.plan, config.plans);
+  return effectiveLimits(plan, tenant.spec.limits);
+}
+
+export function desiredResourceQuota(
+  tenant: TenantResource,
+  config: DesiredStateConfig,
+): KubeObject {
+  const limits = tenantLimits(tenant, config);
+  return {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: {
+      name: RESOURCE_QUOTA,
+      namespace: namespaceName(tenant.metadata.name, config),
+      labels: pavedLabels(tenant.metadata.name),
+    },
+    spec: {
+      hard: {
+        'requests.cpu': limits.cpu,
+        'requests.memory': limits.memory,
+        'limits.cpu': limits.cpu,
+        'limits.memory': limits.memory,
+        [QUOTA_COUNT_APPS]: String(limits.maxApps),
+        [QUOTA_COUNT_KSVC]: String(limits.maxApps),
+      },
+    },
+  };
+}
+
+export function desiredLimitRange(
+  tenant: TenantResource,
+  config: DesiredStateConfig,
+): KubeObject {
+  const { request, limit } = config.containerDefaults;
+  return {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: {
+      name: LIMIT_RANGE,
+      namespace: namespaceName(tenant.metadata.name, config),
+      labels: pavedLabels(tenant.metadata.name),
+    },
+    spec: {
+      limits: [
+        {
+          type: 'Container',
+          defaultRequest: { cpu: request.cpu, memory: request.memory },
+          default: { cpu: limit.cpu, memory: limit.memory },
+        },
+      ],
+    },
+  };
+}

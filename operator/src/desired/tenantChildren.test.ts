@@ -1,0 +1,183 @@
+import { DEFAULT_DESIRED_STATE_CONFIG as config } from './config';
+import { desiredNamespace } from './namespace';
+import {
+  desiredCapsuleTenant,
+  desiredOwnerRoleBinding,
+  ownerGroup,
+} from './rbac';
+import {
+  desiredCiliumNetworkPolicy,
+  desiredNetworkPolicy,
+  PRIVATE_RANGES,
+} from './networkPolicy';
+import {
+  desiredLimitRange,
+  desiredResourceQuota,
+  UnknownPlanError,
+} from './quota';
+import { tenantFixture } from './fixtures';
+
+const paved = {
+  'app.kubernetes.io/managed-by': 'paved',
+  'paved.dev/tenant': 'team-a',
+};
+
+describe('namespace', () => {
+  it('is tenant-<name> with the paved labels', () => {
+    const ns = desiredNamespace(tenantFixture(), config, { capsule: false });
+    expect(ns.metadata.name).toBe('tenant-team-a');
+    expect(ns.metadata.labels).toMatchObject(paved);
+    expect(ns.metadata.labels).not.toHaveProperty('capsule.clastix.io/tenant');
+  });
+
+  it('follows a configured prefix and carries the Capsule tenant label', () => {
+    const ns = desiredNamespace(
+      tenantFixture(),
+      { ...config, namespacePrefix: 'paved-' },
+      { capsule: true },
+    );
+    expect(ns.metadata.name).toBe('paved-team-a');
+    expect(ns.metadata.labels!['capsule.clastix.io/tenant']).toBe('team-a');
+  });
+});
+
+describe('RBAC', () => {
+  it('maps owner refs to Kubernetes groups', () => {
+    expect(ownerGroup('group:default/team-a', config)).toBe('team-a');
+    expect(ownerGroup('group:platform/sre', config)).toBe('platform/sre');
+    expect(
+      ownerGroup('group:default/team-a', { ...config, ownerGroupPrefix: 'oidc:' }),
+    ).toBe('oidc:team-a');
+    expect(() => ownerGroup('team-a', config)).toThrow(/group:default\/team-a/);
+  });
+
+  it('binds the owner group to the owner ClusterRole in the namespace', () => {
+    const rb = desiredOwnerRoleBinding(tenantFixture(), config) as any;
+    expect(rb.metadata).toMatchObject({
+      name: 'paved-owners',
+      namespace: 'tenant-team-a',
+      labels: paved,
+    });
+    expect(rb.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'edit',
+    });
+    expect(rb.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-a' },
+    ]);
+  });
+
+  it('makes the owner group the owner of a Capsule tenant with one namespace', () => {
+    const ct = desiredCapsuleTenant(tenantFixture(), config) as any;
+    expect(ct.apiVersion).toBe('capsule.clastix.io/v1beta2');
+    expect(ct.metadata.name).toBe('team-a');
+    expect(ct.spec.owners).toEqual([
+      { kind: 'Group', name: 'team-a', clusterRoles: ['edit'] },
+    ]);
+    expect(ct.spec.namespaceOptions).toEqual({ quota: 1 });
+  });
+});
+
+describe('network isolation', () => {
+  it('excludes private ranges from internet egress with toCIDRSet (Cilium)', () => {
+    const cnp = desiredCiliumNetworkPolicy(tenantFixture(), config) as any;
+    expect(cnp.metadata.namespace).toBe('tenant-team-a');
+    const cidr = cnp.spec.egress.find((r: any) => r.toCIDRSet);
+    expect(cidr.toCIDRSet).toEqual([
+      {
+        cidr: '0.0.0.0/0',
+        except: [
+          '10.0.0.0/8',
+          '172.16.0.0/12',
+          '192.168.0.0/16',
+          '169.254.0.0/16',
+        ],
+      },
+    ]);
+    expect(JSON.stringify(cnp)).not.toContain('"toCIDR"');
+    const dns = cnp.spec.egress.find((r: any) => r.toPorts);
+    expect(dns.toEndpoints[0].matchLabels).toEqual({
+      'k8s:io.kubernetes.pod.namespace': 'kube-system',
+      'k8s:k8s-app': 'kube-dns',
+    });
+    const ingressNamespaces = cnp.spec.ingress[1].fromEndpoints.map(
+      (e: any) => e.matchLabels['k8s:io.kubernetes.pod.namespace'],
+    );
+    expect(ingressNamespaces).toEqual([
+      'knative-serving',
+      'kourier-system',
+      'istio-system',
+      'paved-system',
+    ]);
+    expect(cnp.spec.ingress[0]).toEqual({ fromEndpoints: [{}] });
+  });
+
+  it('expresses the same intent as a NetworkPolicy without Cilium', () => {
+    const np = desiredNetworkPolicy(tenantFixture(), {
+      ...config,
+      gatewayNamespaces: ['contour'],
+    }) as any;
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec.podSelector).toEqual({});
+    const from = np.spec.ingress[0].from;
+    expect(from[0]).toEqual({ podSelector: {} });
+    expect(
+      from
+        .slice(1)
+        .map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']),
+    ).toEqual(['knative-serving', 'contour', 'paved-system']);
+    const ipBlock = np.spec.egress.find((r: any) => r.to[0]?.ipBlock).to[0].ipBlock;
+    expect(ipBlock).toEqual({ cidr: '0.0.0.0/0', except: PRIVATE_RANGES });
+    const dns = np.spec.egress.find((r: any) => r.ports);
+    expect(dns.ports).toEqual([
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ]);
+  });
+});
+
+describe('quota', () => {
+  it('takes the plan limits', () => {
+    const q = desiredResourceQuota(tenantFixture('team-a', { plan: 'starter' }), config) as any;
+    expect(q.metadata).toMatchObject({ name: 'paved-quota', namespace: 'tenant-team-a' });
+    expect(q.spec.hard).toEqual({
+      'requests.cpu': '4',
+      'requests.memory': '8Gi',
+      'limits.cpu': '4',
+      'limits.memory': '8Gi',
+      'count/apps.paved.dev': '10',
+      'count/services.serving.knative.dev': '10',
+    });
+  });
+
+  it('lets spec.limits override the plan field by field', () => {
+    const q = desiredResourceQuota(
+      tenantFixture('team-a', { plan: 'free', limits: { memory: '3Gi', maxApps: 7 } }),
+      config,
+    ) as any;
+    expect(q.spec.hard['requests.cpu']).toBe('1');
+    expect(q.spec.hard['requests.memory']).toBe('3Gi');
+    expect(q.spec.hard['count/apps.paved.dev']).toBe('7');
+  });
+
+  it('refuses an unknown plan with the names of the known ones', () => {
+    expect(() =>
+      desiredResourceQuota(tenantFixture('team-a', { plan: 'gold' }), config),
+    ).toThrow(UnknownPlanError);
+    expect(() =>
+      desiredResourceQuota(tenantFixture('team-a', { plan: 'gold' }), config),
+    ).toThrow('Plan "gold" is not in the plan catalogue; use one of free, starter, pro, enterprise');
+  });
+
+  it('gives containers without resources default requests and limits', () => {
+    const lr = desiredLimitRange(tenantFixture(), config) as any;
+    expect(lr.spec.limits).toEqual([
+      {
+        type: 'Container',
+        defaultRequest: { cpu: '25m', memory: '64Mi' },
+        default: { cpu: '500m', memory: '256Mi' },
+      },
+    ]);
+  });
+});
