@@ -3,13 +3,7 @@
  * types shared by the backend, the frontend and the scaffolder actions, and
  * a small fetch-based client usable from all of them.
  */
-import type {
-  AppSpec,
-  AppStatus,
-  Condition,
-  TenantSpec,
-  TenantStatus,
-} from './schemas';
+import type { AppSpec, AppStatus, Condition, TenantStatus } from './schemas';
 import type { Plan, PlanLimits } from './plans';
 
 /** Status from the cluster; `known: false` when the cluster did not tell yet. */

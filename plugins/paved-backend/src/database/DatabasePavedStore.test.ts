@@ -1,7 +1,7 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { appSpecSchema } from '@paved/plugin-paved-common';
 import { Knex } from 'knex';
-import { pavedTestDatabases } from '../testUtils/databases';
+import { pavedTestDatabases } from '../__testUtils__/databases';
 import { DatabasePavedStore } from './DatabasePavedStore';
 import { Actor } from './PavedStore';
 import { SecretBox } from './SecretBox';

@@ -1,0 +1,20 @@
+/**
+ * Paved's backend plugin (`/api/paved`), its catalog module and permission
+ * helpers.
+ *
+ * @packageDocumentation
+ */
+export { pavedPlugin as default } from './plugin';
+export { catalogModulePavedEntityProvider } from './catalog/module';
+export { PavedEntityProvider } from './catalog/PavedEntityProvider';
+export {
+  isTenantOwner,
+  pavedTenantConditions,
+  createPavedTenantConditionalDecision,
+  tenantResourceRef,
+} from './permissions/rules';
+export {
+  PavedPermissionPolicy,
+  pavedTenantDecision,
+  permissionModulePavedPolicy,
+} from './permissions/policy';

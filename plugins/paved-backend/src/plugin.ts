@@ -1,0 +1,148 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { pavedPermissions, resolvePlans } from '@paved/plugin-paved-common';
+import { ClusterSync } from './cluster/ClusterSync';
+import { KubeClient, loadKubeConfig } from './cluster/KubeClient';
+import { StatusCache } from './cluster/StatusCache';
+import { DatabasePavedStore } from './database/DatabasePavedStore';
+import { SecretBox } from './database/SecretBox';
+import { TenantAccess } from './permissions/TenantAccess';
+import { pavedTenantRules, tenantResourceRef } from './permissions/rules';
+import { createRouter } from './service/router';
+
+/**
+ * The Paved backend plugin: tenants and apps saved in the Backstage
+ * database, applied to the cluster as Tenant and App custom resources, with
+ * status merged from a watch-fed cache. Mounted at `/api/paved`.
+ *
+ * @public
+ */
+export const pavedPlugin = createBackendPlugin({
+  pluginId: 'paved',
+  register(env) {
+    env.registerInit({
+      deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        database: coreServices.database,
+        httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
+      },
+      async init({
+        config,
+        logger,
+        database,
+        httpRouter,
+        httpAuth,
+        permissions,
+        permissionsRegistry,
+        scheduler,
+        lifecycle,
+      }) {
+        const plans = resolvePlans(config.getOptional('paved.plans'));
+        const namespacePrefix = config.getOptionalString(
+          'paved.namespacePrefix',
+        );
+        const encryptionKey = config.getOptionalString(
+          'paved.secrets.encryptionKey',
+        );
+        const store = await DatabasePavedStore.create({
+          database,
+          secretBox: encryptionKey ? new SecretBox(encryptionKey) : undefined,
+        });
+
+        permissionsRegistry.addResourceType({
+          resourceRef: tenantResourceRef,
+          permissions: pavedPermissions,
+          rules: Object.values(pavedTenantRules),
+          getResources: async refs =>
+            Promise.all(refs.map(ref => store.getTenant(ref))),
+        });
+        permissionsRegistry.addPermissions(pavedPermissions);
+
+        const kubeConfig = loadKubeConfig({
+          kubeconfigPath: config.getOptionalString(
+            'paved.kubernetes.kubeconfig',
+          ),
+          inCluster: config.getOptionalBoolean('paved.kubernetes.inCluster'),
+        });
+        const client = kubeConfig ? new KubeClient(kubeConfig) : undefined;
+        if (client) {
+          logger.info(`Applying Tenants and Apps to ${client.server}`);
+        } else {
+          logger.warn(
+            'No cluster configured (paved.kubernetes or KUBECONFIG): writes are saved and wait for a cluster; status is unknown',
+          );
+        }
+
+        const sync = new ClusterSync({
+          store,
+          client,
+          plans: () => plans,
+          namespacePrefix,
+          logger,
+        });
+        const cache = client ? new StatusCache(client, logger) : undefined;
+        if (cache) {
+          // A tenant that turns Active has its namespace now: apps waiting
+          // for it can be applied without waiting for the next sync run.
+          let pending: NodeJS.Timeout | undefined;
+          cache.onChange(change => {
+            if (change.kind !== 'tenant' || pending) return;
+            pending = setTimeout(() => {
+              pending = undefined;
+              sync
+                .syncAll()
+                .catch(error => logger.warn(`Sync failed: ${error}`));
+            }, 500);
+            pending.unref?.();
+          });
+          lifecycle.addStartupHook(() => cache.start());
+          lifecycle.addShutdownHook(() => cache.stop());
+        }
+
+        const frequencySeconds =
+          config.getOptionalNumber('paved.sync.frequencySeconds') ?? 15;
+        await scheduler.scheduleTask({
+          id: 'paved-cluster-sync',
+          frequency: { seconds: frequencySeconds },
+          timeout: { minutes: 5 },
+          initialDelay: { seconds: Math.min(frequencySeconds, 5) },
+          fn: async () => {
+            if (!sync.configured) return;
+            const { applied, behind } = await sync.syncAll();
+            if (applied || behind) {
+              logger.info(
+                `Cluster sync: ${applied} applied, ${behind} still behind`,
+              );
+            }
+          },
+        });
+
+        httpRouter.use(
+          await createRouter({
+            store,
+            access: new TenantAccess(permissions, permissionsRegistry, store),
+            httpAuth,
+            sync,
+            cache,
+            plans: () => plans,
+            namespacePrefix,
+            logger,
+          }),
+        );
+        httpRouter.addAuthPolicy({
+          path: '/openapi.json',
+          allow: 'unauthenticated',
+        });
+        httpRouter.addAuthPolicy({ path: '/plans', allow: 'unauthenticated' });
+      },
+    });
+  },
+});
