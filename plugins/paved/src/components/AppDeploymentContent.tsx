@@ -1,0 +1,63 @@
+import Grid from '@material-ui/core/Grid';
+import { EmptyState, Progress, ResponseErrorPanel } from '@backstage/core-components';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { ANNOTATION_APP, parseAppRef } from '@paved/plugin-paved-common';
+import { usePolledPaved } from '../hooks';
+import { AppActions } from './AppActions';
+import { AppStatusCard } from './AppStatusCard';
+import { EnvCard } from './EnvCard';
+import { RevisionsCard } from './RevisionsCard';
+
+/** The `<tenant>/<app>` an entity is annotated with, if it is a Paved app. */
+export function useEntityAppRef() {
+  const { entity } = useEntity();
+  const annotation = entity.metadata.annotations?.[ANNOTATION_APP];
+  return annotation ? parseAppRef(annotation) : undefined;
+}
+
+function MissingAnnotation() {
+  return (
+    <EmptyState
+      missing="field"
+      title="Not a Paved app"
+      description={`Add the annotation ${ANNOTATION_APP}: <tenant>/<app> to show its deployment here.`}
+    />
+  );
+}
+
+/** The entity's "Deployment" tab: status, actions, env vars and revisions. */
+export function AppDeploymentContent() {
+  const ref = useEntityAppRef();
+  const app = usePolledPaved(
+    api => (ref ? api.getApp(ref.tenant, ref.app) : Promise.resolve(undefined)),
+    [ref?.tenant, ref?.app],
+  );
+  if (!ref) return <MissingAnnotation />;
+  if (!app.value && app.loading) return <Progress />;
+  if (!app.value) return <ResponseErrorPanel error={app.error ?? new Error('App not found')} />;
+  return (
+    <Grid container spacing={3}>
+      <Grid item xs={12}>
+        <AppStatusCard app={app.value} loading={app.loading} error={app.error} />
+        <AppActions app={app.value} onChanged={app.retry} />
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <EnvCard app={app.value} onChanged={app.retry} />
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <RevisionsCard app={app.value} onChanged={app.retry} />
+      </Grid>
+    </Grid>
+  );
+}
+
+/** The overview card on the entity page. */
+export function AppOverviewCard() {
+  const ref = useEntityAppRef();
+  const app = usePolledPaved(
+    api => (ref ? api.getApp(ref.tenant, ref.app) : Promise.resolve(undefined)),
+    [ref?.tenant, ref?.app],
+  );
+  if (!ref) return <MissingAnnotation />;
+  return <AppStatusCard app={app.value} loading={app.loading} error={app.error} />;
+}

@@ -1,0 +1,96 @@
+import {
+  InfoCard,
+  Link,
+  Progress,
+  ResponseErrorPanel,
+  StructuredMetadataTable,
+} from '@backstage/core-components';
+import Alert from '@material-ui/lab/Alert';
+import Typography from '@material-ui/core/Typography';
+import { AppView } from '@paved/plugin-paved-common';
+import { PhaseChip } from './PhaseChip';
+import { ConditionsTable } from './ConditionsTable';
+
+/** Why the app is not Ready, or why status is missing, in words a developer can act on. */
+export function AppStatusNotice({ app }: { app: AppView }) {
+  if (!app.status.known) {
+    return (
+      <Alert severity="info">
+        Status unknown: the cluster has not reported on this app (it may be
+        unreachable). Showing the saved configuration.
+      </Alert>
+    );
+  }
+  if (app.sync.pending) {
+    return (
+      <Alert severity="info">
+        Your last change is saved and waiting for the cluster to accept it
+        {app.sync.lastError ? ` (${app.sync.lastError})` : ''}; it is retried
+        automatically.
+      </Alert>
+    );
+  }
+  if (app.status.phase === 'Failed' || (app.status.message && app.status.phase !== 'Ready')) {
+    return (
+      <Alert severity={app.status.phase === 'Failed' ? 'error' : 'warning'}>
+        {app.status.message ?? 'The app failed; the operator gave no reason.'}
+      </Alert>
+    );
+  }
+  return null;
+}
+
+/** The essentials of a deployed app: phase, URL, instances and revision. */
+export function AppStatusSummary({ app }: { app: AppView }) {
+  const instances = app.status.instances;
+  return (
+    <StructuredMetadataTable
+      dense
+      metadata={{
+        Phase: <PhaseChip phase={app.status.phase} known={app.status.known} />,
+        URL: app.status.url ? (
+          <Link to={app.status.url} data-testid="paved-url">
+            {app.status.url}
+          </Link>
+        ) : (
+          <Typography variant="body2" color="textSecondary">
+            not assigned yet
+          </Typography>
+        ),
+        Instances: instances
+          ? `${instances.ready ?? 0} ready of ${instances.desired ?? 0}`
+          : '—',
+        Image: app.image,
+        Revision: `${app.revision}${
+          app.status.latestReadyRevision
+            ? ` (serving ${app.status.latestReadyRevision})`
+            : ''
+        }`,
+        Scaling: `${app.scaling.minInstances}–${app.scaling.maxInstances} instances${
+          app.paused ? ', paused' : ''
+        }`,
+      }}
+    />
+  );
+}
+
+/** Overview card for an app's entity page. */
+export function AppStatusCard(props: {
+  app?: AppView;
+  loading: boolean;
+  error?: Error;
+}) {
+  const { app, loading, error } = props;
+  if (!app && loading) return <Progress />;
+  if (!app && error) return <ResponseErrorPanel error={error} />;
+  if (!app) return null;
+  return (
+    <InfoCard title="Deployment" subheader={app.ref}>
+      <AppStatusNotice app={app} />
+      <AppStatusSummary app={app} />
+      {app.status.conditions && app.status.conditions.length > 0 && (
+        <ConditionsTable conditions={app.status.conditions} />
+      )}
+    </InfoCard>
+  );
+}

@@ -1,0 +1,95 @@
+import {
+  Content,
+  Link,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import { TenantView, AppView } from '@paved/plugin-paved-common';
+import Alert from '@material-ui/lab/Alert';
+import { useParams } from 'react-router-dom';
+import { usePolledPaved } from '../hooks';
+import { PhaseChip } from './PhaseChip';
+import { UsageBar } from './UsageBar';
+
+function TenantUsage({ tenant }: { tenant: TenantView }) {
+  const usage = tenant.status.usage;
+  return (
+    <div style={{ display: 'flex', gap: 16 }}>
+      <UsageBar label="CPU" kind="cpu" used={usage?.cpu?.used} hard={usage?.cpu?.hard ?? tenant.effectiveLimits.cpu} />
+      <UsageBar label="Memory" kind="memory" used={usage?.memory?.used} hard={usage?.memory?.hard ?? tenant.effectiveLimits.memory} />
+      <UsageBar label="Apps" kind="count" used={String(tenant.appCount)} hard={String(tenant.effectiveLimits.maxApps)} />
+    </div>
+  );
+}
+
+/** Every tenant the user may see, with plan, apps and quota usage. */
+export function TenantsPage() {
+  const tenants = usePolledPaved(api => api.listTenants(), []);
+  const columns: TableColumn<TenantView>[] = [
+    { title: 'Tenant', render: t => <Link to={t.name}>{t.displayName}</Link> },
+    { title: 'Name', field: 'name' },
+    { title: 'Owner', field: 'owner' },
+    { title: 'Plan', field: 'plan' },
+    { title: 'Phase', render: t => <PhaseChip phase={t.status.phase} known={t.status.known} /> },
+    { title: 'Apps', field: 'appCount' },
+    { title: 'Quota', render: t => <TenantUsage tenant={t} /> },
+  ];
+  return (
+    <Content>
+      {tenants.error && !tenants.value && <ResponseErrorPanel error={tenants.error} />}
+      <Table<TenantView>
+        title="Tenants"
+        options={{ paging: false, search: true, padding: 'dense' }}
+        isLoading={tenants.loading && !tenants.value}
+        data={tenants.value?.items ?? []}
+        columns={columns}
+        emptyContent={
+          <div style={{ padding: 16 }}>
+            You have no tenants yet. Create one with the "Create a tenant" template.
+          </div>
+        }
+      />
+    </Content>
+  );
+}
+
+/** One tenant with its apps. */
+export function TenantDetailPage() {
+  const { tenant: name = '' } = useParams();
+  const tenant = usePolledPaved(api => api.getTenant(name), [name]);
+  const apps = usePolledPaved(api => api.listApps(name), [name]);
+  if (!tenant.value && tenant.loading) return <Progress />;
+  if (!tenant.value) return <ResponseErrorPanel error={tenant.error ?? new Error('Tenant not found')} />;
+  const t = tenant.value;
+  const columns: TableColumn<AppView>[] = [
+    { title: 'App', field: 'name' },
+    { title: 'Phase', render: a => <PhaseChip phase={a.status.phase} known={a.status.known} /> },
+    { title: 'URL', render: a => (a.status.url ? <Link to={a.status.url}>{a.status.url}</Link> : '—') },
+    { title: 'Image', field: 'image' },
+    { title: 'Ready', render: a => `${a.status.instances?.ready ?? 0}/${a.status.instances?.desired ?? 0}` },
+  ];
+  return (
+    <Content>
+      {!t.status.known && (
+        <Alert severity="info">Status unknown: the cluster has not reported on this tenant. Showing the saved configuration.</Alert>
+      )}
+      <h2>
+        {t.displayName} <PhaseChip phase={t.status.phase} known={t.status.known} />
+      </h2>
+      <p>
+        Owner {t.owner} · plan {t.plan} · namespace {t.namespace}
+      </p>
+      <TenantUsage tenant={t} />
+      <Table<AppView>
+        title="Apps"
+        options={{ paging: false, search: false, padding: 'dense' }}
+        isLoading={apps.loading && !apps.value}
+        data={apps.value?.items ?? []}
+        columns={columns}
+        emptyContent={<div style={{ padding: 16 }}>No apps yet. Deploy one with the "Deploy a container image" template.</div>}
+      />
+    </Content>
+  );
+}
