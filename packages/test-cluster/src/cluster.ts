@@ -57,13 +57,19 @@ export interface TestCluster {
   };
   /** Log files of etcd, kube-apiserver and kube-controller-manager. */
   readonly logFiles: Record<string, string>;
-  /** Process ids of etcd, kube-apiserver and kube-controller-manager. */
+  /** Process ids of etcd, kube-apiserver, kube-controller-manager and the reaper. */
   readonly pids: Record<string, number>;
   /**
    * A kubeconfig for another user, authenticated by a client certificate
    * with CN=`user` and O=each group; RBAC applies to it as to any user.
    */
   userKubeConfig(user: string, groups?: string[]): Promise<k8s.KubeConfig>;
+  /**
+   * Stops kube-apiserver and starts it again on the same port and etcd, as a
+   * rolling upgrade or crash would: open connections and watches break, data
+   * stays. For testing that clients reconnect.
+   */
+  restartApiServer(): Promise<void>;
   /** Kills the three processes, waits for them to exit, removes `dir`. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -258,7 +264,7 @@ async function startOnce(
         ],
       }),
     );
-    processes.push(
+    const startApiServer = () =>
       ManagedProcess.start({
         name: 'kube-apiserver',
         command: bins.kubeApiserver,
@@ -280,11 +286,12 @@ async function startOnce(
           '--service-cluster-ip-range=10.0.0.0/24',
           '--allow-privileged=true',
           '--profiling=false',
+          // Tests are the only clients: no request queuing or shedding.
           '--enable-priority-and-fairness=false',
           '--v=1',
         ],
-      }),
-    );
+      });
+    processes.push(startApiServer());
 
     const adminYaml = kubeconfigYaml(
       server,
@@ -296,26 +303,30 @@ async function startOnce(
     const kubeconfigPath = path.join(dir, 'kubeconfig');
     await fsp.writeFile(kubeconfigPath, adminYaml, { mode: 0o600 });
 
+    const waitForApiServer = async () => {
+      const waitStarted = Date.now();
+      for (;;) {
+        const dead = processes.find(p => !p.running);
+        if (dead) {
+          const tail = dead.logTail();
+          throw new StartError(
+            `${dead.name} exited (${JSON.stringify(
+              dead.exitStatus,
+            )}) while starting; its log (${dead.logFile}):\n${tail}`,
+            /address already in use/.test(tail),
+          );
+        }
+        if (await isReady(server, pki)) return;
+        if (Date.now() - waitStarted > timeoutMs) {
+          throw new Error(
+            `kube-apiserver not ready after ${timeoutMs} ms; its log:\n${processes[1].logTail()}`,
+          );
+        }
+        await sleep(100);
+      }
+    };
     const apiStarted = Date.now();
-    for (;;) {
-      const dead = processes.find(p => !p.running);
-      if (dead) {
-        const tail = dead.logTail();
-        throw new StartError(
-          `${dead.name} exited (${JSON.stringify(
-            dead.exitStatus,
-          )}) while starting; its log (${dead.logFile}):\n${tail}`,
-          /address already in use/.test(tail),
-        );
-      }
-      if (await isReady(server, pki)) break;
-      if (Date.now() - apiStarted > timeoutMs) {
-        throw new Error(
-          `kube-apiserver not ready after ${timeoutMs} ms; its log:\n${processes[1].logTail()}`,
-        );
-      }
-      await sleep(100);
-    }
+    await waitForApiServer();
     log(`kube-apiserver ready in ${Date.now() - apiStarted} ms`);
 
     processes.push(
@@ -368,6 +379,12 @@ async function startOnce(
       crds,
       logFiles,
       pids,
+      async restartApiServer() {
+        await processes[1].stop(3000);
+        processes[1] = startApiServer();
+        pids['kube-apiserver'] = processes[1].child.pid!;
+        await waitForApiServer();
+      },
       async userKubeConfig(user, groups = []) {
         const { cert, key } = await issueClientCertificate(
           pki,

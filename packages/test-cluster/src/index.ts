@@ -16,3 +16,12 @@ export {
 export type { UpstreamProject } from './crds';
 export { ensureControlPlaneBinaries } from './paths';
 export type { ControlPlaneBinaries } from './paths';
+export {
+  KnativeStatusSimulator,
+  KnativeFailures,
+  ANNOTATION_TEMPLATE_HASH,
+} from './knativeSimulator';
+export type {
+  KnativeStatusSimulatorOptions,
+  RevisionFailure,
+} from './knativeSimulator';
