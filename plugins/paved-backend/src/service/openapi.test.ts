@@ -1,7 +1,11 @@
 import fs from 'fs';
 import path from 'path';
-import prettier from 'prettier';
 import { openApiDocument } from './openapi';
+
+// prettier 2 ships no types.
+const prettier: {
+  format(text: string, options: { parser: string }): string;
+} = require('prettier');
 
 const FILE = path.resolve(__dirname, '../../openapi.json');
 

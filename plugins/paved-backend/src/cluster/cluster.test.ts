@@ -1,0 +1,360 @@
+/**
+ * The backend against a real kube-apiserver (packages/test-cluster): custom
+ * resources by server-side apply, status from the watch-fed cache, and no
+ * drift when the API server is unreachable for a while.
+ *
+ * No operator runs here. Where a test needs what the operator would do (the
+ * tenant namespace, an App status), helpers named `asOperator…` do it.
+ */
+import { useTestCluster } from '@paved/test-cluster';
+import {
+  FIELD_MANAGER_BACKEND,
+  PAVED_API_VERSION,
+  SECRET_MASK,
+} from '@paved/plugin-paved-common';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { TestDatabases } from '@backstage/backend-test-utils';
+import {
+  ALICE,
+  PavedTestBackend,
+  TEAM_A,
+  startPavedBackend,
+} from '../__testUtils__/backend';
+import { ApiServerProxy } from '../__testUtils__/proxy';
+import { KubeClient, KubeError } from './KubeClient';
+import { appPath, secretPath, tenantPath } from './resources';
+
+jest.setTimeout(180_000);
+
+const cluster = useTestCluster({
+  knative: false,
+  capsule: false,
+  cilium: false,
+});
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+let admin: KubeClient;
+let proxy: ApiServerProxy;
+let backend: PavedTestBackend;
+let kubeconfigDir: string;
+
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}: ${last ?? ''}`);
+    }
+    await new Promise(resolve => setTimeout(resolve, 200));
+  }
+}
+
+async function getOrUndefined(resourcePath: string) {
+  try {
+    return await admin.request('GET', resourcePath);
+  } catch (error) {
+    if (error instanceof KubeError && error.code === 404) return undefined;
+    throw error;
+  }
+}
+
+/** What the operator would do first for a tenant: create its namespace. */
+async function asOperatorCreateNamespace(tenant: string) {
+  await admin.request('POST', '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: `tenant-${tenant}` },
+  });
+}
+
+/** What the operator would write into an App's status once Knative is ready. */
+async function asOperatorWriteAppStatus(
+  tenant: string,
+  app: string,
+  status: Record<string, unknown>,
+) {
+  await admin.request(
+    'PATCH',
+    `${appPath(`tenant-${tenant}`, app)}/status`,
+    { status },
+    'application/merge-patch+json',
+  );
+}
+
+beforeAll(async () => {
+  const kc = cluster().kubeConfig;
+  admin = new KubeClient(kc);
+  const target = new URL(cluster().server);
+  proxy = new ApiServerProxy({
+    host: target.hostname,
+    port: Number(target.port),
+  });
+  await proxy.up();
+  const exported = JSON.parse(kc.exportConfig());
+  for (const entry of exported.clusters) {
+    entry.cluster.server = `https://127.0.0.1:${proxy.port}`;
+  }
+  kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paved-backend-'));
+  const kubeconfigPath = path.join(kubeconfigDir, 'kubeconfig');
+  fs.writeFileSync(kubeconfigPath, JSON.stringify(exported));
+
+  backend = await startPavedBackend({
+    knex: await databases.init('SQLITE_3'),
+    config: {
+      paved: {
+        kubernetes: { kubeconfig: kubeconfigPath },
+        plans: { tiny: { cpu: '2', memory: '2Gi', maxApps: 5 } },
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await backend?.stop();
+  await proxy?.down();
+  if (kubeconfigDir) fs.rmSync(kubeconfigDir, { recursive: true, force: true });
+});
+
+const api = () => backend.request;
+
+describe('Paved backend on a real API server', () => {
+  it('applies a Tenant with the resolved plan limits, by server-side apply', async () => {
+    const res = await api()
+      .post('/api/paved/tenants')
+      .set('authorization', backend.as(ALICE))
+      .send({
+        name: 'acme',
+        displayName: 'Acme',
+        owner: TEAM_A,
+        plan: 'tiny',
+        limits: { cpu: '3' },
+      });
+    expect(res.status).toBe(201);
+    expect(res.body.sync).toEqual({
+      generation: 1,
+      appliedGeneration: 1,
+      pending: false,
+    });
+    const tenant = await admin.request('GET', tenantPath('acme'));
+    expect(tenant.apiVersion).toBe(PAVED_API_VERSION);
+    expect(tenant.spec).toEqual({
+      displayName: 'Acme',
+      owner: TEAM_A,
+      plan: 'tiny',
+      limits: { cpu: '3', memory: '2Gi', maxApps: 5 },
+      networkIsolation: true,
+    });
+    expect(tenant.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'paved',
+      'paved.dev/tenant': 'acme',
+    });
+    expect(tenant.metadata.managedFields.map((f: any) => f.manager)).toContain(
+      FIELD_MANAGER_BACKEND,
+    );
+
+    // The status cache sees the Tenant through its watch.
+    const seen = await eventually('tenant status known', async () => {
+      const view = await api()
+        .get('/api/paved/tenants/acme')
+        .set('authorization', backend.as(ALICE));
+      return view.body.status.known && view.body;
+    });
+    expect(seen.status).toEqual({ known: true });
+  });
+
+  it('applies an App and its Secret once the namespace exists, and shows the status the operator writes', async () => {
+    const deploy = await api()
+      .put('/api/paved/tenants/acme/apps/web')
+      .set('authorization', backend.as(ALICE))
+      .send({
+        image: 'ghcr.io/acme/web:1.0.0',
+        port: 8080,
+        env: [
+          { name: 'MODE', value: 'prod' },
+          { name: 'TOKEN', value: 'hunter2', secret: true },
+        ],
+      });
+    expect(deploy.status).toBe(201);
+    // No namespace yet (no operator): the write is saved and waits.
+    expect(deploy.body.sync.pending).toBe(true);
+    expect(deploy.body.sync.lastError).toMatch(/404/);
+
+    await asOperatorCreateNamespace('acme');
+    // The sync job (every second here) applies it now.
+    const app = await eventually('App CR', () =>
+      getOrUndefined(appPath('tenant-acme', 'web')),
+    );
+    expect(app.spec).toMatchObject({
+      image: 'ghcr.io/acme/web:1.0.0',
+      port: 8080,
+      env: [
+        { name: 'MODE', value: 'prod' },
+        {
+          name: 'TOKEN',
+          secretKeyRef: { name: 'web-paved-env', key: 'TOKEN' },
+        },
+      ],
+    });
+    expect(app.metadata.labels).toMatchObject({
+      'paved.dev/tenant': 'acme',
+      'paved.dev/app': 'web',
+      'backstage.io/kubernetes-id': 'web',
+    });
+    const secret = await admin.request(
+      'GET',
+      secretPath('tenant-acme', 'web-paved-env'),
+    );
+    expect(Buffer.from(secret.data.TOKEN, 'base64').toString()).toBe('hunter2');
+
+    await asOperatorWriteAppStatus('acme', 'web', {
+      phase: 'Ready',
+      url: 'https://web.acme.example.com',
+      instances: { desired: 0, ready: 0 },
+    });
+    const view = await eventually('app status', async () => {
+      const res = await api()
+        .get('/api/paved/tenants/acme/apps/web')
+        .set('authorization', backend.as(ALICE));
+      return res.body.status.url && res.body;
+    });
+    expect(view).toMatchObject({
+      sync: { pending: false, generation: 1, appliedGeneration: 1 },
+      status: {
+        known: true,
+        phase: 'Ready',
+        url: 'https://web.acme.example.com',
+      },
+      env: [
+        { name: 'MODE', value: 'prod', secret: false },
+        { name: 'TOKEN', value: SECRET_MASK, secret: true },
+      ],
+    });
+  });
+
+  it('loses nothing while the API server is unreachable: the sync job applies it afterwards', async () => {
+    await api()
+      .put('/api/paved/tenants/acme/apps/doomed')
+      .set('authorization', backend.as(ALICE))
+      .send({ image: 'doomed:1' });
+    await eventually('doomed applied', () =>
+      getOrUndefined(appPath('tenant-acme', 'doomed')),
+    );
+
+    await proxy.down();
+    const update = await api()
+      .put('/api/paved/tenants/acme/apps/web')
+      .set('authorization', backend.as(ALICE))
+      .send({ image: 'ghcr.io/acme/web:2.0.0', expectedGeneration: 1 });
+    expect(update.status).toBe(200);
+    expect(update.body.sync).toMatchObject({
+      generation: 2,
+      appliedGeneration: 1,
+      pending: true,
+    });
+    const removed = await api()
+      .delete('/api/paved/tenants/acme/apps/doomed')
+      .set('authorization', backend.as(ALICE));
+    expect(removed.status).toBe(202);
+
+    // Reads still answer from the database, with status unknown once the
+    // watch has noticed.
+    const offline = await eventually('status unknown', async () => {
+      const res = await api()
+        .get('/api/paved/tenants/acme/apps/web')
+        .set('authorization', backend.as(ALICE));
+      return res.status === 200 && !res.body.status.known && res.body;
+    });
+    expect(offline.image).toBe('ghcr.io/acme/web:2.0.0');
+    // The cluster still has the old spec.
+    expect(
+      (await admin.request('GET', appPath('tenant-acme', 'web'))).spec.image,
+    ).toBe('ghcr.io/acme/web:1.0.0');
+
+    await proxy.up();
+    await eventually('update applied', async () => {
+      const cr = await admin.request('GET', appPath('tenant-acme', 'web'));
+      return cr.spec.image === 'ghcr.io/acme/web:2.0.0';
+    });
+    await eventually(
+      'deletion applied',
+      async () => !(await getOrUndefined(appPath('tenant-acme', 'doomed'))),
+    );
+    const back = await eventually('in sync again', async () => {
+      const res = await api()
+        .get('/api/paved/tenants/acme/apps/web')
+        .set('authorization', backend.as(ALICE));
+      return !res.body.sync.pending && res.body.status.known && res.body;
+    });
+    expect(back.sync).toEqual({
+      generation: 2,
+      appliedGeneration: 2,
+      pending: false,
+    });
+  });
+
+  it('ends two concurrent deploys of one app in one state, in the database and the cluster', async () => {
+    const images = ['race:1', 'race:2', 'race:3', 'race:4'];
+    const results = await Promise.all(
+      images.map(image =>
+        api()
+          .put('/api/paved/tenants/acme/apps/race')
+          .set('authorization', backend.as(ALICE))
+          .send({ image }),
+      ),
+    );
+    expect(results.map(r => r.status).sort()).toEqual([200, 200, 200, 201]);
+    const final = await eventually('race settled', async () => {
+      const res = await api()
+        .get('/api/paved/tenants/acme/apps/race')
+        .set('authorization', backend.as(ALICE));
+      return !res.body.sync.pending && res.body;
+    });
+    expect(final.revision).toBe(4);
+    const cr = await admin.request('GET', appPath('tenant-acme', 'race'));
+    expect(cr.spec.image).toBe(final.image);
+    expect(cr.metadata.annotations['paved.dev/backend-generation']).toBe('4');
+  });
+
+  it('redeploy changes only the redeploy annotation', async () => {
+    const before = await admin.request('GET', appPath('tenant-acme', 'race'));
+    await api()
+      .post('/api/paved/tenants/acme/apps/race/redeploy')
+      .set('authorization', backend.as(ALICE));
+    const after = await eventually('redeploy applied', async () => {
+      const cr = await admin.request('GET', appPath('tenant-acme', 'race'));
+      return cr.metadata.annotations['paved.dev/redeploy-token'] && cr;
+    });
+    expect(after.spec).toEqual(before.spec);
+  });
+
+  it('deletes the Tenant CR and then the rows', async () => {
+    const res = await api()
+      .delete('/api/paved/tenants/acme')
+      .set('authorization', backend.as(ALICE));
+    expect(res.status).toBe(202);
+    await eventually(
+      'tenant gone',
+      async () => !(await getOrUndefined(tenantPath('acme'))),
+    );
+    const gone = await eventually('tenant row purged', async () => {
+      const again = await api()
+        .post('/api/paved/tenants')
+        .set('authorization', backend.as(ALICE))
+        .send({ name: 'acme', displayName: 'Acme again', owner: TEAM_A });
+      return again.status === 201 && again.body;
+    });
+    expect(gone.sync.generation).toBe(1);
+  });
+});
