@@ -70,3 +70,13 @@ export function parseAppRef(
   }
   return { tenant: parts[0], app: parts[1] };
 }
+
+/** The catalog name of an app's Component entity: `<tenant>-<app>`. */
+export function appEntityName(tenant: string, app: string): string {
+  return `${tenant}-${app}`;
+}
+
+/** The catalog entity ref of an app's Component entity. */
+export function appEntityRef(tenant: string, app: string): string {
+  return `component:default/${appEntityName(tenant, app)}`;
+}

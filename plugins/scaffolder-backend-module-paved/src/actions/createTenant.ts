@@ -7,6 +7,7 @@ import {
   TenantView,
 } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
+import { rejectInvalidInput } from './validateInput';
 import { examples } from './createTenant.examples';
 
 /**
@@ -28,7 +29,6 @@ export function createPavedTenantCreateAction(options: {
         name: z =>
           z
             .string()
-            .superRefine(refine(tenantNameProblem))
             .describe(
               'Tenant name: lowercase letters, digits and "-", starting with a letter, at most 56 characters. The namespace will be tenant-<name>.',
             ),
@@ -37,7 +37,6 @@ export function createPavedTenantCreateAction(options: {
         owner: z =>
           z
             .string()
-            .superRefine(refine(groupRefProblem))
             .describe(
               'The owner group entity ref, e.g. group:default/team-a. Its members manage the tenant and its apps.',
             ),
@@ -56,6 +55,11 @@ export function createPavedTenantCreateAction(options: {
     },
     async handler(ctx) {
       const { name, displayName, owner, plan } = ctx.input;
+      rejectInvalidInput([
+        tenantNameProblem(name),
+        displayName.trim() ? undefined : 'Display name is empty',
+        groupRefProblem(owner),
+      ]);
       const client = await options.clients.forInitiator(ctx);
 
       const existing = await getTenantIfExists(client, name);
@@ -130,14 +134,4 @@ async function getTenantIfExists(
     }
     throw describeApiError(`Looking up tenant "${name}"`, error);
   }
-}
-
-/** Adapts a paved-common `…Problem` check to a zod refinement. */
-export function refine(problem: (value: string) => string | undefined) {
-  return (value: string, ctx: { addIssue(issue: any): void }) => {
-    const message = problem(value);
-    if (message) {
-      ctx.addIssue({ code: 'custom', message });
-    }
-  };
 }

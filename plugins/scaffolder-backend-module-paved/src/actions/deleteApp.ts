@@ -6,7 +6,7 @@ import {
   tenantNameProblem,
 } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { refine } from './createTenant';
+import { rejectInvalidInput } from './validateInput';
 import { examples } from './deleteApp.examples';
 
 /**
@@ -21,8 +21,8 @@ export function createPavedAppDeleteAction(options: { clients: PavedClientSource
     supportsDryRun: true,
     schema: {
       input: {
-        tenant: z => z.string().superRefine(refine(tenantNameProblem)).describe('The tenant of the app'),
-        name: z => z.string().superRefine(refine(appNameProblem)).describe('The app to delete'),
+        tenant: z => z.string().describe('The tenant of the app'),
+        name: z => z.string().describe('The app to delete'),
         confirm: z =>
           z.string().describe('Type <tenant>/<app> again to confirm the deletion'),
       },
@@ -32,6 +32,7 @@ export function createPavedAppDeleteAction(options: { clients: PavedClientSource
     },
     async handler(ctx) {
       const { tenant, name, confirm } = ctx.input;
+      rejectInvalidInput([tenantNameProblem(tenant), appNameProblem(name)]);
       const ref = appRef(tenant, name);
       if (confirm !== ref) {
         throw new Error(`To delete ${ref}, set confirm to "${ref}" (got "${confirm}")`);

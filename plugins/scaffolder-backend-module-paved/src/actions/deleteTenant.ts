@@ -1,7 +1,7 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { PavedApiError, tenantNameProblem } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { refine } from './createTenant';
+import { rejectInvalidInput } from './validateInput';
 import { examples } from './deleteTenant.examples';
 
 /**
@@ -17,7 +17,7 @@ export function createPavedTenantDeleteAction(options: { clients: PavedClientSou
     supportsDryRun: true,
     schema: {
       input: {
-        name: z => z.string().superRefine(refine(tenantNameProblem)).describe('The tenant to delete'),
+        name: z => z.string().describe('The tenant to delete'),
         confirm: z => z.string().describe('Type the tenant name again to confirm the deletion'),
       },
       output: {
@@ -26,6 +26,7 @@ export function createPavedTenantDeleteAction(options: { clients: PavedClientSou
     },
     async handler(ctx) {
       const { name, confirm } = ctx.input;
+      rejectInvalidInput([tenantNameProblem(name)]);
       if (confirm !== name) {
         throw new Error(`To delete tenant ${name}, set confirm to "${name}" (got "${confirm}")`);
       }

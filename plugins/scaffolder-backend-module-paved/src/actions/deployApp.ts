@@ -3,6 +3,7 @@ import {
   AppView,
   appNameProblem,
   appRef,
+  appEntityRef,
   cpuProblem,
   envNameProblem,
   imageProblem,
@@ -13,7 +14,7 @@ import {
   tenantNameProblem,
 } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { refine } from './createTenant';
+import { rejectInvalidInput } from './validateInput';
 import { examples } from './deployApp.examples';
 
 /** How the action finds out the app's state while it waits. */
@@ -43,31 +44,25 @@ export function createPavedAppDeployAction(options: {
     schema: {
       input: {
         tenant: z =>
-          z.string().superRefine(refine(tenantNameProblem)).describe('The tenant to deploy into'),
+          z.string().describe('The tenant to deploy into'),
         name: z =>
           z
             .string()
-            .superRefine(refine(appNameProblem))
             .describe('App name: lowercase letters, digits and "-", starting with a letter, at most 50 characters'),
         image: z =>
           z
             .string()
-            .superRefine(refine(imageProblem))
             .describe('Container image with a tag or digest, e.g. ghcr.io/acme/web:1.4.2'),
         port: z =>
           z
             .number()
-            .superRefine((value, ctx) => {
-              const message = portProblem(value);
-              if (message) ctx.addIssue({ code: 'custom', message });
-            })
             .default(8080)
             .describe('The port the container listens on'),
         env: z =>
           z
             .array(
               z.object({
-                name: z.string().superRefine(refine(envNameProblem)).describe('Variable name, e.g. DATABASE_URL'),
+                name: z.string().describe('Variable name, e.g. DATABASE_URL'),
                 value: z.string().max(32768).describe('Variable value'),
                 secret: z
                   .boolean()
@@ -86,13 +81,11 @@ export function createPavedAppDeployAction(options: {
         cpu: z =>
           z
             .string()
-            .superRefine(refine(v => cpuProblem(v)))
             .optional()
             .describe('CPU per instance, e.g. 250m or 1'),
         memory: z =>
           z
             .string()
-            .superRefine(refine(v => memoryProblem(v)))
             .optional()
             .describe('Memory per instance, e.g. 256Mi or 1Gi'),
         waitForReady: z =>
@@ -113,11 +106,18 @@ export function createPavedAppDeployAction(options: {
       const ref = appRef(input.tenant, input.name);
       const client = await options.clients.forInitiator(ctx);
 
-      if (input.minInstances > input.maxInstances) {
-        throw new Error(
-          `minInstances (${input.minInstances}) must not be greater than maxInstances (${input.maxInstances})`,
-        );
-      }
+      rejectInvalidInput([
+        tenantNameProblem(input.tenant),
+        appNameProblem(input.name),
+        imageProblem(input.image),
+        portProblem(input.port),
+        ...input.env.map(e => envNameProblem(e.name)),
+        input.cpu === undefined ? undefined : cpuProblem(input.cpu),
+        input.memory === undefined ? undefined : memoryProblem(input.memory),
+        input.minInstances > input.maxInstances
+          ? `minInstances (${input.minInstances}) must not be greater than maxInstances (${input.maxInstances})`
+          : undefined,
+      ]);
 
       const tenant = await client.getTenant(input.tenant).catch(error => {
         throw describeApiError(`Looking up tenant "${input.tenant}"`, error);
@@ -143,7 +143,7 @@ export function createPavedAppDeployAction(options: {
         ctx.logger.info(
           `Dry run: would ${existing ? `update ${ref} (now ${existing.image})` : `create ${ref}`} with image ${input.image} on port ${input.port} in namespace ${tenant.namespace}`,
         );
-        ctx.output('entityRef', entityRefOf(input.tenant, input.name));
+        ctx.output('entityRef', appEntityRef(input.tenant, input.name));
         ctx.output('appRef', ref);
         ctx.output('revision', existing?.revision ?? 0);
         ctx.output('phase', existing?.status.phase ?? 'Pending');
@@ -179,7 +179,7 @@ export function createPavedAppDeployAction(options: {
         ctx.logger.info(`${ref} is Ready at ${app.status.url}`);
       }
       if (app.status.url) ctx.output('url', app.status.url);
-      ctx.output('entityRef', entityRefOf(input.tenant, input.name));
+      ctx.output('entityRef', appEntityRef(input.tenant, input.name));
       ctx.output('appRef', ref);
       ctx.output('revision', deployed.revision);
       ctx.output('phase', app.status.phase ?? 'Pending');
@@ -187,10 +187,6 @@ export function createPavedAppDeployAction(options: {
   });
 }
 
-/** The catalog entity the backend's entity provider makes for an app. */
-export function entityRefOf(tenant: string, app: string): string {
-  return `component:default/${tenant}-${app}`;
-}
 
 async function getAppIfExists(client: PavedApiClient, tenant: string, app: string) {
   try {

@@ -1,5 +1,5 @@
 export { createPavedTenantCreateAction } from './createTenant';
-export { createPavedAppDeployAction, entityRefOf } from './deployApp';
+export { createPavedAppDeployAction } from './deployApp';
 export { createPavedAppDeleteAction } from './deleteApp';
 export { createPavedTenantDeleteAction } from './deleteTenant';
 export { pavedClientSource } from './pavedClient';
