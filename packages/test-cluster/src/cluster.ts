@@ -220,6 +220,7 @@ async function startOnce(
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'paved-test-cluster-'));
   const processes: ManagedProcess[] = [];
   const reaper = new Reaper();
+  reaper.removeWhenDone(dir);
   let stopped: Promise<void> | undefined;
 
   const stop = () => {

@@ -4,21 +4,41 @@ import net from 'node:net';
 import path from 'node:path';
 
 /**
- * The reaper is a tiny detached Node process that outlives us only to kill
- * our children: it holds the read end of a pipe from this process, and when
+ * The reaper is a tiny detached Node process that outlives us only to clean
+ * up after us: it holds the read end of a pipe from this process, and when
  * that pipe closes (we exited, crashed, got SIGINT/SIGTERM or SIGKILL) it
- * kills every process group it was told about. We tell it `+pid` on start,
- * `-pid` once a child has exited (so a reused pid is never killed) and `done`
- * when a cluster stopped cleanly.
+ * kills every process group it was told about, waits until they are gone and
+ * removes the cluster's directory. We tell it `+pid` on start, `-pid` once a
+ * child has exited (so a reused pid is never killed), `dir <path>` for the
+ * directory, and `done` when the cluster stopped cleanly.
  */
 const REAPER_SOURCE = `
 process.title = 'paved-test-cluster-reaper';
+const fs = require('node:fs');
 const pids = new Set();
+let dir;
 let buffer = '';
+const alive = pid => {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped by its new parent) counts as gone.
+  try {
+    return !/^\\d+ \\(.*\\) Z/.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8'));
+  } catch {
+    return true;
+  }
+};
 const killAll = signal => {
   for (const pid of pids) {
     try { process.kill(-pid, signal); } catch { try { process.kill(pid, signal); } catch {} }
   }
+};
+const finish = () => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
 };
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
@@ -29,14 +49,23 @@ process.stdin.on('data', chunk => {
   buffer = lines.pop();
   for (const line of lines) {
     if (line === 'done') process.exit(0);
+    if (line.startsWith('dir ')) dir = line.slice(4);
     if (line.startsWith('+')) pids.add(Number(line.slice(1)));
     if (line.startsWith('-')) pids.delete(Number(line.slice(1)));
   }
 });
 process.stdin.on('end', () => {
-  if (!pids.size) process.exit(0);
   killAll('SIGTERM');
-  setTimeout(() => { killAll('SIGKILL'); process.exit(0); }, 3000);
+  const started = Date.now();
+  const poll = setInterval(() => {
+    const left = [...pids].filter(alive);
+    if (!left.length) {
+      clearInterval(poll);
+      finish();
+    } else if (Date.now() - started > 3000) {
+      killAll('SIGKILL');
+    }
+  }, 50);
 });
 process.stdin.resume();
 `;
@@ -61,6 +90,11 @@ export class Reaper {
 
   watch(pid: number) {
     this.child.stdin!.write(`+${pid}\n`);
+  }
+
+  /** A directory to remove once the processes are gone. */
+  removeWhenDone(dir: string) {
+    this.child.stdin!.write(`dir ${dir}\n`);
   }
 
   forget(pid: number) {
