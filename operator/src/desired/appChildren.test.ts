@@ -82,7 +82,9 @@ describe('Knative Service', () => {
   it('changes the template when the image changes', () => {
     const a = appFixture('web', { image: 'ghcr.io/acme/web:1.0.0' });
     const b = appFixture('web', { image: 'ghcr.io/acme/web:1.0.1' });
-    expect(JSON.stringify((desiredKnativeService('t', a, a.spec) as any).spec)).not.toBe(
+    expect(
+      JSON.stringify((desiredKnativeService('t', a, a.spec) as any).spec),
+    ).not.toBe(
       JSON.stringify((desiredKnativeService('t', b, b.spec) as any).spec),
     );
   });
@@ -90,7 +92,9 @@ describe('Knative Service', () => {
 
 describe('DomainMappings', () => {
   it('makes one mapping per domain, named by it, pointing at the Service', () => {
-    const app = appFixture('web', { domains: ['www.example.com', 'api.example.com'] });
+    const app = appFixture('web', {
+      domains: ['www.example.com', 'api.example.com'],
+    });
     const mappings = desiredDomainMappings('team-a', app, app.spec) as any[];
     expect(mappings.map(m => m.metadata.name)).toEqual([
       'api.example.com',
@@ -99,7 +103,10 @@ describe('DomainMappings', () => {
     expect(mappings[0]).toMatchObject({
       apiVersion: 'serving.knative.dev/v1beta1',
       kind: 'DomainMapping',
-      metadata: { namespace: 'tenant-team-a', labels: { 'paved.dev/app': 'web' } },
+      metadata: {
+        namespace: 'tenant-team-a',
+        labels: { 'paved.dev/app': 'web' },
+      },
       spec: {
         ref: {
           apiVersion: 'serving.knative.dev/v1',

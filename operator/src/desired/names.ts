@@ -9,7 +9,3 @@ export const CAPSULE_TENANT_LABEL = 'capsule.clastix.io/tenant';
 export const ANNOTATION_MIN_SCALE = 'autoscaling.knative.dev/min-scale';
 export const ANNOTATION_MAX_SCALE = 'autoscaling.knative.dev/max-scale';
 export const ANNOTATION_TARGET = 'autoscaling.knative.dev/target';
-
-/** Object-count quota keys: at most `maxApps` Apps (and Knative Services). */
-export const QUOTA_COUNT_APPS = 'count/apps.paved.dev';
-export const QUOTA_COUNT_KSVC = 'count/services.serving.knative.dev';

@@ -1,5 +1,6 @@
 /**
- * A tenant's ResourceQuota (its plan's limits, with the tenant's overrides)
+ * A tenant's ResourceQuota (its plan's CPU and memory, with the tenant's
+ * overrides; `maxApps` is enforced by the AppReconciler, see the README)
  * and a LimitRange whose defaults let containers that set no resources —
  * Knative's queue-proxy sidecar — be admitted under the quota.
  */
@@ -13,12 +14,7 @@ import { pavedLabels } from './refs';
 import { KubeObject } from '../kube/types';
 import { DesiredStateConfig } from './config';
 import { namespaceName } from './namespace';
-import {
-  LIMIT_RANGE,
-  QUOTA_COUNT_APPS,
-  QUOTA_COUNT_KSVC,
-  RESOURCE_QUOTA,
-} from './names';
+import { LIMIT_RANGE, RESOURCE_QUOTA } from './names';
 
 /** Thrown when a Tenant names a plan the catalogue does not have. */
 export class UnknownPlanError extends Error {
@@ -60,8 +56,6 @@ export function desiredResourceQuota(
         'requests.memory': limits.memory,
         'limits.cpu': limits.cpu,
         'limits.memory': limits.memory,
-        [QUOTA_COUNT_APPS]: String(limits.maxApps),
-        [QUOTA_COUNT_KSVC]: String(limits.maxApps),
       },
     },
   };

@@ -46,7 +46,10 @@ describe('RBAC', () => {
     expect(ownerGroup('group:default/team-a', config)).toBe('team-a');
     expect(ownerGroup('group:platform/sre', config)).toBe('platform/sre');
     expect(
-      ownerGroup('group:default/team-a', { ...config, ownerGroupPrefix: 'oidc:' }),
+      ownerGroup('group:default/team-a', {
+        ...config,
+        ownerGroupPrefix: 'oidc:',
+      }),
     ).toBe('oidc:team-a');
     expect(() => ownerGroup('team-a', config)).toThrow(/group:default\/team-a/);
   });
@@ -125,9 +128,13 @@ describe('network isolation', () => {
     expect(
       from
         .slice(1)
-        .map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']),
+        .map(
+          (f: any) =>
+            f.namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
+        ),
     ).toEqual(['knative-serving', 'contour', 'paved-system']);
-    const ipBlock = np.spec.egress.find((r: any) => r.to[0]?.ipBlock).to[0].ipBlock;
+    const ipBlock = np.spec.egress.find((r: any) => r.to[0]?.ipBlock).to[0]
+      .ipBlock;
     expect(ipBlock).toEqual({ cidr: '0.0.0.0/0', except: PRIVATE_RANGES });
     const dns = np.spec.egress.find((r: any) => r.ports);
     expect(dns.ports).toEqual([
@@ -139,26 +146,32 @@ describe('network isolation', () => {
 
 describe('quota', () => {
   it('takes the plan limits', () => {
-    const q = desiredResourceQuota(tenantFixture('team-a', { plan: 'starter' }), config) as any;
-    expect(q.metadata).toMatchObject({ name: 'paved-quota', namespace: 'tenant-team-a' });
+    const q = desiredResourceQuota(
+      tenantFixture('team-a', { plan: 'starter' }),
+      config,
+    ) as any;
+    expect(q.metadata).toMatchObject({
+      name: 'paved-quota',
+      namespace: 'tenant-team-a',
+    });
     expect(q.spec.hard).toEqual({
       'requests.cpu': '4',
       'requests.memory': '8Gi',
       'limits.cpu': '4',
       'limits.memory': '8Gi',
-      'count/apps.paved.dev': '10',
-      'count/services.serving.knative.dev': '10',
     });
   });
 
   it('lets spec.limits override the plan field by field', () => {
     const q = desiredResourceQuota(
-      tenantFixture('team-a', { plan: 'free', limits: { memory: '3Gi', maxApps: 7 } }),
+      tenantFixture('team-a', {
+        plan: 'free',
+        limits: { memory: '3Gi' },
+      }),
       config,
     ) as any;
     expect(q.spec.hard['requests.cpu']).toBe('1');
     expect(q.spec.hard['requests.memory']).toBe('3Gi');
-    expect(q.spec.hard['count/apps.paved.dev']).toBe('7');
   });
 
   it('refuses an unknown plan with the names of the known ones', () => {
@@ -167,7 +180,9 @@ describe('quota', () => {
     ).toThrow(UnknownPlanError);
     expect(() =>
       desiredResourceQuota(tenantFixture('team-a', { plan: 'gold' }), config),
-    ).toThrow('Plan "gold" is not in the plan catalogue; use one of free, starter, pro, enterprise');
+    ).toThrow(
+      'Plan "gold" is not in the plan catalogue; use one of free, starter, pro, enterprise',
+    );
   });
 
   it('gives containers without resources default requests and limits', () => {

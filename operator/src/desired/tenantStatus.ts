@@ -1,15 +1,19 @@
-/** Tenant usage, read from the ResourceQuota's status. */
+/**
+ * Tenant usage: CPU and memory from the ResourceQuota's status, apps counted
+ * by the operator.
+ */
 import { TenantStatus } from '@paved/plugin-paved-common';
 import { KubeObject } from '../kube/types';
-import { QUOTA_COUNT_APPS } from './names';
 
 export function tenantUsage(
   quota: KubeObject | undefined,
+  apps: { used: number; hard: number },
 ): TenantStatus['usage'] | undefined {
   const status = quota?.status as
     | { hard?: Record<string, string>; used?: Record<string, string> }
     | undefined;
-  if (!status?.hard) return undefined;
+  const appUsage = { used: String(apps.used), hard: String(apps.hard) };
+  if (!status?.hard) return { apps: appUsage };
   const pick = (key: string) => ({
     ...(status.used?.[key] !== undefined ? { used: status.used[key] } : {}),
     ...(status.hard?.[key] !== undefined ? { hard: status.hard[key] } : {}),
@@ -17,6 +21,6 @@ export function tenantUsage(
   return {
     cpu: pick('requests.cpu'),
     memory: pick('requests.memory'),
-    apps: pick(QUOTA_COUNT_APPS),
+    apps: appUsage,
   };
 }

@@ -1,0 +1,56 @@
+/**
+ * Server-side apply of a child object, skipped when the cached copy already
+ * holds every field we want, so a steady-state reconcile writes nothing.
+ */
+import { KubeClient } from '../kube/client';
+import { KubeObject, ResourceType } from '../kube/types';
+
+/** True when every field of `desired` has the same value in `actual`. */
+export function containsDesired(desired: unknown, actual: unknown): boolean {
+  if (desired === actual) return true;
+  if (Array.isArray(desired)) {
+    return (
+      Array.isArray(actual) &&
+      desired.length === actual.length &&
+      desired.every((d, i) => containsDesired(d, actual[i]))
+    );
+  }
+  if (desired && typeof desired === 'object') {
+    if (!actual || typeof actual !== 'object' || Array.isArray(actual)) {
+      return false;
+    }
+    return Object.entries(desired).every(([key, value]) =>
+      containsDesired(value, (actual as Record<string, unknown>)[key]),
+    );
+  }
+  return false;
+}
+
+/** Applies `desired` unless `current` already matches; returns what is live. */
+export async function applyChild(
+  client: KubeClient,
+  type: ResourceType,
+  desired: KubeObject,
+  current: KubeObject | undefined,
+): Promise<KubeObject> {
+  if (
+    current &&
+    !current.metadata.deletionTimestamp &&
+    containsDesired(desired.metadata.labels ?? {}, current.metadata.labels) &&
+    containsDesired(
+      desired.metadata.ownerReferences ?? [],
+      current.metadata.ownerReferences ?? [],
+    ) &&
+    containsDesired(
+      Object.fromEntries(
+        Object.entries(desired).filter(
+          ([k]) => !['metadata', 'apiVersion', 'kind'].includes(k),
+        ),
+      ),
+      current,
+    )
+  ) {
+    return current;
+  }
+  return client.apply(type, desired);
+}

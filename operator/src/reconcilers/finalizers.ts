@@ -1,0 +1,65 @@
+/**
+ * Adding and removing our finalizer. The cached copy may be behind, so the
+ * live object is read and the patch is guarded by its resourceVersion: a
+ * finalizer someone else adds meanwhile is never dropped.
+ */
+import { KubeClient } from '../kube/client';
+import { KubeObject, ResourceType } from '../kube/types';
+
+export async function addFinalizer(
+  client: KubeClient,
+  type: ResourceType,
+  object: KubeObject,
+  finalizer: string,
+): Promise<KubeObject> {
+  if (object.metadata.finalizers?.includes(finalizer)) return object;
+  const live = await client.get(
+    type,
+    object.metadata.name,
+    object.metadata.namespace,
+  );
+  const finalizers = live.metadata.finalizers ?? [];
+  if (finalizers.includes(finalizer)) return live;
+  return client.mergePatch(
+    type,
+    object.metadata.name,
+    object.metadata.namespace,
+    {
+      metadata: {
+        finalizers: [...finalizers, finalizer],
+        resourceVersion: live.metadata.resourceVersion,
+      },
+    },
+  );
+}
+
+export async function removeFinalizer(
+  client: KubeClient,
+  type: ResourceType,
+  object: KubeObject,
+  finalizer: string,
+): Promise<void> {
+  const live = await client.tryGet(
+    type,
+    object.metadata.name,
+    object.metadata.namespace,
+  );
+  const finalizers = live?.metadata.finalizers ?? [];
+  if (!live || !finalizers.includes(finalizer)) return;
+  try {
+    await client.mergePatch(
+      type,
+      object.metadata.name,
+      object.metadata.namespace,
+      {
+        metadata: {
+          finalizers: finalizers.filter(f => f !== finalizer),
+          resourceVersion: live.metadata.resourceVersion,
+        },
+      },
+    );
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return;
+    throw error;
+  }
+}

@@ -1,0 +1,524 @@
+import {
+  LIMIT_RANGE,
+  RESOURCE_QUOTA,
+  ISOLATION_POLICY,
+} from '../desired/names';
+import { Informer } from '../controller/informer';
+import {
+  APPS,
+  CAPSULE_TENANTS,
+  CILIUM_NETWORK_POLICIES,
+  DOMAIN_MAPPINGS,
+  KNATIVE_SERVICES,
+  LIMIT_RANGES,
+  NAMESPACES,
+  NETWORK_POLICIES,
+  RESOURCE_QUOTAS,
+  ROLE_BINDINGS,
+  TENANTS,
+} from '../kube/types';
+import { Operator } from '../operator';
+import { ClusterHandle, eventually, startCluster } from '../testing/cluster';
+import { KnativeSimulator, REVISIONS } from '../testing/knativeSimulator';
+import {
+  applyApp,
+  applyTenant,
+  startOperator,
+  startSimulator,
+  statusOf,
+} from '../testing/operatorHarness';
+
+jest.setTimeout(120_000);
+
+describe('Operator with Knative, Capsule and Cilium installed', () => {
+  let handle: ClusterHandle;
+  let operator: Operator;
+  let simulator: KnativeSimulator;
+
+  beforeAll(async () => {
+    handle = await startCluster();
+    simulator = await startSimulator(handle.client, {
+      failingImages: /doesnotexist/,
+    });
+    operator = await startOperator(handle.cluster);
+    await operator.waitUntilLeading();
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    await simulator?.stop();
+    handle?.client.close();
+    await handle?.cluster.stop();
+  });
+
+  const client = () => handle.client;
+  const tenantActive = (name: string) =>
+    eventually(
+      async () => {
+        const t = await client().get(TENANTS, name);
+        return statusOf(t).phase === 'Active' && t;
+      },
+      { what: `tenant ${name} Active` },
+    );
+  const appPhase = (ns: string, name: string, phase: string) =>
+    eventually(
+      async () => {
+        const a = await client().get(APPS, name, ns);
+        return (
+          statusOf(a).phase === phase &&
+          statusOf(a).observedGeneration === a.metadata.generation &&
+          a
+        );
+      },
+      { what: `app ${ns}/${name} ${phase}` },
+    );
+  const revisions = async (ns: string, app: string) =>
+    (
+      await client().list(REVISIONS, {
+        namespace: ns,
+        labelSelector: `serving.knative.dev/service=${app}`,
+      })
+    ).items
+      .map(r => r.metadata.name)
+      .sort();
+
+  it('provisions a tenant: namespace, Capsule tenant, Cilium policy, quota', async () => {
+    await applyTenant(client(), 'alpha', {
+      plan: 'starter',
+      limits: { maxApps: 4 },
+    });
+    const tenant = await tenantActive('alpha');
+    const status = statusOf(tenant);
+    expect(status.namespace).toBe('tenant-alpha');
+    expect(status.observedGeneration).toBe(tenant.metadata.generation);
+    expect(
+      status.conditions.map((c: any) => [c.type, c.status]).sort(),
+    ).toEqual([
+      ['NamespaceReady', 'True'],
+      ['NetworkPolicyReady', 'True'],
+      ['QuotaReady', 'True'],
+      ['RBACReady', 'True'],
+      ['Ready', 'True'],
+    ]);
+    expect(tenant.metadata.finalizers).toContain('paved.dev/tenant-cleanup');
+
+    const ns = await client().get(NAMESPACES, 'tenant-alpha');
+    expect(ns.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'paved',
+      'paved.dev/tenant': 'alpha',
+      'capsule.clastix.io/tenant': 'alpha',
+    });
+    const capsule = (await client().get(CAPSULE_TENANTS, 'alpha')) as any;
+    expect(capsule.spec.owners[0]).toMatchObject({
+      kind: 'Group',
+      name: 'team-a',
+    });
+    const cnp = (await client().get(
+      CILIUM_NETWORK_POLICIES,
+      ISOLATION_POLICY,
+      'tenant-alpha',
+    )) as any;
+    expect(
+      cnp.spec.egress.some((r: any) =>
+        r.toCIDRSet?.[0]?.except?.includes('169.254.0.0/16'),
+      ),
+    ).toBe(true);
+    expect(
+      await client().tryGet(NETWORK_POLICIES, ISOLATION_POLICY, 'tenant-alpha'),
+    ).toBeUndefined();
+    expect(
+      await client().tryGet(ROLE_BINDINGS, 'paved-owners', 'tenant-alpha'),
+    ).toBeUndefined();
+    const quota = (await client().get(
+      RESOURCE_QUOTAS,
+      RESOURCE_QUOTA,
+      'tenant-alpha',
+    )) as any;
+    expect(quota.spec.hard).toMatchObject({
+      'requests.cpu': '4',
+      'requests.memory': '8Gi',
+    });
+    expect(
+      await client().get(LIMIT_RANGES, LIMIT_RANGE, 'tenant-alpha'),
+    ).toBeDefined();
+    // kube-controller-manager fills in the quota status; the tenant reports it.
+    const withUsage = await eventually(
+      async () => {
+        const t = await client().get(TENANTS, 'alpha');
+        return statusOf(t).usage?.cpu?.hard === '4' && t;
+      },
+      { what: 'usage from quota status' },
+    );
+    expect(statusOf(withUsage).usage.apps).toEqual({ used: '0', hard: '4' });
+  });
+
+  it('deploys an app to Ready with a URL, and cuts a revision only on change', async () => {
+    await applyApp(client(), 'alpha', 'web', {
+      scaling: { minInstances: 1, maxInstances: 3 },
+    });
+    const ready = await appPhase('tenant-alpha', 'web', 'Ready');
+    const status = statusOf(ready);
+    expect(status.url).toBe('http://web.tenant-alpha.example.com');
+    expect(status.latestReadyRevision).toBe('web-00001');
+    expect(status.instances).toEqual({ desired: 1, ready: 1 });
+    expect(status.conditions.find((c: any) => c.type === 'Ready').status).toBe(
+      'True',
+    );
+    expect(ready.metadata.finalizers).toContain('paved.dev/app-cleanup');
+    const ksvc = (await client().get(
+      KNATIVE_SERVICES,
+      'web',
+      'tenant-alpha',
+    )) as any;
+    expect(
+      ksvc.spec.template.metadata.annotations[
+        'autoscaling.knative.dev/max-scale'
+      ],
+    ).toBe('3');
+    expect(ksvc.metadata.labels['backstage.io/kubernetes-id']).toBe('web');
+
+    // The backend applies the same spec again: nothing changes.
+    const before = ksvc.metadata.generation;
+    await applyApp(client(), 'alpha', 'web', {
+      scaling: { minInstances: 1, maxInstances: 3 },
+    });
+    await new Promise(r => setTimeout(r, 500));
+    expect(
+      (await client().get(KNATIVE_SERVICES, 'web', 'tenant-alpha')).metadata
+        .generation,
+    ).toBe(before);
+    expect(await revisions('tenant-alpha', 'web')).toEqual(['web-00001']);
+    // Ready stayed True, so its transition time did not move.
+    const again = await client().get(APPS, 'web', 'tenant-alpha');
+    const readyOf = (a: any) =>
+      statusOf(a).conditions.find((c: any) => c.type === 'Ready');
+    expect(readyOf(again)).toEqual(readyOf(ready));
+
+    await applyApp(client(), 'alpha', 'web', {
+      image: 'ghcr.io/acme/web:1.1.0',
+      scaling: { minInstances: 1, maxInstances: 3 },
+    });
+    const updated = await eventually(
+      async () => {
+        const a = await client().get(APPS, 'web', 'tenant-alpha');
+        return (
+          statusOf(a).latestReadyRevision === 'web-00002' &&
+          statusOf(a).phase === 'Ready' &&
+          a
+        );
+      },
+      { what: 'second revision ready' },
+    );
+    expect(statusOf(updated).latestCreatedRevision).toBe('web-00002');
+    expect(await revisions('tenant-alpha', 'web')).toEqual([
+      'web-00001',
+      'web-00002',
+    ]);
+  });
+
+  it('pauses an app by removing its Service and resumes it', async () => {
+    await applyApp(client(), 'alpha', 'pausy', {
+      domains: ['pausy.example.org'],
+    });
+    await appPhase('tenant-alpha', 'pausy', 'Ready');
+    await applyApp(client(), 'alpha', 'pausy', {
+      domains: ['pausy.example.org'],
+      paused: true,
+    });
+    const paused = await appPhase('tenant-alpha', 'pausy', 'Paused');
+    expect(statusOf(paused).url).toBeUndefined();
+    expect(statusOf(paused).instances).toEqual({ desired: 0, ready: 0 });
+    await eventually(
+      async () =>
+        (await client().tryGet(KNATIVE_SERVICES, 'pausy', 'tenant-alpha')) ===
+        undefined,
+      { what: 'Service removed while paused' },
+    );
+    expect(
+      await client().tryGet(
+        DOMAIN_MAPPINGS,
+        'pausy.example.org',
+        'tenant-alpha',
+      ),
+    ).toBeUndefined();
+
+    await applyApp(client(), 'alpha', 'pausy', {
+      domains: ['pausy.example.org'],
+      paused: false,
+    });
+    const resumed = await appPhase('tenant-alpha', 'pausy', 'Ready');
+    expect(statusOf(resumed).url).toBe('http://pausy.tenant-alpha.example.com');
+    expect(
+      await client().get(DOMAIN_MAPPINGS, 'pausy.example.org', 'tenant-alpha'),
+    ).toBeDefined();
+  });
+
+  it('adds and removes DomainMappings with the domains', async () => {
+    await applyApp(client(), 'alpha', 'site', {
+      domains: ['a.example.org', 'b.example.org'],
+    });
+    await appPhase('tenant-alpha', 'site', 'Ready');
+    const names = async () =>
+      (
+        await client().list(DOMAIN_MAPPINGS, {
+          namespace: 'tenant-alpha',
+          labelSelector: 'paved.dev/app=site',
+        })
+      ).items
+        .map(m => m.metadata.name)
+        .sort();
+    expect(await names()).toEqual(['a.example.org', 'b.example.org']);
+    const dm = (await client().get(
+      DOMAIN_MAPPINGS,
+      'a.example.org',
+      'tenant-alpha',
+    )) as any;
+    expect(dm.spec.ref).toMatchObject({ kind: 'Service', name: 'site' });
+
+    await applyApp(client(), 'alpha', 'site', {
+      domains: ['b.example.org', 'c.example.org'],
+    });
+    await eventually(
+      async () => (await names()).join() === 'b.example.org,c.example.org',
+      {
+        what: 'domains replaced',
+      },
+    );
+    await applyApp(client(), 'alpha', 'site', { domains: [] });
+    await eventually(async () => (await names()).length === 0, {
+      what: 'domains removed',
+    });
+  });
+
+  it('explains an image that cannot be pulled in the app message', async () => {
+    await applyApp(client(), 'alpha', 'broken', {
+      image: 'ghcr.io/acme/doesnotexist:1.0.0',
+    });
+    const failed = await appPhase('tenant-alpha', 'broken', 'Failed');
+    expect(statusOf(failed).message).toMatch(
+      /^The image ghcr.io\/acme\/doesnotexist:1.0.0 could not be pulled/,
+    );
+    expect(
+      statusOf(failed).conditions.find((c: any) => c.type === 'Ready'),
+    ).toMatchObject({
+      status: 'False',
+      reason: 'RevisionFailed',
+    });
+  });
+
+  it('holds back apps beyond maxApps until one is deleted', async () => {
+    // alpha allows 4 apps: web, pausy, site and broken exist.
+    await applyApp(client(), 'alpha', 'fifth');
+    const held = await appPhase('tenant-alpha', 'fifth', 'Failed');
+    expect(statusOf(held).message).toMatch(/allows 4 apps on plan starter/);
+    expect(
+      await client().tryGet(KNATIVE_SERVICES, 'fifth', 'tenant-alpha'),
+    ).toBeUndefined();
+    await client().delete(APPS, 'broken', 'tenant-alpha');
+    await appPhase('tenant-alpha', 'fifth', 'Ready');
+    const tenant = await eventually(
+      async () => {
+        const t = await client().get(TENANTS, 'alpha');
+        return statusOf(t).appCount === 4 && t;
+      },
+      { what: 'app count 4' },
+    );
+    expect(statusOf(tenant).usage.apps).toEqual({ used: '4', hard: '4' });
+  });
+
+  it('restores children deleted by hand', async () => {
+    await tenantActive('alpha');
+    const uid = (
+      await client().get(RESOURCE_QUOTAS, RESOURCE_QUOTA, 'tenant-alpha')
+    ).metadata.uid;
+    await client().delete(RESOURCE_QUOTAS, RESOURCE_QUOTA, 'tenant-alpha');
+    await client().delete(
+      CILIUM_NETWORK_POLICIES,
+      ISOLATION_POLICY,
+      'tenant-alpha',
+    );
+    await client().delete(KNATIVE_SERVICES, 'web', 'tenant-alpha');
+    await eventually(
+      async () => {
+        const q = await client().tryGet(
+          RESOURCE_QUOTAS,
+          RESOURCE_QUOTA,
+          'tenant-alpha',
+        );
+        return q && q.metadata.uid !== uid;
+      },
+      { what: 'quota restored' },
+    );
+    await eventually(
+      () =>
+        client().tryGet(
+          CILIUM_NETWORK_POLICIES,
+          ISOLATION_POLICY,
+          'tenant-alpha',
+        ),
+      {
+        what: 'network policy restored',
+      },
+    );
+    await eventually(
+      () => client().tryGet(KNATIVE_SERVICES, 'web', 'tenant-alpha'),
+      {
+        what: 'Knative Service restored',
+      },
+    );
+    // An edit by hand is put back too.
+    await client().mergePatch(RESOURCE_QUOTAS, RESOURCE_QUOTA, 'tenant-alpha', {
+      spec: { hard: { 'requests.cpu': '100' } },
+    });
+    await eventually(
+      async () => {
+        const q = (await client().get(
+          RESOURCE_QUOTAS,
+          RESOURCE_QUOTA,
+          'tenant-alpha',
+        )) as any;
+        return q.spec.hard['requests.cpu'] === '4';
+      },
+      { what: 'quota edit reverted' },
+    );
+  });
+
+  it('reports a clear condition for an app whose tenant does not exist', async () => {
+    await client().apply(NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'tenant-ghost' },
+    });
+    await applyApp(client(), 'ghost', 'lost');
+    const app = await appPhase('tenant-ghost', 'lost', 'Pending');
+    expect(statusOf(app).message).toMatch(/create tenant ghost first/);
+    expect(
+      statusOf(app).conditions.find((c: any) => c.type === 'TenantReady'),
+    ).toMatchObject({
+      status: 'False',
+      reason: 'TenantMissing',
+    });
+    expect(
+      await client().tryGet(KNATIVE_SERVICES, 'lost', 'tenant-ghost'),
+    ).toBeUndefined();
+    // Creating the tenant lets the app proceed.
+    await applyTenant(client(), 'ghost');
+    await appPhase('tenant-ghost', 'lost', 'Ready');
+  });
+
+  it('deletes a tenant in order and leaves nothing behind', async () => {
+    await applyTenant(client(), 'doomed');
+    await tenantActive('doomed');
+    await applyApp(client(), 'doomed', 'one', { domains: ['one.example.org'] });
+    await applyApp(client(), 'doomed', 'two');
+    await appPhase('tenant-doomed', 'one', 'Ready');
+    await appPhase('tenant-doomed', 'two', 'Ready');
+
+    // Record the order in which things disappear: the resourceVersion of a
+    // DELETED event is etcd's revision of the delete, one order across kinds.
+    const deletions: Array<[number, string]> = [];
+    const order: string[] = [];
+    const watched = [
+      [DOMAIN_MAPPINGS, 'dm'],
+      [KNATIVE_SERVICES, 'ksvc'],
+      [APPS, 'app'],
+      [CILIUM_NETWORK_POLICIES, 'netpol'],
+      [CAPSULE_TENANTS, 'rbac'],
+      [RESOURCE_QUOTAS, 'quota'],
+      [NAMESPACES, 'namespace'],
+      [TENANTS, 'tenant'],
+    ] as const;
+    const informers = watched.map(([type, label]) => {
+      const informer = new Informer(client(), { type });
+      informer.addHandlers({
+        delete: o => {
+          if (
+            o.metadata.namespace === 'tenant-doomed' ||
+            o.metadata.name.endsWith('doomed')
+          )
+            deletions.push([
+              Number(o.metadata.resourceVersion),
+              `${label}:${o.metadata.name}`,
+            ]);
+        },
+      });
+      informer.start();
+      return informer;
+    });
+    try {
+      await Promise.all(informers.map(i => i.waitForSync()));
+      await client().delete(TENANTS, 'doomed');
+      await eventually(
+        async () => {
+          const t = await client().tryGet(TENANTS, 'doomed');
+          return !t || statusOf(t).phase === 'Deleting';
+        },
+        { what: 'tenant Deleting' },
+      );
+      await eventually(
+        async () => (await client().tryGet(TENANTS, 'doomed')) === undefined,
+        {
+          what: 'tenant gone',
+          timeoutMs: 60_000,
+        },
+      );
+      expect(
+        await client().tryGet(NAMESPACES, 'tenant-doomed'),
+      ).toBeUndefined();
+      expect(await client().tryGet(CAPSULE_TENANTS, 'doomed')).toBeUndefined();
+      await eventually(() => deletions.some(([, d]) => d === 'tenant:doomed'));
+      order.push(...deletions.sort((a, b) => a[0] - b[0]).map(([, d]) => d));
+      const at = (entry: string) => {
+        const i = order.indexOf(entry);
+        expect(i).toBeGreaterThanOrEqual(0);
+        return i;
+      };
+      expect(at('dm:one.example.org')).toBeLessThan(at('ksvc:one'));
+      expect(at('ksvc:one')).toBeLessThan(at('app:one'));
+      expect(at('ksvc:two')).toBeLessThan(at('app:two'));
+      const lastApp = Math.max(at('app:one'), at('app:two'));
+      expect(lastApp).toBeLessThan(at('netpol:paved-isolation'));
+      expect(at('netpol:paved-isolation')).toBeLessThan(at('rbac:doomed'));
+      expect(at('rbac:doomed')).toBeLessThan(at('quota:paved-quota'));
+      expect(at('quota:paved-quota')).toBeLessThan(
+        at('namespace:tenant-doomed'),
+      );
+      expect(at('namespace:tenant-doomed')).toBeLessThan(at('tenant:doomed'));
+    } finally {
+      await Promise.all(informers.map(i => i.stop()));
+    }
+  });
+
+  it('serves health, readiness and Prometheus metrics', async () => {
+    const other = await startOperator(handle.cluster, {
+      metricsPort: 0,
+      leaderElection: {
+        namespace: 'default',
+        name: 'metrics-test',
+        retryPeriodMs: 200,
+        renewDeadlineMs: 1000,
+        leaseDurationMs: 2000,
+      },
+    });
+    try {
+      await other.waitUntilLeading();
+      const base = `http://127.0.0.1:${other.metricsPortBound}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const metrics = await eventually(
+        async () => {
+          const text = await (await fetch(`${base}/metrics`)).text();
+          return text.includes('paved_reconcile_total{') && text;
+        },
+        { what: 'reconcile metrics' },
+      );
+      expect(metrics).toMatch(
+        /paved_reconcile_duration_seconds_bucket\{.*controller="tenant"/,
+      );
+      expect(metrics).toMatch(/paved_workqueue_depth\{controller="app"\}/);
+      expect(metrics).toMatch(/^paved_leader 1$/m);
+      expect(metrics).toMatch(/process_resident_memory_bytes/);
+    } finally {
+      await other.stop();
+    }
+  });
+});
