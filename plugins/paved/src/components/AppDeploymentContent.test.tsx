@@ -15,7 +15,12 @@ const entity: Entity = {
   spec: { type: 'service', owner: 'group:default/team-a', lifecycle: 'production' },
 };
 
-function render(api: FakePavedApi, allow: boolean, target: Entity = entity) {
+function render(
+  api: FakePavedApi,
+  allow: boolean,
+  target: Entity = entity,
+  config: Record<string, unknown> = {},
+) {
   return renderInTestApp(
     // usePermission caches decisions in SWR's global cache; a fresh cache per
     // test keeps one test's ALLOW from answering the next test's DENY.
@@ -25,6 +30,7 @@ function render(api: FakePavedApi, allow: boolean, target: Entity = entity) {
       </EntityProvider>
     </SWRConfig>,
     {
+      config: config as any,
       apis: [
         [pavedApiRef, api],
         mockApis.permission({ authorize: allow ? AuthorizeResult.ALLOW : AuthorizeResult.DENY }),
@@ -36,6 +42,7 @@ function render(api: FakePavedApi, allow: boolean, target: Entity = entity) {
 describe('AppDeploymentContent', () => {
   it('shows phase, URL, instances, revision and conditions of a ready app', async () => {
     await render(new FakePavedApi([appView()]), true);
+    expect(screen.queryByTestId('paved-simulated-notice')).not.toBeInTheDocument();
     expect(await screen.findByText('Ready', { selector: '[data-testid="paved-phase"] *' })).toBeInTheDocument();
     expect(screen.getByTestId('paved-url')).toHaveAttribute('href', 'http://hello.tenant-team-a.example.com');
     expect(screen.getByText('1 ready of 1')).toBeInTheDocument();
@@ -99,6 +106,15 @@ describe('AppDeploymentContent', () => {
     fireEvent.change(within(dialog).getByLabelText('App name'), { target: { value: 'hello' } });
     fireEvent.click(confirm);
     await waitFor(() => expect(api.calls).toEqual(['delete team-a/hello']));
+  });
+
+  it('says when URLs are simulated, and only then', async () => {
+    await render(new FakePavedApi([appView()]), true, entity, {
+      paved: { simulatedKnative: true },
+    });
+    expect(await screen.findByTestId('paved-simulated-notice')).toHaveTextContent(
+      /App URLs are simulated/,
+    );
   });
 
   it('explains a component without the annotation', async () => {
