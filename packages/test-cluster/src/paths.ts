@@ -88,14 +88,27 @@ export function runCommand(
   });
 }
 
+let ensured: Promise<ControlPlaneBinaries> | undefined;
+
 /**
  * Finds etcd, kube-apiserver and kube-controller-manager: in
  * `$PAVED_CONTROL_PLANE_BIN` when set (scripts/test.sh sets it), otherwise by
  * running scripts/build-control-plane.sh, which builds them once and then
  * answers from its cache.
  */
-export async function ensureControlPlaneBinaries(
+export function ensureControlPlaneBinaries(
   log: (line: string) => void = () => {},
+): Promise<ControlPlaneBinaries> {
+  // Once per process: the script's answer does not change while we run.
+  ensured ??= findOrBuildBinaries(log).catch(error => {
+    ensured = undefined;
+    throw error;
+  });
+  return ensured;
+}
+
+async function findOrBuildBinaries(
+  log: (line: string) => void,
 ): Promise<ControlPlaneBinaries> {
   const fromEnv = process.env.PAVED_CONTROL_PLANE_BIN;
   if (fromEnv) {

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { parseArgs } from './cli';
+
+describe('yarn cluster arguments', () => {
+  it('defaults to all CRDs, no simulator, and the repository kubeconfig', () => {
+    const options = parseArgs(['up']);
+    expect(options).toMatchObject({
+      simulateKnative: false,
+      capsule: true,
+      cilium: true,
+      knative: true,
+    });
+    expect(options !== 'help' && options.kubeconfig).toMatch(
+      /\.paved\/kubeconfig$/,
+    );
+  });
+
+  it('reads the flags', () => {
+    expect(
+      parseArgs([
+        'up',
+        '--simulate-knative',
+        '--no-capsule',
+        '--no-cilium',
+        '--domain',
+        'apps.local',
+        '--kubeconfig',
+        'kc.yaml',
+      ]),
+    ).toEqual({
+      simulateKnative: true,
+      capsule: false,
+      cilium: false,
+      knative: true,
+      domain: 'apps.local',
+      kubeconfig: path.resolve('kc.yaml'),
+    });
+    expect(parseArgs(['--help'])).toBe('help');
+  });
+
+  it('rejects what it does not understand, saying what to fix', () => {
+    expect(() => parseArgs(['up', '--simulate'])).toThrow(
+      'Unknown argument "--simulate"; see --help',
+    );
+    expect(() => parseArgs(['up', '--domain'])).toThrow(
+      '--domain needs a value',
+    );
+    expect(() => parseArgs(['up', '--no-knative', '--simulate-knative'])).toThrow(
+      '--simulate-knative needs the Knative CRDs; drop --no-knative',
+    );
+  });
+});
