@@ -7,6 +7,7 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Knex } from 'knex';
 import request from 'supertest';
@@ -100,6 +101,8 @@ export async function startPavedBackend(options: {
     features: [
       pavedPlugin,
       localPolicyPermissionsFactory,
+      // The real scheduler, so the sync job runs on its schedule.
+      schedulerServiceFactory,
       groupUserInfoFactory,
       mockServices.database.factory({ knex: options.knex }),
       mockServices.rootConfig.factory({

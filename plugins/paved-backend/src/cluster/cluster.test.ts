@@ -15,7 +15,7 @@ import {
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import {
   ALICE,
   PavedTestBackend,
@@ -25,6 +25,7 @@ import {
 import { ApiServerProxy } from '../__testUtils__/proxy';
 import { KubeClient, KubeError } from './KubeClient';
 import { appPath, secretPath, tenantPath } from './resources';
+import { StatusCache } from './StatusCache';
 
 jest.setTimeout(180_000);
 
@@ -356,5 +357,57 @@ describe('Paved backend on a real API server', () => {
       return again.status === 201 && again.body;
     });
     expect(gone.sync.generation).toBe(1);
+  });
+});
+
+describe('StatusCache', () => {
+  it('keeps watching through an API server restart', async () => {
+    const cache = new StatusCache(
+      new KubeClient(cluster().kubeConfig),
+      mockServices.logger.mock(),
+    );
+    const changes: string[] = [];
+    cache.onChange(change => changes.push(`${change.kind}:${change.name}`));
+    cache.start();
+    try {
+      await eventually('cache synced', async () => cache.synced);
+      await admin.apply(
+        tenantPath('watched'),
+        {
+          apiVersion: PAVED_API_VERSION,
+          kind: 'Tenant',
+          metadata: { name: 'watched' },
+          spec: { displayName: 'Watched', owner: TEAM_A },
+        },
+        'paved-test',
+      );
+      await eventually(
+        'tenant seen',
+        async () => cache.tenant('watched').resource,
+      );
+
+      await cluster().restartApiServer();
+      await admin.request(
+        'PATCH',
+        `${tenantPath('watched')}/status`,
+        { status: { phase: 'Active', namespace: 'tenant-watched' } },
+        'application/merge-patch+json',
+      );
+      const after = await eventually('status after restart', async () => {
+        const seen = cache.tenant('watched');
+        return seen.resource?.status?.phase === 'Active' && seen;
+      });
+      expect(after.known).toBe(true);
+      expect(changes).toContain('tenant:watched');
+
+      await admin.request('DELETE', tenantPath('watched'));
+      await eventually(
+        'deletion seen',
+        async () =>
+          cache.tenant('watched').known && !cache.tenant('watched').resource,
+      );
+    } finally {
+      await cache.stop();
+    }
   });
 });
