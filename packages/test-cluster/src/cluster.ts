@@ -11,7 +11,8 @@ import {
   issueClientCertificate,
 } from './certificates';
 import {
-  installCrds,
+  createCrds,
+  waitForCrds,
   pavedCrdFiles,
   readCrdFile,
   upstreamCrdFiles,
@@ -226,9 +227,12 @@ async function startOnce(
   const stop = () => {
     stopped ??= (async () => {
       // The controller manager and the API server first, etcd last, so
-      // neither logs a storm of connection errors on the way down.
-      const [etcd, ...rest] = processes;
-      await Promise.all(rest.map(p => p.stop(3000)));
+      // neither logs a storm of connection errors on the way down. The API
+      // server's graceful shutdown takes a second and protects nothing here:
+      // all data is thrown away.
+      const [etcd, apiServer, manager] = processes;
+      await manager?.stop(3000);
+      await apiServer?.stop(0);
       await etcd?.stop(3000);
       await reaper.done();
       await fsp.rm(dir, { recursive: true, force: true });
@@ -326,8 +330,22 @@ async function startOnce(
         await sleep(100);
       }
     };
+    const kubeConfig = loadKubeConfig(adminYaml);
     const apiStarted = Date.now();
-    await waitForApiServer();
+    // Create the CRDs while the API server finishes its start-up hooks: it
+    // accepts requests about a second before /readyz says ready.
+    let failed = false;
+    const crdsCreated = createCrds(kubeConfig, crdObjects, {
+      timeoutMs,
+      cancelled: () => failed,
+    });
+    crdsCreated.catch(() => {}); // awaited below; avoid an unhandled rejection
+    try {
+      await waitForApiServer();
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
     log(`kube-apiserver ready in ${Date.now() - apiStarted} ms`);
 
     processes.push(
@@ -349,11 +367,13 @@ async function startOnce(
       }),
     );
 
-    const kubeConfig = loadKubeConfig(adminYaml);
     const crdStarted = Date.now();
-    await installCrds(kubeConfig, crdObjects, timeoutMs);
+    await crdsCreated;
+    await waitForCrds(kubeConfig, crdObjects, timeoutMs);
     log(
-      `${crdObjects.length} CRDs established in ${Date.now() - crdStarted} ms`,
+      `${crdObjects.length} CRDs established ${
+        Date.now() - crdStarted
+      } ms after the API server was ready`,
     );
     const manager = processes[2];
     if (!manager.running) {

@@ -153,6 +153,67 @@ export async function upstreamCrdFiles(
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
+/** Errors worth retrying while the API server is still starting. */
+function isTransient(error: unknown): boolean {
+  // ApiException carries the HTTP status; connection errors a string code.
+  const code = (error as { code?: unknown }).code;
+  return typeof code !== 'number' || code === 429 || code >= 500;
+}
+
+/**
+ * Creates the CRDs, or replaces them when they exist. Retries connection
+ * errors, 429 and 5xx until the deadline, so it can run while the API server
+ * is still starting; a CRD the server rejects (4xx) fails at once.
+ */
+export async function createCrds(
+  kubeConfig: k8s.KubeConfig,
+  crds: Crd[],
+  options: { timeoutMs?: number; cancelled?: () => boolean } = {},
+): Promise<void> {
+  const api = kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const createOrReplace = async (body: Crd) => {
+    const name = body.metadata!.name!;
+    try {
+      await api.createCustomResourceDefinition({ body });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
+      const existing = await api.readCustomResourceDefinition({ name });
+      await api.replaceCustomResourceDefinition({
+        name,
+        body: {
+          ...body,
+          metadata: {
+            ...body.metadata,
+            resourceVersion: existing.metadata?.resourceVersion,
+          },
+        },
+      });
+    }
+  };
+  await Promise.all(
+    crds.map(async body => {
+      for (;;) {
+        try {
+          await createOrReplace(body);
+          return;
+        } catch (error) {
+          if (options.cancelled?.()) return;
+          if (!isTransient(error) || Date.now() > deadline) {
+            const detail = (error as { body?: string }).body ?? '';
+            throw new Error(
+              `Cannot install CRD ${body.metadata!.name}: ${
+                (error as Error).message
+              } ${detail}`,
+            );
+          }
+          await sleep(100);
+        }
+      }
+    }),
+  );
+}
+
 /**
  * Creates the CRDs (or replaces them when they exist) and waits until the API
  * server reports every one Established, i.e. serving its resources.
@@ -162,29 +223,20 @@ export async function installCrds(
   crds: Crd[],
   timeoutMs = 60_000,
 ): Promise<void> {
+  await createCrds(kubeConfig, crds, { timeoutMs });
+  await waitForCrds(kubeConfig, crds, timeoutMs);
+}
+
+/**
+ * Waits until the API server reports every CRD Established and its watch
+ * cache answers watches.
+ */
+export async function waitForCrds(
+  kubeConfig: k8s.KubeConfig,
+  crds: Crd[],
+  timeoutMs = 60_000,
+): Promise<void> {
   const api = kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
-  await Promise.all(
-    crds.map(async body => {
-      try {
-        await api.createCustomResourceDefinition({ body });
-      } catch (error) {
-        if ((error as { code?: number }).code !== 409) throw error;
-        const existing = await api.readCustomResourceDefinition({
-          name: body.metadata!.name!,
-        });
-        await api.replaceCustomResourceDefinition({
-          name: body.metadata!.name!,
-          body: {
-            ...body,
-            metadata: {
-              ...body.metadata,
-              resourceVersion: existing.metadata?.resourceVersion,
-            },
-          },
-        });
-      }
-    }),
-  );
   const names = new Set(crds.map(crd => crd.metadata!.name!));
   const deadline = Date.now() + timeoutMs;
   for (;;) {

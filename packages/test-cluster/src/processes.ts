@@ -208,10 +208,13 @@ export class ManagedProcess {
     }
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process exited. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` (at once when 0); resolves once the
+   * process exited.
+   */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.running) return;
-    this.signal('SIGTERM');
+    this.signal(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
