@@ -1,4 +1,5 @@
 import { createBackend } from '@backstage/backend-defaults';
+import { catalogModulePavedEntityProvider } from '@paved/plugin-paved-backend';
 
 const backend = createBackend();
 
@@ -14,6 +15,10 @@ backend.add(
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
+
+// Paved: tenants and apps (/api/paved), and each app as a catalog Component.
+backend.add(import('@paved/plugin-paved-backend'));
+backend.add(catalogModulePavedEntityProvider);
 
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(

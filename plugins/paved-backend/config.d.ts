@@ -1,0 +1,48 @@
+export interface Config {
+  /** Paved: tenants and apps on your own Kubernetes. */
+  paved?: {
+    /**
+     * The plan catalogue, keyed by plan name; entries replace the default
+     * plan of the same name (free, starter, pro, enterprise) or add plans.
+     */
+    plans?: {
+      [name: string]: {
+        description?: string;
+        /** Total CPU of the tenant, e.g. '4' or '500m'. */
+        cpu: string;
+        /** Total memory of the tenant, e.g. '8Gi'. */
+        memory: string;
+        maxApps: number;
+      };
+    };
+    /** Prefix of tenant namespaces; must match the operator's. Default 'tenant-'. */
+    namespacePrefix?: string;
+    /**
+     * The cluster Tenant and App resources are applied to. Without this (and
+     * without KUBECONFIG in the environment) writes are saved and wait for a
+     * cluster, and status is unknown.
+     */
+    kubernetes?: {
+      /** Path of a kubeconfig file; its current context is used. */
+      kubeconfig?: string;
+      /** Use the pod's service account (when Backstage runs in the cluster). */
+      inCluster?: boolean;
+    };
+    sync?: {
+      /** How often rows the cluster has not accepted are re-applied. Default 15. */
+      frequencySeconds?: number;
+    };
+    catalog?: {
+      /** How often the catalog module reads the apps. Default 10. */
+      frequencySeconds?: number;
+    };
+    secrets?: {
+      /**
+       * Passphrase that encrypts secret env values in the database
+       * (AES-256-GCM). Without it, secret env vars are refused with 503.
+       * @visibility secret
+       */
+      encryptionKey?: string;
+    };
+  };
+}
