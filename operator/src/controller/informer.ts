@@ -143,6 +143,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     while (!signal.aborted) {
       try {
         if (this.resourceVersion === undefined) await this.relist();
+        if (signal.aborted) break;
         await this.watchOnce();
         backoff = initialBackoff;
       } catch (error) {

@@ -254,6 +254,8 @@ export class KubeClient {
    * (rejects, with a 410 KubeApiError when the resourceVersion is too old).
    */
   async watch(type: ResourceType, options: WatchOptions): Promise<void> {
+    // An already-aborted signal fires no 'abort' event: check it up front.
+    if (options.signal.aborted) return;
     const headers = await this.authHeaders();
     const url = this.url(resourcePath(type), {
       watch: true,
@@ -288,6 +290,10 @@ export class KubeClient {
         );
       };
       const onAbort = () => finish();
+      if (options.signal.aborted) {
+        resolve();
+        return;
+      }
       const req = this.transport(url).request(url, {
         method: 'GET',
         agent: this.agent,

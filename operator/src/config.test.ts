@@ -1,0 +1,68 @@
+import { settingsFromEnv } from './config';
+
+describe('settingsFromEnv', () => {
+  it('has defaults that need no configuration', () => {
+    const s = settingsFromEnv({});
+    expect(s.desired.namespacePrefix).toBe('tenant-');
+    expect(s.concurrency).toBe(8);
+    expect(s.leaderElection).toEqual({
+      namespace: 'paved-system',
+      name: 'paved-operator',
+      identity: undefined,
+    });
+    expect(s.metricsPort).toBe(8080);
+    expect(s.desired.plans.map(p => p.name)).toEqual([
+      'free',
+      'starter',
+      'pro',
+      'enterprise',
+    ]);
+  });
+
+  it('reads every setting', () => {
+    const s = settingsFromEnv({
+      PAVED_NAMESPACE_PREFIX: 'pv-',
+      PAVED_CONCURRENCY: '16',
+      PAVED_LEASE_NAMESPACE: 'ops',
+      PAVED_LEASE_NAME: 'lease',
+      POD_NAME: 'operator-0',
+      PAVED_METRICS_PORT: '9000',
+      PAVED_GATEWAY_NAMESPACES: 'contour, envoy',
+      PAVED_OWNER_GROUP_PREFIX: 'oidc:',
+      PAVED_PLANS: JSON.stringify({
+        tiny: { cpu: '100m', memory: '128Mi', maxApps: 1 },
+      }),
+    });
+    expect(s.desired.namespacePrefix).toBe('pv-');
+    expect(s.concurrency).toBe(16);
+    expect(s.leaderElection).toEqual({
+      namespace: 'ops',
+      name: 'lease',
+      identity: 'operator-0',
+    });
+    expect(s.metricsPort).toBe(9000);
+    expect(s.desired.gatewayNamespaces).toEqual(['contour', 'envoy']);
+    expect(s.desired.ownerGroupPrefix).toBe('oidc:');
+    expect(s.desired.plans.find(p => p.name === 'tiny')).toMatchObject({
+      maxApps: 1,
+    });
+    expect(
+      settingsFromEnv({ PAVED_LEADER_ELECTION: 'false' }).leaderElection,
+    ).toBeUndefined();
+  });
+
+  it('names the variable to fix', () => {
+    expect(() => settingsFromEnv({ PAVED_CONCURRENCY: 'many' })).toThrow(
+      'PAVED_CONCURRENCY must be a whole number from 1 to 256, not "many"',
+    );
+    expect(() =>
+      settingsFromEnv({ PAVED_NAMESPACE_PREFIX: 'Tenant_' }),
+    ).toThrow(/^PAVED_NAMESPACE_PREFIX must be lowercase/);
+    expect(() =>
+      settingsFromEnv({ PAVED_PLANS: '{"x":{"cpu":"lots"}}' }),
+    ).toThrow(/^PAVED_PLANS: /);
+    expect(() => settingsFromEnv({ PAVED_LOG_LEVEL: 'loud' })).toThrow(
+      /PAVED_LOG_LEVEL/,
+    );
+  });
+});

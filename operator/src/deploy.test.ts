@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ensureControlPlaneBinaries } from '@paved/test-cluster';
+import { APPS, TENANTS } from './kube/types';
+import { KubeClient } from './kube/client';
+import { ClusterHandle, eventually, startCluster } from './testing/cluster';
+import { KnativeSimulator } from './testing/knativeSimulator';
+import {
+  applyApp,
+  applyTenant,
+  startOperator,
+  startSimulator,
+  statusOf,
+} from './testing/operatorHarness';
+
+const run = promisify(execFile);
+jest.setTimeout(120_000);
+
+const deployDir = path.resolve(__dirname, '..', 'deploy');
+const crdDir = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  'plugins',
+  'paved-common',
+  'crds',
+);
+
+describe('deploy manifests', () => {
+  let handle: ClusterHandle;
+  let kubectl: string;
+
+  beforeAll(async () => {
+    handle = await startCluster();
+    kubectl = (await ensureControlPlaneBinaries()).kubectl;
+  });
+  afterAll(async () => {
+    handle?.client.close();
+    await handle?.cluster.stop();
+  });
+
+  const k = (...args: string[]) =>
+    run(kubectl, ['--kubeconfig', handle.cluster.kubeconfigPath, ...args]);
+
+  it('are accepted by the API server (kubectl apply --dry-run=server)', async () => {
+    // Namespaced objects need their namespace to exist, even in a dry run.
+    await k('apply', '-f', path.join(deployDir, 'namespace.yaml'));
+    const { stdout } = await k(
+      'apply',
+      '--dry-run=server',
+      '-f',
+      crdDir,
+      '-f',
+      deployDir,
+    );
+    expect(stdout).toMatch(
+      /deployment.apps\/paved-operator (created|configured) \(server dry run\)/,
+    );
+    expect(stdout).toMatch(
+      /clusterrole.rbac.authorization.k8s.io\/paved-operator (created|configured) \(server dry run\)/,
+    );
+    expect(stdout).toMatch(
+      /customresourcedefinition.apiextensions.k8s.io\/tenants.paved.dev/,
+    );
+  });
+
+  it('grant the operator all it needs: it provisions a tenant and an app as its service account', async () => {
+    await k(
+      'apply',
+      '-f',
+      path.join(deployDir, 'namespace.yaml'),
+      '-f',
+      path.join(deployDir, 'rbac.yaml'),
+    );
+    // A client certificate for the service account's user name and groups.
+    const asServiceAccount = await handle.cluster.userKubeConfig(
+      'system:serviceaccount:paved-system:paved-operator',
+      [
+        'system:serviceaccounts',
+        'system:serviceaccounts:paved-system',
+        'system:authenticated',
+      ],
+    );
+    const probe = await KubeClient.fromKubeConfig(asServiceAccount);
+    await expect(probe.list(TENANTS)).resolves.toBeDefined();
+    // Least privilege: no access to Secrets.
+    await expect(
+      probe.list({
+        group: '',
+        version: 'v1',
+        plural: 'secrets',
+        kind: 'Secret',
+        namespaced: true,
+      }),
+    ).rejects.toMatchObject({ code: 403 });
+    probe.close();
+
+    let simulator: KnativeSimulator | undefined;
+    const operator = await startOperator(handle.cluster, {
+      kubeConfig: asServiceAccount,
+      leaderElection: {
+        namespace: 'paved-system',
+        name: 'paved-operator',
+        retryPeriodMs: 200,
+        renewDeadlineMs: 1000,
+        leaseDurationMs: 2000,
+      },
+    });
+    try {
+      simulator = await startSimulator(handle.client);
+      await operator.waitUntilLeading();
+      await applyTenant(handle.client, 'least');
+      await eventually(
+        async () =>
+          statusOf(await handle.client.get(TENANTS, 'least')).phase ===
+          'Active',
+        {
+          what: 'tenant Active as the service account',
+        },
+      );
+      await applyApp(handle.client, 'least', 'web', {
+        domains: ['least.example.org'],
+      });
+      await eventually(
+        async () =>
+          statusOf(await handle.client.get(APPS, 'web', 'tenant-least'))
+            .phase === 'Ready',
+        { what: 'app Ready as the service account' },
+      );
+      await handle.client.delete(TENANTS, 'least');
+      await eventually(
+        async () =>
+          (await handle.client.tryGet(TENANTS, 'least')) === undefined,
+        {
+          what: 'tenant deleted as the service account',
+        },
+      );
+    } finally {
+      await operator.stop();
+      await simulator?.stop();
+    }
+  });
+});

@@ -1,0 +1,227 @@
+import { ISOLATION_POLICY, RESOURCE_QUOTA } from '../desired/names';
+import {
+  APPS,
+  KNATIVE_SERVICES,
+  LEASES,
+  NAMESPACES,
+  NETWORK_POLICIES,
+  RESOURCE_QUOTAS,
+  ROLE_BINDINGS,
+  TENANTS,
+} from '../kube/types';
+import { Operator } from '../operator';
+import { ClusterHandle, eventually, startCluster } from '../testing/cluster';
+import { KnativeSimulator, REVISIONS } from '../testing/knativeSimulator';
+import {
+  applyApp,
+  applyTenant,
+  startOperator,
+  startSimulator,
+  statusOf,
+} from '../testing/operatorHarness';
+
+jest.setTimeout(120_000);
+
+const lease = (name: string) => ({
+  namespace: 'default',
+  name,
+  leaseDurationMs: 3000,
+  renewDeadlineMs: 2000,
+  retryPeriodMs: 250,
+});
+
+describe('Operator without Capsule and Cilium, and with several instances', () => {
+  let handle: ClusterHandle;
+  let simulator: KnativeSimulator;
+  const operators: Operator[] = [];
+
+  beforeAll(async () => {
+    handle = await startCluster({ capsule: false, cilium: false });
+    simulator = await startSimulator(handle.client);
+  });
+  afterEach(async () => {
+    await Promise.all(operators.splice(0).map(o => o.stop()));
+  });
+  afterAll(async () => {
+    await simulator?.stop();
+    handle?.client.close();
+    await handle?.cluster.stop();
+  });
+
+  async function operator(options = {}): Promise<Operator> {
+    const o = await startOperator(handle.cluster, options);
+    operators.push(o);
+    return o;
+  }
+  const client = () => handle.client;
+  const tenantActive = (name: string) =>
+    eventually(
+      async () => {
+        const t = await client().get(TENANTS, name);
+        return statusOf(t).phase === 'Active' && t;
+      },
+      { what: `tenant ${name} Active` },
+    );
+
+  it('falls back to a RoleBinding and a NetworkPolicy', async () => {
+    const o = await operator();
+    await o.waitUntilLeading();
+    expect(o.context!.features).toEqual({
+      capsule: false,
+      cilium: false,
+      knative: true,
+    });
+    await applyTenant(client(), 'plain', { owner: 'group:platform/sre' });
+    const tenant = await tenantActive('plain');
+    const conditions = statusOf(tenant).conditions;
+    expect(conditions.find((c: any) => c.type === 'RBACReady').reason).toBe(
+      'RoleBinding',
+    );
+    expect(
+      conditions.find((c: any) => c.type === 'NetworkPolicyReady').reason,
+    ).toBe('NetworkPolicy');
+    const rb = (await client().get(
+      ROLE_BINDINGS,
+      'paved-owners',
+      'tenant-plain',
+    )) as any;
+    expect(rb.subjects).toEqual([
+      {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Group',
+        name: 'platform/sre',
+      },
+    ]);
+    expect(rb.roleRef.name).toBe('edit');
+    const np = (await client().get(
+      NETWORK_POLICIES,
+      ISOLATION_POLICY,
+      'tenant-plain',
+    )) as any;
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.metadata.labels['paved.dev/tenant']).toBe('plain');
+
+    // Turning isolation off removes the policy.
+    await applyTenant(client(), 'plain', {
+      owner: 'group:platform/sre',
+      networkIsolation: false,
+    });
+    await eventually(
+      async () =>
+        (await client().tryGet(
+          NETWORK_POLICIES,
+          ISOLATION_POLICY,
+          'tenant-plain',
+        )) === undefined,
+      { what: 'policy removed' },
+    );
+  });
+
+  it('elects one leader among two instances and fails over when it stops', async () => {
+    const a = await operator({
+      leaderElection: { ...lease('ha'), identity: 'op-a' },
+    });
+    await a.waitUntilLeading();
+    const b = await operator({
+      leaderElection: { ...lease('ha'), identity: 'op-b' },
+    });
+    await new Promise(r => setTimeout(r, 1000));
+    expect(a.isLeader).toBe(true);
+    expect(b.isLeader).toBe(false);
+    expect(b.context).toBeUndefined();
+    const held = (await client().get(LEASES, 'ha', 'default')) as any;
+    expect(held.spec.holderIdentity).toBe('op-a');
+
+    await applyTenant(client(), 'ha-one');
+    await tenantActive('ha-one');
+
+    // A graceful stop releases the lease: b takes over without waiting it out.
+    const stoppedAt = Date.now();
+    await a.stop();
+    operators.splice(operators.indexOf(a), 1);
+    await b.waitUntilLeading(10_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(3000);
+    expect(
+      ((await client().get(LEASES, 'ha', 'default')) as any).spec
+        .holderIdentity,
+    ).toBe('op-b');
+    await applyTenant(client(), 'ha-two');
+    await tenantActive('ha-two');
+  });
+
+  it('takes over from a leader that stops renewing without releasing', async () => {
+    const a = await operator({
+      leaderElection: { ...lease('crash'), identity: 'crash-a' },
+    });
+    await a.waitUntilLeading();
+    const b = await operator({
+      leaderElection: { ...lease('crash'), identity: 'crash-b' },
+    });
+    await a.stop({ releaseLease: false });
+    operators.splice(operators.indexOf(a), 1);
+    expect(
+      ((await client().get(LEASES, 'crash', 'default')) as any).spec
+        .holderIdentity,
+    ).toBe('crash-a');
+    await b.waitUntilLeading(15_000);
+    const after = (await client().get(LEASES, 'crash', 'default')) as any;
+    expect(after.spec.holderIdentity).toBe('crash-b');
+    expect(after.spec.leaseTransitions).toBe(1);
+  });
+
+  it('converges with no duplicates after being stopped mid-provisioning', async () => {
+    const first = await operator();
+    await first.waitUntilLeading();
+    for (let i = 0; i < 5; i++) await applyTenant(client(), `mid-${i}`);
+    for (let i = 0; i < 5; i++)
+      await applyApp(client(), `mid-${i}`, 'web').catch(() => {});
+    // Stop while some of that work is under way.
+    await eventually(async () => {
+      const ns = await client().list(NAMESPACES, {
+        labelSelector: 'paved.dev/tenant',
+      });
+      return ns.items.some(n => n.metadata.name.startsWith('tenant-mid-'));
+    });
+    await first.stop();
+    operators.splice(operators.indexOf(first), 1);
+
+    // The namespaces exist only now for some: apply the apps again, as the backend's sync would.
+    const second = await operator();
+    await second.waitUntilLeading();
+    for (let i = 0; i < 5; i++) {
+      await tenantActive(`mid-${i}`);
+      await eventually(() =>
+        applyApp(client(), `mid-${i}`, 'web').then(() => true),
+      );
+    }
+    for (let i = 0; i < 5; i++) {
+      const ns = `tenant-mid-${i}`;
+      await eventually(
+        async () =>
+          statusOf(await client().get(APPS, 'web', ns)).phase === 'Ready',
+        {
+          what: `${ns}/web Ready`,
+        },
+      );
+      expect(
+        (await client().list(RESOURCE_QUOTAS, { namespace: ns })).items.map(
+          q => q.metadata.name,
+        ),
+      ).toEqual([RESOURCE_QUOTA]);
+      expect(
+        (
+          await client().list(ROLE_BINDINGS, {
+            namespace: ns,
+            labelSelector: 'paved.dev/tenant',
+          })
+        ).items,
+      ).toHaveLength(1);
+      expect(
+        (await client().list(KNATIVE_SERVICES, { namespace: ns })).items,
+      ).toHaveLength(1);
+      expect(
+        (await client().list(REVISIONS, { namespace: ns })).items,
+      ).toHaveLength(1);
+    }
+  });
+});
