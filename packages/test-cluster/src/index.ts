@@ -6,7 +6,7 @@
  */
 export { startTestCluster } from './cluster';
 export type { TestCluster, TestClusterOptions } from './cluster';
-export { useTestCluster } from './jest';
+export { useTestCluster, useKnativeStatusSimulator } from './jest';
 export {
   UPSTREAM_CRD_FILES,
   pinnedUpstreamVersions,

@@ -269,4 +269,43 @@ describe('KnativeStatusSimulator', () => {
       'after-restart-00001',
     );
   }, 60_000);
+
+  it('shows a revision Deploying before it is Ready, and fails images by rule', async () => {
+    await simulator.stop();
+    simulator = new KnativeStatusSimulator({
+      kubeConfig: cluster().kubeConfig,
+      deployDelayMs: 1500,
+      failImage: image =>
+        image.includes('/nope:')
+          ? KnativeFailures.imageNotFound(image)
+          : undefined,
+    });
+    await simulator.start();
+
+    await applyService(knativeService('slow', 'ghcr.io/acme/slow:1'));
+    const deploying = await waitForService(
+      'slow',
+      s => observed(s) && condition(s, 'Ready') !== undefined,
+    );
+    expect(condition(deploying, 'Ready')).toMatchObject({
+      status: 'Unknown',
+      reason: 'RevisionMissing',
+      message: 'Configuration "slow" is waiting for a Revision to become ready.',
+    });
+    expect(condition(deploying, 'ConfigurationsReady').status).toBe('Unknown');
+    const ready = await waitForService(
+      'slow',
+      s => condition(s, 'Ready')?.status === 'True',
+    );
+    expect(ready.status.latestReadyRevisionName).toBe('slow-00001');
+
+    await applyService(knativeService('nope', 'ghcr.io/acme/nope:1'));
+    const failed = await waitForService(
+      'nope',
+      s => condition(s, 'Ready')?.status === 'False',
+    );
+    expect(condition(failed, 'ConfigurationsReady').message).toContain(
+      'Unable to fetch image "ghcr.io/acme/nope:1"',
+    );
+  });
 });
