@@ -6,7 +6,9 @@
  * needed.
  */
 require('@backstage/cli/config/nodeTransform.cjs');
-require('../src/cli').main(process.argv.slice(2)).catch(error => {
-  console.error(error);
-  process.exit(1);
-});
+require('../src/cli')
+  .main(process.argv.slice(2))
+  .catch(error => {
+    console.error(error);
+    process.exit(1);
+  });

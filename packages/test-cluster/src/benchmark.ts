@@ -35,7 +35,11 @@ export async function benchmark(starts: number) {
     crdMs.push(phase(/CRDs established (\d+) ms after/));
     if (i === 0) {
       await new Promise(r => setTimeout(r, 10_000));
-      for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager']) {
+      for (const name of [
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+      ]) {
         (rss[name] ??= []).push(rssMiB(cluster.pids[name]));
       }
     }

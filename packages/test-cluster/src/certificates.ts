@@ -141,12 +141,9 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
     '-addext',
     'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.0.0.1',
   ]);
-  const admin = issueClientCertificate(
-    pki,
-    dir,
-    'paved-test-admin',
-    ['system:masters'],
-  ).then(async ({ cert, key }) => {
+  const admin = issueClientCertificate(pki, dir, 'paved-test-admin', [
+    'system:masters',
+  ]).then(async ({ cert, key }) => {
     await fs.rename(cert, pki.adminCert);
     await fs.rename(key, pki.adminKey);
   });

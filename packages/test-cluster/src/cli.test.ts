@@ -45,8 +45,8 @@ describe('yarn cluster arguments', () => {
     expect(() => parseArgs(['up', '--domain'])).toThrow(
       '--domain needs a value',
     );
-    expect(() => parseArgs(['up', '--no-knative', '--simulate-knative'])).toThrow(
-      '--simulate-knative needs the Knative CRDs; drop --no-knative',
-    );
+    expect(() =>
+      parseArgs(['up', '--no-knative', '--simulate-knative']),
+    ).toThrow('--simulate-knative needs the Knative CRDs; drop --no-knative');
   });
 });

@@ -89,7 +89,9 @@ export function parseArgs(args: string[]): CliOptions | 'help' {
     }
   }
   if (options.simulateKnative && !options.knative) {
-    throw new Error('--simulate-knative needs the Knative CRDs; drop --no-knative');
+    throw new Error(
+      '--simulate-knative needs the Knative CRDs; drop --no-knative',
+    );
   }
   return options;
 }
@@ -116,7 +118,9 @@ export async function main(args: string[]): Promise<void> {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
-      log('stopping already; exiting now (the control plane is killed on exit)');
+      log(
+        'stopping already; exiting now (the control plane is killed on exit)',
+      );
       process.exit(1);
     }
     stopping = true;

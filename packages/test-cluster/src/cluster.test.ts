@@ -42,7 +42,9 @@ async function namespaceExists(name: string): Promise<boolean> {
 }
 
 /** The error a call fails with; fails the test when the call succeeds. */
-async function rejection(promise: Promise<unknown>): Promise<k8s.ApiException<string>> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<k8s.ApiException<string>> {
   try {
     await promise;
   } catch (error) {
@@ -204,7 +206,9 @@ describe('test cluster', () => {
     expect(second.spec.image).toBe('ghcr.io/acme/web:2');
     expect(second.metadata.generation).toBe(2);
 
-    const conflict = await rejection(apply('ghcr.io/acme/web:3', 'someone-else'));
+    const conflict = await rejection(
+      apply('ghcr.io/acme/web:3', 'someone-else'),
+    );
     expect(conflict.code).toBe(409);
   });
 
@@ -227,7 +231,11 @@ describe('test cluster', () => {
           name: 'view',
         },
         subjects: [
-          { kind: 'Group', name: 'team-a', apiGroup: 'rbac.authorization.k8s.io' },
+          {
+            kind: 'Group',
+            name: 'team-a',
+            apiGroup: 'rbac.authorization.k8s.io',
+          },
         ],
       },
     });

@@ -180,9 +180,9 @@ export async function startTestCluster(
     capsule: options.capsule ?? true,
     cilium: options.cilium ?? true,
   };
-  const projects = (['knative', 'capsule', 'cilium'] as UpstreamProject[]).filter(
-    project => crds[project],
-  );
+  const projects = (
+    ['knative', 'capsule', 'cilium'] as UpstreamProject[]
+  ).filter(project => crds[project]);
   const crdFiles = [
     ...(crds.paved ? pavedCrdFiles() : []),
     ...(await upstreamCrdFiles(projects, log)),
@@ -195,7 +195,9 @@ export async function startTestCluster(
     try {
       const cluster = await startOnce(bins, crds, crdObjects, options, log);
       log(
-        `test cluster ready at ${cluster.server} in ${Date.now() - started} ms (kubeconfig ${cluster.kubeconfigPath})`,
+        `test cluster ready at ${cluster.server} in ${
+          Date.now() - started
+        } ms (kubeconfig ${cluster.kubeconfigPath})`,
       );
       return cluster;
     } catch (error) {

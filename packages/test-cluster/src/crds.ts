@@ -31,9 +31,7 @@ export const UPSTREAM_CRD_FILES: Record<
   },
   cilium: {
     module: 'github.com/cilium/cilium',
-    files: [
-      'pkg/k8s/apis/cilium.io/client/crds/v2/ciliumnetworkpolicies.yaml',
-    ],
+    files: ['pkg/k8s/apis/cilium.io/client/crds/v2/ciliumnetworkpolicies.yaml'],
   },
 };
 
@@ -259,7 +257,8 @@ export async function waitForCrds(
   // watches with 429 until it has initialized. Wait for that too, so tests
   // start against a cluster that behaves as a long-running one does.
   for (const crd of crds) {
-    const version = crd.spec.versions.find(v => v.storage) ?? crd.spec.versions[0];
+    const version =
+      crd.spec.versions.find(v => v.storage) ?? crd.spec.versions[0];
     const url = `${kubeConfig.getCurrentCluster()!.server}/apis/${
       crd.spec.group
     }/${version.name}/${crd.spec.names.plural}?watch=1&timeoutSeconds=1`;

@@ -1,9 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { useTestCluster } from './jest';
-import {
-  KnativeFailures,
-  KnativeStatusSimulator,
-} from './knativeSimulator';
+import { KnativeFailures, KnativeStatusSimulator } from './knativeSimulator';
 
 const cluster = useTestCluster({ capsule: false, cilium: false });
 let simulator: KnativeStatusSimulator;
@@ -128,7 +125,10 @@ describe('KnativeStatusSimulator', () => {
 
   it('creates a new revision only when spec.template changes', async () => {
     await applyService(knativeService('stable', 'ghcr.io/acme/stable:1'));
-    await waitForService('stable', s => condition(s, 'Ready')?.status === 'True');
+    await waitForService(
+      'stable',
+      s => condition(s, 'Ready')?.status === 'True',
+    );
 
     // The same spec again: no new generation, no new revision.
     await applyService(knativeService('stable', 'ghcr.io/acme/stable:1'));
@@ -187,7 +187,10 @@ describe('KnativeStatusSimulator', () => {
 
   it('keeps traffic on the last ready revision when a new one fails', async () => {
     await applyService(knativeService('quota', 'ghcr.io/acme/quota:1'));
-    await waitForService('quota', s => condition(s, 'Ready')?.status === 'True');
+    await waitForService(
+      'quota',
+      s => condition(s, 'Ready')?.status === 'True',
+    );
     const failure = KnativeFailures.exceededQuota({
       revision: 'quota-00002',
       quota: 'paved-quota',
@@ -262,7 +265,9 @@ describe('KnativeStatusSimulator', () => {
     // A new simulator instance derives revisions from the cluster: the
     // unchanged template gets no new revision.
     await simulator.stop();
-    simulator = new KnativeStatusSimulator({ kubeConfig: cluster().kubeConfig });
+    simulator = new KnativeStatusSimulator({
+      kubeConfig: cluster().kubeConfig,
+    });
     await simulator.start();
     const service = await waitForService('after-restart', observed);
     expect(service.status.latestCreatedRevisionName).toBe(
@@ -290,7 +295,8 @@ describe('KnativeStatusSimulator', () => {
     expect(condition(deploying, 'Ready')).toMatchObject({
       status: 'Unknown',
       reason: 'RevisionMissing',
-      message: 'Configuration "slow" is waiting for a Revision to become ready.',
+      message:
+        'Configuration "slow" is waiting for a Revision to become ready.',
     });
     expect(condition(deploying, 'ConfigurationsReady').status).toBe('Unknown');
     const ready = await waitForService(

@@ -391,7 +391,10 @@ export class KnativeStatusSimulator {
     const revisions = await this.revisionsOf(service);
     const hash = templateHash(service.spec?.template);
     let latest = revisions[revisions.length - 1];
-    if (!latest || latest.metadata.annotations?.[ANNOTATION_TEMPLATE_HASH] !== hash) {
+    if (
+      !latest ||
+      latest.metadata.annotations?.[ANNOTATION_TEMPLATE_HASH] !== hash
+    ) {
       const generation =
         Number(latest?.metadata.labels?.[LABEL_CONFIGURATION_GENERATION] ?? 0) +
         1;
@@ -451,7 +454,8 @@ export class KnativeStatusSimulator {
     const { name, namespace, uid } = service.metadata;
     const template = service.spec?.template ?? {};
     const revisionName =
-      template.metadata?.name ?? `${name}-${String(generation).padStart(5, '0')}`;
+      template.metadata?.name ??
+      `${name}-${String(generation).padStart(5, '0')}`;
     const body: KObject = {
       apiVersion: `${SERVING_GROUP}/v1`,
       kind: 'Revision',
@@ -555,9 +559,7 @@ export class KnativeStatusSimulator {
         { type: other, status: 'True' },
       ];
     } else {
-      const minScale = Number(
-        revision.metadata.annotations?.[MIN_SCALE] ?? 0,
-      );
+      const minScale = Number(revision.metadata.annotations?.[MIN_SCALE] ?? 0);
       conditions = [
         minScale > 0
           ? { type: 'Active', status: 'True' }
@@ -734,7 +736,12 @@ export class KnativeStatusSimulator {
           }
         : { type: 'IngressReady', status: 'True' },
       resolveProblem
-        ? { type: 'Ready', status: 'False', reason: 'ResolveFailed', message: resolveProblem }
+        ? {
+            type: 'Ready',
+            status: 'False',
+            reason: 'ResolveFailed',
+            message: resolveProblem,
+          }
         : { type: 'Ready', status: 'True' },
       resolveProblem
         ? {
@@ -759,7 +766,9 @@ export class KnativeStatusSimulator {
       body: { ...mapping, status },
     });
     this.log(
-      `domainmapping ${namespace}/${name}: ${resolveProblem ? 'False' : 'True'}`,
+      `domainmapping ${namespace}/${name}: ${
+        resolveProblem ? 'False' : 'True'
+      }`,
     );
   }
 }

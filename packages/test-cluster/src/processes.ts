@@ -242,7 +242,9 @@ export async function freePorts(count: number): Promise<number[]> {
         }),
     ),
   );
-  const ports = servers.map(server => (server.address() as net.AddressInfo).port);
+  const ports = servers.map(
+    server => (server.address() as net.AddressInfo).port,
+  );
   await Promise.all(
     servers.map(server => new Promise(resolve => server.close(resolve))),
   );
