@@ -35,7 +35,7 @@ export interface TestClusterOptions {
   extraCrdFiles?: string[];
   /** Progress lines (what starts, how long it took). Default: silent. */
   log?: (line: string) => void;
-  /** How long to wait for the API server and the CRDs. Default 60 s. */
+  /** How long to wait for the API server and the CRDs. Default 120 s (a loaded CI machine starting several clusters at once is slow). */
   timeoutMs?: number;
 }
 
@@ -219,7 +219,7 @@ async function startOnce(
   options: TestClusterOptions,
   log: (line: string) => void,
 ): Promise<TestCluster> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'paved-test-cluster-'));
   const processes: ManagedProcess[] = [];
   const reaper = new Reaper();
