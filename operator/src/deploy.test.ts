@@ -4,15 +4,19 @@ import { promisify } from 'node:util';
 import { ensureControlPlaneBinaries } from '@paved/test-cluster';
 import { APPS, TENANTS } from './kube/types';
 import { KubeClient } from './kube/client';
-import { ClusterHandle, eventually, startCluster } from './testing/cluster';
-import { KnativeSimulator } from './testing/knativeSimulator';
+import {
+  ClusterHandle,
+  eventually,
+  startCluster,
+} from './__testUtils__/cluster';
+import { KnativeSimulator } from './__testUtils__/knativeSimulator';
 import {
   applyApp,
   applyTenant,
   startOperator,
   startSimulator,
   statusOf,
-} from './testing/operatorHarness';
+} from './__testUtils__/operatorHarness';
 
 const run = promisify(execFile);
 jest.setTimeout(120_000);

@@ -4,42 +4,16 @@
  */
 import * as os from 'node:os';
 import * as k8s from '@kubernetes/client-node';
-import {
-  LABEL_APP,
-  LABEL_MANAGED_BY,
-  LABEL_TENANT,
-  MANAGED_BY_PAVED,
-} from '@paved/plugin-paved-common';
-import { Controller } from './controller/controller';
 import { HealthServer } from './controller/healthServer';
-import { Informer } from './controller/informer';
 import { LeaderElector } from './controller/leaderElection';
 import { Logger, noopLogger } from './controller/logger';
 import { OperatorMetrics } from './controller/metrics';
 import { KubeClient } from './kube/client';
-import {
-  APPS,
-  CAPSULE_TENANTS,
-  CILIUM_NETWORK_POLICIES,
-  CRDS,
-  DOMAIN_MAPPINGS,
-  KNATIVE_SERVICES,
-  KubeObject,
-  LIMIT_RANGES,
-  NAMESPACES,
-  NETWORK_POLICIES,
-  RESOURCE_QUOTAS,
-  ResourceType,
-  ROLE_BINDINGS,
-  TENANTS,
-} from './kube/types';
-import {
-  DEFAULT_DESIRED_STATE_CONFIG,
-  DesiredStateConfig,
-} from './desired/config';
-import { AppReconciler } from './reconcilers/app/appReconciler';
+import { DesiredStateConfig } from './desired/config';
+import { LeaderSession } from './leaderSession';
 import { ClusterFeatures, ReconcileContext } from './reconcilers/context';
-import { TenantReconciler } from './reconcilers/tenant/tenantReconciler';
+
+export { detectFeatures } from './features';
 
 export interface OperatorOptions {
   kubeConfig: k8s.KubeConfig;
@@ -64,25 +38,6 @@ export interface OperatorOptions {
   pollMs?: number;
   /** Force features instead of detecting them (tests of fallbacks). */
   features?: Partial<ClusterFeatures>;
-}
-
-const MANAGED = `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`;
-
-export async function detectFeatures(
-  client: KubeClient,
-): Promise<ClusterFeatures> {
-  const serves = async (groupVersion: string, plural: string) =>
-    Boolean(
-      (await client.discover(groupVersion))?.resources.some(
-        r => r.name === plural,
-      ),
-    );
-  const [capsule, cilium, knative] = await Promise.all([
-    serves('capsule.clastix.io/v1beta2', 'tenants'),
-    serves('cilium.io/v2', 'ciliumnetworkpolicies'),
-    serves('serving.knative.dev/v1', 'services'),
-  ]);
-  return { capsule, cilium, knative };
 }
 
 export class Operator {
@@ -204,186 +159,5 @@ export class Operator {
     // Stopping first also releases a start() still waiting for caches.
     await session.stop();
     await this.running;
-  }
-}
-
-/** What runs while this instance leads. */
-class LeaderSession {
-  ctx: ReconcileContext | undefined;
-  synced = false;
-  private readonly informers: Informer[] = [];
-  private readonly controllers: Controller[] = [];
-  private crdInformer: Informer | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly client: KubeClient,
-    private readonly options: OperatorOptions,
-    private readonly metrics: OperatorMetrics,
-    private readonly logger: Logger,
-    private readonly onFeaturesChanged: () => void,
-  ) {}
-
-  private informer(type: ResourceType, labelSelector?: string): Informer {
-    const informer = new Informer(this.client, {
-      type,
-      labelSelector,
-      resyncMs: this.options.resyncMs ?? 600_000,
-      logger: this.logger,
-      onRestart: reason =>
-        this.metrics.watchRestarts.inc({ resource: type.plural, reason }),
-    });
-    this.informers.push(informer);
-    return informer;
-  }
-
-  async start(): Promise<void> {
-    const detected = await detectFeatures(this.client);
-    const features = { ...detected, ...this.options.features };
-    this.logger.info('cluster features', { ...features });
-    const config = { ...DEFAULT_DESIRED_STATE_CONFIG, ...this.options.config };
-    const informers: ReconcileContext['informers'] = {
-      tenants: this.informer(TENANTS),
-      apps: this.informer(APPS),
-      namespaces: this.informer(NAMESPACES, MANAGED),
-      resourceQuotas: this.informer(RESOURCE_QUOTAS, MANAGED),
-      limitRanges: this.informer(LIMIT_RANGES, MANAGED),
-      roleBindings: this.informer(ROLE_BINDINGS, MANAGED),
-      networkPolicies: this.informer(NETWORK_POLICIES, MANAGED),
-      ciliumNetworkPolicies: features.cilium
-        ? this.informer(CILIUM_NETWORK_POLICIES, MANAGED)
-        : undefined,
-      capsuleTenants: features.capsule
-        ? this.informer(CAPSULE_TENANTS, MANAGED)
-        : undefined,
-      knativeServices: features.knative
-        ? this.informer(KNATIVE_SERVICES, MANAGED)
-        : undefined,
-      domainMappings: features.knative
-        ? this.informer(DOMAIN_MAPPINGS, MANAGED)
-        : undefined,
-    };
-    const ctx: ReconcileContext = {
-      client: this.client,
-      config,
-      features,
-      logger: this.logger,
-      pollMs: this.options.pollMs ?? 500,
-      informers,
-    };
-    this.ctx = ctx;
-
-    const concurrency = this.options.concurrency ?? 8;
-    const tenantReconciler = new TenantReconciler(ctx);
-    const appReconciler = new AppReconciler(ctx);
-    const tenants = new Controller({
-      name: 'tenant',
-      reconciler: tenantReconciler,
-      concurrency,
-      metrics: this.metrics,
-      logger: this.logger,
-    });
-    const apps = new Controller({
-      name: 'app',
-      reconciler: appReconciler,
-      concurrency,
-      metrics: this.metrics,
-      logger: this.logger,
-    });
-    this.controllers.push(tenants, apps);
-
-    const byTenantLabel = (o: KubeObject) => o.metadata.labels?.[LABEL_TENANT];
-    tenants.watch(informers.tenants);
-    for (const child of [
-      informers.namespaces,
-      informers.resourceQuotas,
-      informers.limitRanges,
-      informers.roleBindings,
-      informers.networkPolicies,
-      informers.ciliumNetworkPolicies,
-      informers.capsuleTenants,
-    ]) {
-      if (child) tenants.watch(child, byTenantLabel);
-    }
-    // App count and deletion progress of a tenant follow its apps.
-    tenants.watch(informers.apps, o =>
-      appReconciler.tenantOf(o.metadata.namespace!),
-    );
-
-    apps.watch(informers.apps);
-    // A deleted app frees a place for apps held back by maxApps.
-    informers.apps.addHandlers({
-      delete: gone =>
-        informers.apps
-          .list(gone.metadata.namespace)
-          .forEach(a =>
-            apps.enqueue(`${a.metadata.namespace}/${a.metadata.name}`),
-          ),
-    });
-    const byAppLabel = (o: KubeObject) => {
-      const app = o.metadata.labels?.[LABEL_APP];
-      return app ? `${o.metadata.namespace}/${app}` : undefined;
-    };
-    if (informers.knativeServices)
-      apps.watch(informers.knativeServices, byAppLabel);
-    if (informers.domainMappings)
-      apps.watch(informers.domainMappings, byAppLabel);
-    // Apps wait for their tenant; a tenant change wakes them.
-    apps.watch(informers.tenants, tenant =>
-      informers.apps
-        .list(`${config.namespacePrefix}${tenant.metadata.name}`)
-        .map(a => `${a.metadata.namespace}/${a.metadata.name}`),
-    );
-
-    for (const informer of this.informers) informer.start();
-    await Promise.all(this.informers.map(i => i.waitForSync()));
-    if (this.stopped) return;
-    this.synced = true;
-    for (const controller of this.controllers) controller.start();
-    this.watchCrds(features);
-  }
-
-  /** A CRD of an optional API appearing or going away restarts the session's view. */
-  private watchCrds(features: ClusterFeatures): void {
-    const crdInformer = new Informer(this.client, {
-      type: CRDS,
-      logger: this.logger,
-    });
-    this.crdInformer = crdInformer;
-    const relevant = new Set([
-      'tenants.capsule.clastix.io',
-      'ciliumnetworkpolicies.cilium.io',
-      'services.serving.knative.dev',
-    ]);
-    let primed = false;
-    const check = (crd: KubeObject) => {
-      if (!primed || !relevant.has(crd.metadata.name)) return;
-      detectFeatures(this.client)
-        .then(next => {
-          const forced = this.options.features ?? {};
-          const changed = (['capsule', 'cilium', 'knative'] as const).some(
-            f => forced[f] === undefined && next[f] !== features[f],
-          );
-          if (changed) {
-            this.logger.warn('optional CRDs changed; restarting controllers', {
-              ...next,
-            });
-            this.onFeaturesChanged();
-          }
-        })
-        .catch(() => {});
-    };
-    crdInformer.addHandlers({ add: check, delete: check });
-    crdInformer.start();
-    crdInformer.waitForSync().then(() => {
-      primed = true;
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.controllers.map(c => c.stop()));
-    await Promise.all(this.informers.map(i => i.stop()));
-    await this.crdInformer?.stop();
   }
 }

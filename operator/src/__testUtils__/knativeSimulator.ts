@@ -145,6 +145,11 @@ export class KnativeSimulator {
           status: 'True',
           lastTransitionTime: now,
         }));
+    // A failed revision leaves the last ready one serving.
+    const readyName = failing
+      ? previous?.latestReadyRevisionName
+      : revisionName;
+    const latestReady = readyName ? { latestReadyRevisionName: readyName } : {};
     await this.client.apply(
       KNATIVE_SERVICES,
       {
@@ -158,11 +163,7 @@ export class KnativeSimulator {
             this.options.domain ?? 'example.com'
           }`,
           latestCreatedRevisionName: revisionName,
-          ...(failing
-            ? previous?.latestReadyRevisionName
-              ? { latestReadyRevisionName: previous.latestReadyRevisionName }
-              : {}
-            : { latestReadyRevisionName: revisionName }),
+          ...latestReady,
         },
       },
       { subresource: 'status', fieldManager: 'knative-simulator' },

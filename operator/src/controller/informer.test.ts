@@ -3,8 +3,8 @@ import {
   eventually,
   startCluster,
   withServer,
-} from '../testing/cluster';
-import { TcpProxy } from '../testing/tcpProxy';
+} from '../__testUtils__/cluster';
+import { TcpProxy } from '../__testUtils__/tcpProxy';
 import { KubeClient } from '../kube/client';
 import { KubeObject, ResourceType, TENANTS } from '../kube/types';
 import { Informer } from './informer';
@@ -222,5 +222,8 @@ describe('Informer against a real API server', () => {
     await eventually(() => events.filter(e => e === 'update r v').length >= 2, {
       what: 'two resyncs',
     });
+    // A resync replays the cache: no list or watch restart behind it.
+    expect(informer.stats.lists).toBe(1);
+    expect(informer.stats.watches).toBe(1);
   });
 });

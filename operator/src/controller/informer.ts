@@ -275,13 +275,16 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private sleep(ms: number): Promise<void> {
     return new Promise(resolve => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepTimer = undefined;
-        resolve();
+      const sleeping = {
+        timer: undefined as NodeJS.Timeout | undefined,
+        wake: () => {
+          clearTimeout(sleeping.timer);
+          this.sleepTimer = undefined;
+          resolve();
+        },
       };
-      const timer = setTimeout(wake, ms);
-      this.sleepTimer = { timer, wake };
+      sleeping.timer = setTimeout(sleeping.wake, ms);
+      this.sleepTimer = { timer: sleeping.timer, wake: sleeping.wake };
     });
   }
 }

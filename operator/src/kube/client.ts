@@ -267,12 +267,15 @@ export class KubeClient {
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       let stallTimer: NodeJS.Timeout | undefined;
+      const live: { req?: http.ClientRequest; onAbort?: () => void } = {};
       const finish = (error?: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(stallTimer);
-        options.signal.removeEventListener('abort', onAbort);
-        req.destroy();
+        if (live.onAbort) {
+          options.signal.removeEventListener('abort', live.onAbort);
+        }
+        live.req?.destroy();
         if (error) reject(error);
         else resolve();
       };
@@ -289,20 +292,22 @@ export class KubeClient {
           options.stallTimeoutMs,
         );
       };
-      const onAbort = () => finish();
       if (options.signal.aborted) {
         resolve();
         return;
       }
-      const req = this.transport(url).request(url, {
+      const onAbort = () => finish();
+      live.onAbort = onAbort;
+      const request = this.transport(url).request(url, {
         method: 'GET',
         agent: this.agent,
         headers: { ...headers, Accept: 'application/json' },
       });
+      live.req = request;
       options.signal.addEventListener('abort', onAbort);
       armStallTimer();
-      req.on('error', error => finish(error));
-      req.on('response', res => {
+      request.on('error', error => finish(error));
+      request.on('response', res => {
         if (res.statusCode !== 200) {
           readBody(res)
             .then(text => finish(apiError(res.statusCode ?? 0, text)))
@@ -345,7 +350,7 @@ export class KubeClient {
         res.on('error', error => finish(error));
         res.on('close', () => finish());
       });
-      req.end();
+      request.end();
     });
   }
 

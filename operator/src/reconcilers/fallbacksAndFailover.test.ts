@@ -10,15 +10,19 @@ import {
   TENANTS,
 } from '../kube/types';
 import { Operator } from '../operator';
-import { ClusterHandle, eventually, startCluster } from '../testing/cluster';
-import { KnativeSimulator, REVISIONS } from '../testing/knativeSimulator';
+import {
+  ClusterHandle,
+  eventually,
+  startCluster,
+} from '../__testUtils__/cluster';
+import { KnativeSimulator, REVISIONS } from '../__testUtils__/knativeSimulator';
 import {
   applyApp,
   applyTenant,
   startOperator,
   startSimulator,
   statusOf,
-} from '../testing/operatorHarness';
+} from '../__testUtils__/operatorHarness';
 
 jest.setTimeout(120_000);
 

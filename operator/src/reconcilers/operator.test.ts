@@ -18,15 +18,19 @@ import {
   TENANTS,
 } from '../kube/types';
 import { Operator } from '../operator';
-import { ClusterHandle, eventually, startCluster } from '../testing/cluster';
-import { KnativeSimulator, REVISIONS } from '../testing/knativeSimulator';
+import {
+  ClusterHandle,
+  eventually,
+  startCluster,
+} from '../__testUtils__/cluster';
+import { KnativeSimulator, REVISIONS } from '../__testUtils__/knativeSimulator';
 import {
   applyApp,
   applyTenant,
   startOperator,
   startSimulator,
   statusOf,
-} from '../testing/operatorHarness';
+} from '../__testUtils__/operatorHarness';
 
 jest.setTimeout(120_000);
 
@@ -380,6 +384,8 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       },
       { what: 'quota edit reverted' },
     );
+    const tenant = await client().get(TENANTS, 'alpha');
+    expect(statusOf(tenant).phase).toBe('Active');
   });
 
   it('reports a clear condition for an app whose tenant does not exist', async () => {

@@ -15,7 +15,10 @@ import {
 import { ReconcileResult, Reconciler } from '../../controller/controller';
 import { APPS, KubeObject } from '../../kube/types';
 import { appsOverLimit } from '../../desired/appLimit';
-import { appStatusFromKnative } from '../../desired/appStatus';
+import {
+  appStatusFromKnative,
+  AppStatusFromKnative,
+} from '../../desired/appStatus';
 import { tenantLimits } from '../../desired/quota';
 import { ConditionInput, setConditions } from '../../desired/conditions';
 import { cached, ReconcileContext } from '../context';
@@ -80,18 +83,11 @@ export class AppReconciler implements Reconciler {
       tenant.metadata.deletionTimestamp ||
       tenant.status?.phase !== 'Active'
     ) {
-      const message = !tenant
-        ? `No tenant owns namespace ${app.metadata.namespace}: create tenant ${
-            tenantName ?? '(none)'
-          } first, or move the app to a tenant's namespace`
-        : tenant.metadata.deletionTimestamp
-        ? `Tenant ${tenant.metadata.name} is being deleted`
-        : `Waiting for tenant ${tenant.metadata.name} to become Active`;
-      const reason = !tenant
-        ? 'TenantMissing'
-        : tenant.metadata.deletionTimestamp
-        ? 'TenantDeleting'
-        : 'TenantNotReady';
+      const { reason, message } = tenantProblem(
+        tenant,
+        tenantName,
+        app.metadata.namespace!,
+      );
       await this.status(app, { phase: 'Pending', message }, [
         {
           type: 'TenantReady',
@@ -223,30 +219,7 @@ export class AppReconciler implements Reconciler {
       spec,
       generation,
     );
-    const ready: ConditionInput =
-      knative.phase === 'Ready' && domains.status === 'True'
-        ? {
-            type: 'Ready',
-            status: 'True',
-            reason: 'Ready',
-            message: `Serving at ${knative.url ?? 'its URL'}`,
-            observedGeneration: generation,
-          }
-        : knative.phase === 'Ready'
-        ? {
-            type: 'Ready',
-            status: 'False',
-            reason: domains.reason,
-            message: domains.message,
-            observedGeneration: generation,
-          }
-        : {
-            type: 'Ready',
-            status: knative.condition.status,
-            reason: knative.condition.reason,
-            message: knative.condition.message,
-            observedGeneration: generation,
-          };
+    const ready = readyCondition(knative, domains, generation);
     await this.status(
       current,
       {
@@ -313,4 +286,60 @@ export class AppReconciler implements Reconciler {
       status as Record<string, unknown>,
     );
   }
+}
+
+function tenantProblem(
+  tenant: TenantResource | undefined,
+  tenantName: string | undefined,
+  namespace: string,
+): { reason: string; message: string } {
+  if (!tenant) {
+    return {
+      reason: 'TenantMissing',
+      message: `No tenant owns namespace ${namespace}: create tenant ${
+        tenantName ?? '(none)'
+      } first, or move the app to a tenant's namespace`,
+    };
+  }
+  if (tenant.metadata.deletionTimestamp) {
+    return {
+      reason: 'TenantDeleting',
+      message: `Tenant ${tenant.metadata.name} is being deleted`,
+    };
+  }
+  return {
+    reason: 'TenantNotReady',
+    message: `Waiting for tenant ${tenant.metadata.name} to become Active`,
+  };
+}
+
+/** Ready: Knative serves the latest revision and every domain is mapped. */
+function readyCondition(
+  knative: AppStatusFromKnative,
+  domains: ConditionInput,
+  generation: number | undefined,
+): ConditionInput {
+  if (knative.phase !== 'Ready') {
+    return {
+      ...knative.condition,
+      type: 'Ready',
+      observedGeneration: generation,
+    };
+  }
+  if (domains.status !== 'True') {
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: domains.reason,
+      message: domains.message,
+      observedGeneration: generation,
+    };
+  }
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'Ready',
+    message: `Serving at ${knative.url ?? 'its URL'}`,
+    observedGeneration: generation,
+  };
 }
