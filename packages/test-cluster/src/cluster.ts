@@ -350,6 +350,16 @@ async function startOnce(
     }
     log(`kube-apiserver ready in ${Date.now() - apiStarted} ms`);
 
+    const crdStarted = Date.now();
+    await crdsCreated;
+    await waitForCrds(kubeConfig, crdObjects, timeoutMs);
+    log(
+      `${crdObjects.length} CRDs established ${
+        Date.now() - crdStarted
+      } ms after the API server was ready`,
+    );
+    // After the CRDs: the garbage collector and the quota controller discover
+    // resources at start and only every 30 s after, so they see the CRDs at once.
     processes.push(
       ManagedProcess.start({
         name: 'kube-controller-manager',
@@ -368,23 +378,6 @@ async function startOnce(
         ],
       }),
     );
-
-    const crdStarted = Date.now();
-    await crdsCreated;
-    await waitForCrds(kubeConfig, crdObjects, timeoutMs);
-    log(
-      `${crdObjects.length} CRDs established ${
-        Date.now() - crdStarted
-      } ms after the API server was ready`,
-    );
-    const manager = processes[2];
-    if (!manager.running) {
-      throw new Error(
-        `kube-controller-manager exited while starting; its log (${
-          manager.logFile
-        }):\n${manager.logTail()}`,
-      );
-    }
 
     const logFiles: Record<string, string> = {};
     const pids: Record<string, number> = {};

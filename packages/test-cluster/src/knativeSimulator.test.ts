@@ -123,6 +123,27 @@ describe('KnativeStatusSimulator', () => {
     expect(revision.status.actualReplicas).toBe(1);
   });
 
+  it('lets the garbage collector delete Revisions with their Service', async () => {
+    await applyService(knativeService('doomed', 'ghcr.io/acme/doomed:1'));
+    await waitForService(
+      'doomed',
+      s => condition(s, 'Ready')?.status === 'True',
+    );
+    await custom().deleteNamespacedCustomObject({ ...SERVICE, name: 'doomed' });
+    const deadline = Date.now() + 20_000;
+    let left: unknown[];
+    do {
+      await new Promise(r => setTimeout(r, 100));
+      const list = await custom().listNamespacedCustomObject({
+        ...SERVICE,
+        plural: 'revisions',
+        labelSelector: 'serving.knative.dev/service=doomed',
+      });
+      left = list.items;
+    } while (left.length && Date.now() < deadline);
+    expect(left).toEqual([]);
+  }, 30_000);
+
   it('creates a new revision only when spec.template changes', async () => {
     await applyService(knativeService('stable', 'ghcr.io/acme/stable:1'));
     await waitForService(
