@@ -63,7 +63,13 @@ export function runCommand(
         maxBuffer: 64 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
-        if (error) {
+        if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
+          reject(
+            new Error(
+              `${file} is not installed or not on PATH; the test cluster needs it`,
+            ),
+          );
+        } else if (error) {
           reject(
             new Error(
               `${path.basename(file)} ${args.join(' ')} failed: ${
