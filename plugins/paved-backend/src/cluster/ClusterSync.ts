@@ -169,9 +169,15 @@ export class ClusterSync {
     const secrets = await this.options.store.getSecrets(app.tenant, app.name);
     const path = secretPath(namespace, appSecretName(app.name));
     if (secrets.size === 0) {
-      await this.deleteIgnoringMissing(client, path);
+      if (app.secretApplied) {
+        await this.deleteIgnoringMissing(client, path);
+        await this.options.store.markSecretApplied(app.tenant, app.name, false);
+      }
       return;
     }
+    // Recorded before the apply: if the apply fails half-way, a later sync
+    // still knows a Secret may exist.
+    await this.options.store.markSecretApplied(app.tenant, app.name, true);
     await client.apply(
       path,
       appSecretResource(app, secrets, this.options.namespacePrefix),

@@ -242,6 +242,17 @@ describe('Paved backend on a real API server', () => {
         { name: 'TOKEN', value: SECRET_MASK, secret: true },
       ],
     });
+
+    // Removing the last secret env var removes the Secret.
+    const patched = await api()
+      .patch('/api/paved/tenants/acme/apps/web/env')
+      .set('authorization', backend.as(ALICE))
+      .send({ remove: ['TOKEN'] });
+    expect(patched.status).toBe(200);
+    expect(patched.body.sync.pending).toBe(false);
+    expect(
+      await getOrUndefined(secretPath('tenant-acme', 'web-paved-env')),
+    ).toBeUndefined();
   });
 
   it('loses nothing while the API server is unreachable: the sync job applies it afterwards', async () => {
@@ -257,11 +268,11 @@ describe('Paved backend on a real API server', () => {
     const update = await api()
       .put('/api/paved/tenants/acme/apps/web')
       .set('authorization', backend.as(ALICE))
-      .send({ image: 'ghcr.io/acme/web:2.0.0', expectedGeneration: 1 });
+      .send({ image: 'ghcr.io/acme/web:2.0.0', expectedGeneration: 2 });
     expect(update.status).toBe(200);
     expect(update.body.sync).toMatchObject({
-      generation: 2,
-      appliedGeneration: 1,
+      generation: 3,
+      appliedGeneration: 2,
       pending: true,
     });
     const removed = await api()
@@ -299,8 +310,8 @@ describe('Paved backend on a real API server', () => {
       return !res.body.sync.pending && res.body.status.known && res.body;
     });
     expect(back.sync).toEqual({
-      generation: 2,
-      appliedGeneration: 2,
+      generation: 3,
+      appliedGeneration: 3,
       pending: false,
     });
   });
@@ -386,7 +397,15 @@ describe('StatusCache', () => {
         async () => cache.tenant('watched').resource,
       );
 
-      await cluster().restartApiServer();
+      await Promise.race([
+        cluster().restartApiServer(),
+        new Promise((_, reject) =>
+          setTimeout(
+            () => reject(new Error('restartApiServer did not return in 90 s')),
+            90_000,
+          ).unref(),
+        ),
+      ]);
       await admin.request(
         'PATCH',
         `${tenantPath('watched')}/status`,

@@ -28,6 +28,7 @@ const app: AppRecord = {
   name: 'web',
   spec: appSpecSchema.parse({ image: 'web:1' }),
   revision: 2,
+  secretApplied: false,
   generation: 2,
   appliedGeneration: 1,
   deleting: false,

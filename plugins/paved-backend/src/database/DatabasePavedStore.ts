@@ -75,13 +75,43 @@ function toTenant(row: any): TenantRecord {
   };
 }
 
-function toApp(row: any): AppRecord {
+type SpecCache = Map<string, { stamp: string; spec: AppSpec }>;
+const SPEC_CACHE_MAX = 20_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Parses a row's spec, reusing the last parse while the row's generation and
+ * update time are unchanged: lists read every row each time, and parsing the
+ * JSON was most of their cost. Cached specs are frozen, so no caller can
+ * change one another caller sees.
+ */
+function parsedSpec(row: any, cache?: SpecCache): AppSpec {
+  if (!cache || typeof row.spec !== 'string') return json<AppSpec>(row.spec)!;
+  const key = `${row.tenant}/${row.name}`;
+  const stamp = `${row.generation}@${iso(row.updated_at)}`;
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp) return hit.spec;
+  const spec = deepFreeze(json<AppSpec>(row.spec)!);
+  if (cache.size >= SPEC_CACHE_MAX) cache.clear();
+  cache.set(key, { stamp, spec });
+  return spec;
+}
+
+function toApp(row: any, cache?: SpecCache): AppRecord {
   return {
     tenant: row.tenant,
     name: row.name,
-    spec: json<AppSpec>(row.spec)!,
+    spec: parsedSpec(row, cache),
     revision: Number(row.revision),
     redeployToken: row.redeploy_token ?? undefined,
+    secretApplied: Boolean(row.secret_applied),
     generation: Number(row.generation),
     appliedGeneration: Number(row.applied_generation),
     lastError: row.last_error ?? undefined,
@@ -132,6 +162,8 @@ export class DatabasePavedStore implements PavedStore {
     }
     return new DatabasePavedStore(client, options.secretBox);
   }
+
+  private readonly specCache: SpecCache = new Map();
 
   private constructor(
     private readonly db: Knex,
@@ -305,12 +337,12 @@ export class DatabasePavedStore implements PavedStore {
     if (options?.filter) {
       applyTenantFilter(query, options.filter, `${TENANTS}.owner`);
     }
-    return (await query).map(toApp);
+    return (await query).map(row => toApp(row, this.specCache));
   }
 
   async getApp(tenant: string, name: string): Promise<AppRecord | undefined> {
     const row = await this.db(APPS).where({ tenant, name }).first();
-    return row ? toApp(row) : undefined;
+    return row ? toApp(row, this.specCache) : undefined;
   }
 
   async writeApp(write: AppWrite): Promise<AppRecord> {
@@ -552,7 +584,10 @@ export class DatabasePavedStore implements PavedStore {
       .whereRaw('applied_generation < generation')
       .orWhere('deleting', true)
       .orderBy(['tenant', 'name']);
-    return { tenants: tenants.map(toTenant), apps: apps.map(toApp) };
+    return {
+      tenants: tenants.map(toTenant),
+      apps: apps.map(row => toApp(row)),
+    };
   }
 
   async markTenantApplied(name: string, generation: number): Promise<void> {
@@ -595,6 +630,16 @@ export class DatabasePavedStore implements PavedStore {
     await this.db(APPS)
       .where({ tenant, name })
       .update({ last_error: error.slice(0, MAX_ERROR_LENGTH) });
+  }
+
+  async markSecretApplied(
+    tenant: string,
+    name: string,
+    applied: boolean,
+  ): Promise<void> {
+    await this.db(APPS)
+      .where({ tenant, name })
+      .update({ secret_applied: applied });
   }
 
   async purgeTenant(name: string): Promise<void> {

@@ -25,6 +25,8 @@ export interface AppRecord {
   spec: AppSpec;
   revision: number;
   redeployToken?: string;
+  /** True when the app's Secret was applied to the cluster and not deleted since. */
+  secretApplied: boolean;
   generation: number;
   appliedGeneration: number;
   lastError?: string;
@@ -172,6 +174,11 @@ export interface PavedStore {
   ): Promise<void>;
   markTenantFailed(name: string, error: string): Promise<void>;
   markAppFailed(tenant: string, name: string, error: string): Promise<void>;
+  markSecretApplied(
+    tenant: string,
+    name: string,
+    applied: boolean,
+  ): Promise<void>;
   /** Removes rows whose deletion the cluster finished. */
   purgeTenant(name: string): Promise<void>;
   purgeApp(tenant: string, name: string): Promise<void>;

@@ -1,0 +1,208 @@
+/* eslint-disable no-console */
+/**
+ * Benchmark of the Paved REST API: 1,000 apps, then p50/p99 latency of
+ * get-app and list-apps and deploys per second, through HTTP with Paved's
+ * owner policy. Runs on SQLite, or PostgreSQL when PAVED_POSTGRES_URL is
+ * set; with `--cluster` every deploy is also applied to a real API server
+ * (packages/test-cluster). Not part of the test suite: `yarn bench`.
+ */
+import { startTestCluster, TestCluster } from '@paved/test-cluster';
+import fs from 'fs';
+import knexFactory, { Knex } from 'knex';
+import os from 'os';
+import path from 'path';
+import { performance } from 'perf_hooks';
+import { ALICE, TEAM_A, startPavedBackend } from '../src/__testUtils__/backend';
+import { KubeClient } from '../src/cluster/KubeClient';
+
+const APPS = Number(process.env.PAVED_BENCH_APPS ?? 1000);
+const TENANTS = 10;
+const CONCURRENCY = 16;
+const GETS = 2000;
+const LISTS = 200;
+
+function percentile(samples: number[], p: number) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[
+    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
+  ];
+}
+
+async function database(): Promise<{
+  knex: Knex;
+  label: string;
+  drop(): Promise<void>;
+}> {
+  const url = process.env.PAVED_POSTGRES_URL;
+  if (!url) {
+    return {
+      knex: knexFactory({
+        client: 'better-sqlite3',
+        connection: ':memory:',
+        useNullAsDefault: true,
+      }),
+      label: 'SQLite (in memory)',
+      drop: async () => {},
+    };
+  }
+  const name = `paved_bench_${Date.now()}`;
+  const admin = knexFactory({ client: 'pg', connection: url });
+  await admin.raw(`CREATE DATABASE ${name}`);
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const knex = knexFactory({
+    client: 'pg',
+    connection: target.toString(),
+    pool: { min: 0, max: 10 },
+  });
+  return {
+    knex,
+    label: 'PostgreSQL',
+    drop: async () => {
+      await knex.destroy();
+      await admin.raw(`DROP DATABASE ${name}`);
+      await admin.destroy();
+    },
+  };
+}
+
+async function main() {
+  const withCluster = process.argv.includes('--cluster');
+  let cluster: TestCluster | undefined;
+  let kubeconfigPath: string | undefined;
+  if (withCluster) {
+    cluster = await startTestCluster({
+      knative: false,
+      capsule: false,
+      cilium: false,
+    });
+    kubeconfigPath = cluster.kubeconfigPath;
+  }
+  const db = await database();
+  const backend = await startPavedBackend({
+    knex: db.knex,
+    config: {
+      paved: {
+        plans: { bench: { cpu: '64', memory: '128Gi', maxApps: 1000 } },
+        ...(kubeconfigPath
+          ? { kubernetes: { kubeconfig: kubeconfigPath } }
+          : {}),
+      },
+    },
+  });
+  const port = (backend.server.address() as any).port;
+  const base = `http://127.0.0.1:${port}/api/paved`;
+  const auth = backend.as(ALICE);
+  const call = async (method: string, route: string, body?: unknown) => {
+    const res = await fetch(base + route, {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) {
+      throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+    }
+    return res.json();
+  };
+
+  try {
+    const admin = cluster ? new KubeClient(cluster.kubeConfig) : undefined;
+    for (let t = 0; t < TENANTS; t++) {
+      await call('POST', '/tenants', {
+        name: `bench-${t}`,
+        displayName: `Bench ${t}`,
+        owner: TEAM_A,
+        plan: 'bench',
+      });
+      // What the operator would do: create the namespace the Apps go into.
+      await admin?.request('POST', '/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: `tenant-bench-${t}` },
+      });
+    }
+
+    const names = Array.from({ length: APPS }, (_, i) => ({
+      tenant: `bench-${i % TENANTS}`,
+      app: `app-${i}`,
+    }));
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < names.length) {
+          const { tenant, app } = names[next++];
+          await call('PUT', `/tenants/${tenant}/apps/${app}`, {
+            image: `ghcr.io/acme/${app}:1.0.0`,
+            env: [{ name: 'MODE', value: 'bench' }],
+          });
+        }
+      }),
+    );
+    const deploySeconds = (performance.now() - started) / 1000;
+
+    const gets: number[] = [];
+    for (let i = 0; i < GETS; i++) {
+      const { tenant, app } = names[(i * 7919) % names.length];
+      const t0 = performance.now();
+      await call('GET', `/tenants/${tenant}/apps/${app}`);
+      gets.push(performance.now() - t0);
+    }
+    const lists: number[] = [];
+    for (let i = 0; i < LISTS; i++) {
+      const t0 = performance.now();
+      const body = await call('GET', '/apps');
+      lists.push(performance.now() - t0);
+      if (body.items.length !== APPS) {
+        throw new Error(`list-apps returned ${body.items.length} apps`);
+      }
+    }
+    const tenantLists: number[] = [];
+    for (let i = 0; i < LISTS; i++) {
+      const t0 = performance.now();
+      await call('GET', `/tenants/bench-${i % TENANTS}/apps`);
+      tenantLists.push(performance.now() - t0);
+    }
+
+    const ms = (v: number) => `${v.toFixed(2)} ms`;
+    console.log(
+      `Paved API benchmark: ${APPS} apps in ${TENANTS} tenants, ${db.label}, ${
+        cluster ? 'applied to a real kube-apiserver' : 'no cluster'
+      }, ${os.cpus().length} CPUs`,
+    );
+    console.log(
+      `deploy (PUT, ${CONCURRENCY} in flight): ${(APPS / deploySeconds).toFixed(
+        1,
+      )} deploys/s (target >= 50)`,
+    );
+    console.log(
+      `get-app   (${GETS}x): p50 ${ms(percentile(gets, 50))}, p99 ${ms(
+        percentile(gets, 99),
+      )} (target p99 < 10 ms)`,
+    );
+    console.log(
+      `list-apps (${LISTS}x, all ${APPS}): p50 ${ms(
+        percentile(lists, 50),
+      )}, p99 ${ms(percentile(lists, 99))} (target p99 < 50 ms)`,
+    );
+    console.log(
+      `list-apps of one tenant (${LISTS}x, ${APPS / TENANTS} each): p50 ${ms(
+        percentile(tenantLists, 50),
+      )}, p99 ${ms(percentile(tenantLists, 99))}`,
+    );
+  } finally {
+    await backend.stop();
+    await db.drop();
+    await cluster?.stop();
+    if (kubeconfigPath)
+      fs.rmSync(path.dirname(kubeconfigPath), { force: true, recursive: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  error => {
+    console.error(error);
+    process.exit(1);
+  },
+);
