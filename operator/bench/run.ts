@@ -7,7 +7,8 @@
  *   yarn workspace @paved/operator bench [--tenants 100] [--apps 5]
  *     [--concurrency 8] [--no-direct]
  *
- * The operator runs as a child process (src/main.ts), so its RSS is its own.
+ * The operator runs as a child process (the bundle of src/main.ts, as in the
+ * image), so its RSS is its own.
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -125,6 +126,15 @@ async function metric(port: number, name: string): Promise<number> {
     }
   }
   return sum;
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = fs
+    .readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]
+    .split(' ');
+  // utime and stime, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssMiB(pid: number): number {
@@ -268,6 +278,9 @@ async function main() {
     const tenantLat = latencies('Tenant');
     const appLat = latencies('App');
     const rss = rssMiB(operator.pid!);
+    const heap =
+      (await metric(port, 'nodejs_heap_size_used_bytes')) / 1024 / 1024;
+    const cpu = cpuSeconds(operator.pid!);
     const operatorTotal = end - start;
     console.log('\noperator');
     console.log(
@@ -292,8 +305,11 @@ async function main() {
       ).toFixed(0)}/s)`,
     );
     console.log(
-      `  operator RSS                ${rss.toFixed(0)} MiB with ${total} apps`,
+      `  operator RSS                ${rss.toFixed(
+        0,
+      )} MiB with ${total} apps (JS heap used ${heap.toFixed(0)} MiB)`,
     );
+    console.log(`  operator CPU                ${cpu.toFixed(1)} s`);
     await tenantInformer.stop();
     await appInformer.stop();
     operator.kill('SIGTERM');

@@ -9,7 +9,7 @@ import {
   LABEL_TENANT,
   MANAGED_BY_PAVED,
 } from '@paved/plugin-paved-common';
-import { Controller } from './controller/controller';
+import { Controller, specOrDeletionChanged } from './controller/controller';
 import { Informer } from './controller/informer';
 import { Logger } from './controller/logger';
 import { OperatorMetrics } from './controller/metrics';
@@ -27,6 +27,7 @@ import {
   NETWORK_POLICIES,
   RESOURCE_QUOTAS,
   ResourceType,
+  REVISIONS,
   ROLE_BINDINGS,
   TENANTS,
 } from './kube/types';
@@ -94,6 +95,10 @@ export class LeaderSession {
       domainMappings: features.knative
         ? this.informer(DOMAIN_MAPPINGS, MANAGED)
         : undefined,
+      // Knative copies the template's labels onto each Revision.
+      revisions: features.knative
+        ? this.informer(REVISIONS, MANAGED)
+        : undefined,
     };
     const ctx: ReconcileContext = {
       client: this.client,
@@ -125,7 +130,9 @@ export class LeaderSession {
     this.controllers.push(tenants, apps);
 
     const byTenantLabel = (o: KubeObject) => o.metadata.labels?.[LABEL_TENANT];
-    tenants.watch(informers.tenants);
+    tenants.watch(informers.tenants, undefined, {
+      updated: specOrDeletionChanged,
+    });
     for (const child of [
       informers.namespaces,
       informers.resourceQuotas,
@@ -138,11 +145,13 @@ export class LeaderSession {
       if (child) tenants.watch(child, byTenantLabel);
     }
     // App count and deletion progress of a tenant follow its apps.
-    tenants.watch(informers.apps, o =>
-      appReconciler.tenantOf(o.metadata.namespace!),
+    tenants.watch(
+      informers.apps,
+      o => appReconciler.tenantOf(o.metadata.namespace!),
+      { onlyAddDelete: true },
     );
 
-    apps.watch(informers.apps);
+    apps.watch(informers.apps, undefined, { updated: specOrDeletionChanged });
     // A deleted app frees a place for apps held back by maxApps.
     informers.apps.addHandlers({
       delete: gone =>
@@ -161,10 +170,17 @@ export class LeaderSession {
     if (informers.domainMappings)
       apps.watch(informers.domainMappings, byAppLabel);
     // Apps wait for their tenant; a tenant change wakes them.
-    apps.watch(informers.tenants, tenant =>
-      informers.apps
-        .list(`${config.namespacePrefix}${tenant.metadata.name}`)
-        .map(a => `${a.metadata.namespace}/${a.metadata.name}`),
+    apps.watch(
+      informers.tenants,
+      tenant =>
+        informers.apps
+          .list(`${config.namespacePrefix}${tenant.metadata.name}`)
+          .map(a => `${a.metadata.namespace}/${a.metadata.name}`),
+      {
+        updated: (o, n) =>
+          (o.status as any)?.phase !== (n.status as any)?.phase ||
+          o.metadata.deletionTimestamp !== n.metadata.deletionTimestamp,
+      },
     );
 
     for (const informer of this.informers) informer.start();

@@ -8,15 +8,9 @@
  */
 import { KubeClient } from '../kube/client';
 import { Informer } from '../controller/informer';
-import { KNATIVE_SERVICES, KubeObject, ResourceType } from '../kube/types';
+import { KNATIVE_SERVICES, KubeObject, REVISIONS } from '../kube/types';
 
-export const REVISIONS: ResourceType = {
-  group: 'serving.knative.dev',
-  version: 'v1',
-  plural: 'revisions',
-  kind: 'Revision',
-  namespaced: true,
-};
+export { REVISIONS };
 
 export interface KnativeSimulatorOptions {
   /** Images matching this cannot be "pulled". */
@@ -93,7 +87,11 @@ export class KnativeSimulator {
         metadata: {
           name: revisionName,
           namespace,
-          labels: { 'serving.knative.dev/service': name! },
+          // As Knative does: the template's labels, plus its own.
+          labels: {
+            ...(template.metadata?.labels ?? {}),
+            'serving.knative.dev/service': name!,
+          },
           annotations: { 'simulator.paved.dev/template': templateJson },
         },
         spec: template.spec,

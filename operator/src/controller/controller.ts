@@ -20,6 +20,18 @@ export interface Reconciler {
   reconcile(key: string): Promise<ReconcileResult | void>;
 }
 
+/** Update predicate: the spec changed or deletion began (not a status write). */
+export function specOrDeletionChanged(
+  oldObject: KubeObject,
+  newObject: KubeObject,
+): boolean {
+  return (
+    oldObject.metadata.generation !== newObject.metadata.generation ||
+    oldObject.metadata.deletionTimestamp !==
+      newObject.metadata.deletionTimestamp
+  );
+}
+
 export interface ControllerOptions {
   name: string;
   reconciler: Reconciler;
@@ -65,7 +77,9 @@ export class Controller {
 
   /**
    * Enqueues the keys `map` returns for every change the informer sees.
-   * With no map, the object's own key.
+   * With no map, the object's own key. `updated` filters updates, as
+   * controller-runtime's predicates do; a periodic resync (old and new the
+   * same object) always passes.
    */
   watch<T extends KubeObject>(
     informer: Informer<T>,
@@ -73,6 +87,10 @@ export class Controller {
       o.metadata.namespace
         ? `${o.metadata.namespace}/${o.metadata.name}`
         : o.metadata.name,
+    options: {
+      updated?: (oldObject: T, newObject: T) => boolean;
+      onlyAddDelete?: boolean;
+    } = {},
   ): void {
     const enqueue = (object: T) => {
       const keys = map(object);
@@ -81,7 +99,17 @@ export class Controller {
     };
     informer.addHandlers({
       add: enqueue,
-      update: (_old, object) => enqueue(object),
+      update: (oldObject, object) => {
+        if (options.onlyAddDelete) return;
+        if (
+          oldObject !== object &&
+          options.updated &&
+          !options.updated(oldObject, object)
+        ) {
+          return;
+        }
+        enqueue(object);
+      },
       delete: enqueue,
     });
   }

@@ -186,7 +186,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private handleEvent(event: WatchEvent): void {
-    const object = event.object as T;
+    const object = slim(event.object) as T;
     const resourceVersion = object.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       if (resourceVersion) this.resourceVersion = resourceVersion;
@@ -225,7 +225,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         fresh.set(objectKey(item), {
           apiVersion: apiVersion(this.type),
           kind: this.type.kind,
-          ...item,
+          ...slim(item),
         });
       }
       continueToken = page.metadata.continue || undefined;
@@ -287,6 +287,19 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.sleepTimer = { timer: sleeping.timer, wake: sleeping.wake };
     });
   }
+}
+
+/**
+ * Drops managedFields, which no reconciler reads and which are often the
+ * larger part of an object: the cache holds every watched object.
+ */
+function slim<O extends KubeObject>(object: O): O {
+  if (object.metadata && 'managedFields' in object.metadata) {
+    const { managedFields: _dropped, ...metadata } =
+      object.metadata as typeof object.metadata & { managedFields?: unknown };
+    return { ...object, metadata };
+  }
+  return object;
 }
 
 function apiVersion(type: ResourceType): string {

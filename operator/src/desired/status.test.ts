@@ -258,6 +258,18 @@ describe('app limit', () => {
     expect([...over].sort()).toEqual(['b2', 'c']);
   });
 
+  it('keeps admitted apps running, whatever their age or name', () => {
+    const over = appsOverLimit(
+      [
+        app('a-new', '2026-01-01T00:00:00Z'),
+        app('z-old', '2026-01-01T00:00:00Z'),
+      ],
+      1,
+      new Set(['z-old']),
+    );
+    expect([...over]).toEqual(['a-new']);
+  });
+
   it('does not count apps being deleted', () => {
     const over = appsOverLimit(
       [

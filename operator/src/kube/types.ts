@@ -154,6 +154,13 @@ export const DOMAIN_MAPPINGS: ResourceType = {
   kind: 'DomainMapping',
   namespaced: true,
 };
+export const REVISIONS: ResourceType = {
+  group: 'serving.knative.dev',
+  version: 'v1',
+  plural: 'revisions',
+  kind: 'Revision',
+  namespaced: true,
+};
 export const CRDS: ResourceType = {
   group: 'apiextensions.k8s.io',
   version: 'v1',

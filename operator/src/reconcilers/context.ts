@@ -35,6 +35,7 @@ export interface ReconcileContext {
     capsuleTenants?: Informer;
     knativeServices?: Informer;
     domainMappings?: Informer;
+    revisions?: Informer;
   };
 }
 

@@ -3,7 +3,7 @@
  * live object is read and the patch is guarded by its resourceVersion: a
  * finalizer someone else adds meanwhile is never dropped.
  */
-import { KubeClient } from '../kube/client';
+import { isConflict, KubeClient } from '../kube/client';
 import { KubeObject, ResourceType } from '../kube/types';
 
 export async function addFinalizer(
@@ -13,24 +13,26 @@ export async function addFinalizer(
   finalizer: string,
 ): Promise<KubeObject> {
   if (object.metadata.finalizers?.includes(finalizer)) return object;
+  const patch = (base: KubeObject) =>
+    client.mergePatch(type, base.metadata.name, base.metadata.namespace, {
+      metadata: {
+        finalizers: [...(base.metadata.finalizers ?? []), finalizer],
+        resourceVersion: base.metadata.resourceVersion,
+      },
+    });
+  try {
+    // The cached copy is usually current: one request.
+    return await patch(object);
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
   const live = await client.get(
     type,
     object.metadata.name,
     object.metadata.namespace,
   );
-  const finalizers = live.metadata.finalizers ?? [];
-  if (finalizers.includes(finalizer)) return live;
-  return client.mergePatch(
-    type,
-    object.metadata.name,
-    object.metadata.namespace,
-    {
-      metadata: {
-        finalizers: [...finalizers, finalizer],
-        resourceVersion: live.metadata.resourceVersion,
-      },
-    },
-  );
+  if (live.metadata.finalizers?.includes(finalizer)) return live;
+  return patch(live);
 }
 
 export async function removeFinalizer(

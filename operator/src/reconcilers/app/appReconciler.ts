@@ -23,6 +23,7 @@ import { tenantLimits } from '../../desired/quota';
 import { ConditionInput, setConditions } from '../../desired/conditions';
 import { cached, ReconcileContext } from '../context';
 import { addFinalizer, removeFinalizer } from '../finalizers';
+import { SpecCache } from '../specCache';
 import { writeStatus } from '../status';
 import {
   deleteDomainMappings,
@@ -31,10 +32,12 @@ import {
 import {
   applyKnativeService,
   deleteKnativeService,
-  readLatestRevision,
+  latestRevision,
 } from './knativeService';
 
 export class AppReconciler implements Reconciler {
+  private readonly specs = new SpecCache(appSpecSchema);
+
   constructor(private readonly ctx: ReconcileContext) {}
 
   /** The tenant a namespace belongs to: its label, else the name minus the prefix. */
@@ -55,7 +58,7 @@ export class AppReconciler implements Reconciler {
     if (app.metadata.deletionTimestamp) return this.finalize(app);
     const generation = app.metadata.generation;
 
-    const parsed = appSpecSchema.safeParse(app.spec);
+    const parsed = this.specs.parse(app);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const message = `${issue.path.join('.')}: ${issue.message}`;
@@ -142,6 +145,12 @@ export class AppReconciler implements Reconciler {
       appsOverLimit(
         this.ctx.informers.apps.list(app.metadata.namespace),
         maxApps,
+        new Set(
+          (
+            this.ctx.informers.knativeServices?.list(app.metadata.namespace) ??
+            []
+          ).map(k => k.metadata.name),
+        ),
       ).has(app.metadata.name)
     ) {
       const message = `Tenant ${tenant.metadata.name} allows ${maxApps} apps on plan ${tenant.spec.plan}; delete an app or move the tenant to a larger plan`;
@@ -158,14 +167,17 @@ export class AppReconciler implements Reconciler {
       return undefined;
     }
 
-    const current = (await addFinalizer(
+    // The finalizer and the children go out together: the children carry
+    // owner references, so an App deleted in between leaves no orphans.
+    const ensureFinalizer = addFinalizer(
       this.ctx.client,
       APPS,
       object,
       FINALIZER_APP,
-    )) as unknown as AppResource;
+    ) as Promise<unknown> as Promise<AppResource>;
 
     if (spec.paused) {
+      const current = await ensureFinalizer;
       await deleteDomainMappings(this.ctx, current);
       const gone = await deleteKnativeService(this.ctx, current);
       const message =
@@ -194,25 +206,12 @@ export class AppReconciler implements Reconciler {
       return gone ? undefined : { requeueAfterMs: this.ctx.pollMs };
     }
 
-    const ksvc = await applyKnativeService(
-      this.ctx,
-      tenant.metadata.name,
-      current,
-      spec,
-    );
-    const domains = await reconcileDomainMappings(
-      this.ctx,
-      tenant.metadata.name,
-      current,
-      spec,
-    );
-    const revision = (
-      ksvc.status as
-        | { conditions?: Array<{ type: string; status: string }> }
-        | undefined
-    )?.conditions?.some(c => c.type === 'Ready' && c.status === 'True')
-      ? await readLatestRevision(this.ctx, ksvc)
-      : undefined;
+    const [current, ksvc, domains] = await Promise.all([
+      ensureFinalizer,
+      applyKnativeService(this.ctx, tenant.metadata.name, app, spec),
+      reconcileDomainMappings(this.ctx, tenant.metadata.name, app, spec),
+    ]);
+    const revision = latestRevision(this.ctx, ksvc);
     const knative = appStatusFromKnative(
       ksvc.status ? ksvc : undefined,
       revision,

@@ -1,17 +1,9 @@
 /** The App's Knative Service, and reading back what Knative reports. */
 import { AppResource, AppSpec } from '@paved/plugin-paved-common';
-import { KNATIVE_SERVICES, KubeObject, ResourceType } from '../../kube/types';
+import { KNATIVE_SERVICES, KubeObject } from '../../kube/types';
 import { desiredKnativeService } from '../../desired/knativeService';
 import { applyChild } from '../apply';
 import { cached, ReconcileContext } from '../context';
-
-const REVISIONS: ResourceType = {
-  group: 'serving.knative.dev',
-  version: 'v1',
-  plural: 'revisions',
-  kind: 'Revision',
-  namespaced: true,
-};
 
 export async function applyKnativeService(
   ctx: ReconcileContext,
@@ -31,15 +23,15 @@ export async function applyKnativeService(
   );
 }
 
-/** The latest ready Revision, for instance counts; undefined if none. */
-export async function readLatestRevision(
+/** The latest ready Revision (from the cache), for instance counts. */
+export function latestRevision(
   ctx: ReconcileContext,
   ksvc: KubeObject,
-): Promise<KubeObject | undefined> {
+): KubeObject | undefined {
   const name = (ksvc.status as { latestReadyRevisionName?: string } | undefined)
     ?.latestReadyRevisionName;
   if (!name) return undefined;
-  return ctx.client.tryGet(REVISIONS, name, ksvc.metadata.namespace);
+  return cached(ctx.informers.revisions, name, ksvc.metadata.namespace);
 }
 
 /** Deletes the Service; true once it is gone. */

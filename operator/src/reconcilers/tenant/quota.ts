@@ -18,18 +18,20 @@ export async function reconcileQuota(
 ): Promise<ConditionInput> {
   const ns = namespaceName(tenant.metadata.name, ctx.config);
   const limits = tenantLimits(tenant, ctx.config);
-  await applyChild(
-    ctx.client,
-    RESOURCE_QUOTAS,
-    desiredResourceQuota(tenant, ctx.config),
-    cached(ctx.informers.resourceQuotas, RESOURCE_QUOTA, ns),
-  );
-  await applyChild(
-    ctx.client,
-    LIMIT_RANGES,
-    desiredLimitRange(tenant, ctx.config),
-    cached(ctx.informers.limitRanges, LIMIT_RANGE, ns),
-  );
+  await Promise.all([
+    applyChild(
+      ctx.client,
+      RESOURCE_QUOTAS,
+      desiredResourceQuota(tenant, ctx.config),
+      cached(ctx.informers.resourceQuotas, RESOURCE_QUOTA, ns),
+    ),
+    applyChild(
+      ctx.client,
+      LIMIT_RANGES,
+      desiredLimitRange(tenant, ctx.config),
+      cached(ctx.informers.limitRanges, LIMIT_RANGE, ns),
+    ),
+  ]);
   return {
     type: 'QuotaReady',
     status: 'True',

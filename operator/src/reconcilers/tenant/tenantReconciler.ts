@@ -19,6 +19,7 @@ import { tenantLimits, UnknownPlanError } from '../../desired/quota';
 import { tenantUsage } from '../../desired/tenantStatus';
 import { ReconcileContext, cached } from '../context';
 import { addFinalizer, removeFinalizer } from '../finalizers';
+import { SpecCache } from '../specCache';
 import { writeStatus } from '../status';
 import { deleteNamespace, reconcileNamespace } from './namespace';
 import { deleteNetworkPolicy, reconcileNetworkPolicy } from './networkPolicy';
@@ -26,6 +27,8 @@ import { deleteQuota, reconcileQuota } from './quota';
 import { deleteRbac, reconcileRbac } from './rbac';
 
 export class TenantReconciler implements Reconciler {
+  private readonly specs = new SpecCache(tenantSpecSchema);
+
   constructor(private readonly ctx: ReconcileContext) {}
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -34,7 +37,7 @@ export class TenantReconciler implements Reconciler {
     const tenant = object as unknown as TenantResource;
     if (tenant.metadata.deletionTimestamp) return this.finalize(tenant);
 
-    const parsed = tenantSpecSchema.safeParse(tenant.spec);
+    const parsed = this.specs.parse(tenant);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       await this.status(tenant, 'Failed', [
@@ -66,9 +69,14 @@ export class TenantReconciler implements Reconciler {
         await this.status(current, 'Pending', conditions);
         return { requeueAfterMs: this.ctx.pollMs };
       }
-      conditions.push(await reconcileRbac(this.ctx, current));
-      conditions.push(await reconcileNetworkPolicy(this.ctx, current));
-      conditions.push(await reconcileQuota(this.ctx, current));
+      // Independent of each other once the namespace exists.
+      conditions.push(
+        ...(await Promise.all([
+          reconcileRbac(this.ctx, current),
+          reconcileNetworkPolicy(this.ctx, current),
+          reconcileQuota(this.ctx, current),
+        ])),
+      );
     } catch (error) {
       if (error instanceof UnknownPlanError) {
         conditions.push(
