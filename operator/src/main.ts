@@ -3,16 +3,15 @@
  * KUBECONFIG or ~/.kube/config), or `node dist/main.js` in the image (uses the
  * in-cluster service account). SIGTERM and SIGINT stop it gracefully.
  */
-import * as k8s from '@kubernetes/client-node';
 import { consoleLogger } from './controller/logger';
 import { settingsFromEnv } from './config';
+import { defaultConnection } from './kube/kubeconfig';
 import { Operator } from './operator';
 
 async function main(): Promise<void> {
   const settings = settingsFromEnv();
   const logger = consoleLogger(settings.logLevel);
-  const kubeConfig = new k8s.KubeConfig();
-  kubeConfig.loadFromDefault();
+  const kubeConfig = defaultConnection();
   const operator = await Operator.create({
     kubeConfig,
     config: settings.desired,

@@ -3,12 +3,12 @@
  * controllers while this instance leads; health and metrics all along.
  */
 import * as os from 'node:os';
-import * as k8s from '@kubernetes/client-node';
 import { HealthServer } from './controller/healthServer';
 import { LeaderElector } from './controller/leaderElection';
 import { Logger, noopLogger } from './controller/logger';
 import { OperatorMetrics } from './controller/metrics';
 import { KubeClient } from './kube/client';
+import { KubeConfigLike, KubeConnection } from './kube/kubeconfig';
 import { DesiredStateConfig } from './desired/config';
 import { LeaderSession } from './leaderSession';
 import { ClusterFeatures, ReconcileContext } from './reconcilers/context';
@@ -16,7 +16,8 @@ import { ClusterFeatures, ReconcileContext } from './reconcilers/context';
 export { detectFeatures } from './features';
 
 export interface OperatorOptions {
-  kubeConfig: k8s.KubeConfig;
+  /** A kubeconfig (client-node's KubeConfig works) or a connection. */
+  kubeConfig: KubeConnection | KubeConfigLike;
   config?: Partial<DesiredStateConfig>;
   /** Workers per controller. Default 8. */
   concurrency?: number;

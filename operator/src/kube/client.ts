@@ -1,16 +1,16 @@
 /**
  * A small REST client for the Kubernetes API over one keep-alive agent.
  *
- * `@kubernetes/client-node` gives us kubeconfig loading and credentials; the
- * requests are made here so that every call (lists, server-side apply, the
- * status subresource, watches with a stall timeout) goes through one path
- * with one connection pool and one error type.
+ * Every call (lists, server-side apply, the status subresource, watches with
+ * a stall timeout) goes through one path with one connection pool and one
+ * error type. Credentials come from ./kubeconfig.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { createInterface } from 'node:readline';
-import * as k8s from '@kubernetes/client-node';
+import fs from 'node:fs/promises';
 import { FIELD_MANAGER_OPERATOR } from '@paved/plugin-paved-common';
+import { KubeConfigLike, KubeConnection, toConnection } from './kubeconfig';
 import { KubeObject, ObjectList, ResourceType, resourcePath } from './types';
 
 /** An error answered by the API server (or the connection to it). */
@@ -68,16 +68,11 @@ export class KubeClient {
   private headersAt = 0;
 
   static async fromKubeConfig(
-    kubeConfig: k8s.KubeConfig,
+    source: KubeConnection | KubeConfigLike,
     options: { maxSockets?: number } = {},
   ): Promise<KubeClient> {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) {
-      throw new Error('The kubeconfig has no current cluster');
-    }
-    const tls: https.RequestOptions = {};
-    await kubeConfig.applyToHTTPSOptions(tls);
-    const server = new URL(cluster.server);
+    const connection = toConnection(source);
+    const server = new URL(connection.server);
     const agentOptions = {
       keepAlive: true,
       maxSockets: options.maxSockets ?? 64,
@@ -86,18 +81,18 @@ export class KubeClient {
       server.protocol === 'https:'
         ? new https.Agent({
             ...agentOptions,
-            ca: tls.ca,
-            cert: tls.cert,
-            key: tls.key,
-            rejectUnauthorized: !cluster.skipTLSVerify,
-            servername: cluster.tlsServerName,
+            ca: connection.ca,
+            cert: connection.cert,
+            key: connection.key,
+            rejectUnauthorized: !connection.skipTLSVerify,
+            servername: connection.tlsServerName,
           })
         : new http.Agent(agentOptions);
-    return new KubeClient(kubeConfig, server, agent);
+    return new KubeClient(connection, server, agent);
   }
 
   private constructor(
-    private readonly kubeConfig: k8s.KubeConfig,
+    private readonly connection: KubeConnection,
     server: URL,
     agent: http.Agent,
   ) {
@@ -416,16 +411,16 @@ export class KubeClient {
   /** Bearer tokens rotate (projected service account tokens), so re-read them. */
   private async authHeaders(): Promise<Record<string, string>> {
     if (Date.now() - this.headersAt > CREDENTIAL_REFRESH_MS) {
-      const opts: https.RequestOptions = {};
-      await this.kubeConfig.applyToHTTPSOptions(opts);
+      const { token, tokenFile, username, password } = this.connection;
       const headers: Record<string, string> = {};
-      for (const [key, value] of Object.entries(opts.headers ?? {})) {
-        if (typeof value === 'string') headers[key] = value;
-      }
-      if (opts.auth) {
-        headers.Authorization = `Basic ${Buffer.from(opts.auth).toString(
-          'base64',
-        )}`;
+      const bearer = tokenFile
+        ? (await fs.readFile(tokenFile, 'utf8')).trim()
+        : token;
+      if (bearer) headers.Authorization = `Bearer ${bearer}`;
+      else if (username !== undefined) {
+        headers.Authorization = `Basic ${Buffer.from(
+          `${username}:${password ?? ''}`,
+        ).toString('base64')}`;
       }
       this.headers = headers;
       this.headersAt = Date.now();

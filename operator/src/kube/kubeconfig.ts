@@ -1,0 +1,162 @@
+/**
+ * Where the API server is and how to authenticate, from the in-cluster
+ * service account or a kubeconfig file.
+ *
+ * `@kubernetes/client-node`'s KubeConfig does the same, but loading that
+ * package costs the process about 75 MiB of memory (its generated models),
+ * more than everything else the operator holds; so the operator reads the
+ * few kubeconfig fields it supports itself. Exec and auth-provider plugins
+ * are not supported: use a token, a token file or a client certificate.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+export interface KubeConnection {
+  server: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  token?: string;
+  /** Re-read on every credential refresh (projected tokens rotate). */
+  tokenFile?: string;
+  username?: string;
+  password?: string;
+  skipTLSVerify?: boolean;
+  tlsServerName?: string;
+}
+
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export function inClusterConnection(
+  env: NodeJS.ProcessEnv = process.env,
+): KubeConnection | undefined {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT;
+  const tokenFile = path.join(SERVICE_ACCOUNT_DIR, 'token');
+  if (!host || !port || !fs.existsSync(tokenFile)) return undefined;
+  const server = host.includes(':')
+    ? `https://[${host}]:${port}`
+    : `https://${host}:${port}`;
+  return {
+    server,
+    ca: fs.readFileSync(path.join(SERVICE_ACCOUNT_DIR, 'ca.crt')),
+    tokenFile,
+  };
+}
+
+type Named<T> = { name: string } & T;
+
+interface KubeConfigFile {
+  'current-context'?: string;
+  contexts?: Named<{ context: { cluster: string; user?: string } }>[];
+  clusters?: Named<{
+    cluster: {
+      server: string;
+      'certificate-authority'?: string;
+      'certificate-authority-data'?: string;
+      'insecure-skip-tls-verify'?: boolean;
+      'tls-server-name'?: string;
+    };
+  }>[];
+  users?: Named<{
+    user?: {
+      'client-certificate'?: string;
+      'client-certificate-data'?: string;
+      'client-key'?: string;
+      'client-key-data'?: string;
+      token?: string;
+      tokenFile?: string;
+      username?: string;
+      password?: string;
+      exec?: unknown;
+      'auth-provider'?: unknown;
+    };
+  }>[];
+}
+
+/** Reads the current context of a kubeconfig document. */
+export function connectionFromKubeConfigYaml(
+  text: string,
+  baseDir: string = process.cwd(),
+): KubeConnection {
+  const config = (parse(text) ?? {}) as KubeConfigFile;
+  const contextName = config['current-context'];
+  const context = config.contexts?.find(c => c.name === contextName)?.context;
+  if (!context) {
+    throw new Error(
+      `kubeconfig has no current context${
+        contextName ? ` named "${contextName}"` : ''
+      }; set current-context`,
+    );
+  }
+  const cluster = config.clusters?.find(
+    c => c.name === context.cluster,
+  )?.cluster;
+  if (!cluster?.server) {
+    throw new Error(
+      `kubeconfig has no cluster "${context.cluster}" with a server`,
+    );
+  }
+  const user = config.users?.find(u => u.name === context.user)?.user ?? {};
+  if (user.exec || user['auth-provider']) {
+    throw new Error(
+      `kubeconfig user "${context.user}" uses an exec or auth-provider plugin, which the operator does not support; use a token, a token file or a client certificate`,
+    );
+  }
+  const file = (p: string) => fs.readFileSync(path.resolve(baseDir, p));
+  const data = (d: string) => Buffer.from(d, 'base64');
+  const pick = (inline?: string, onDisk?: string) => {
+    if (inline) return data(inline);
+    if (onDisk) return file(onDisk);
+    return undefined;
+  };
+  return {
+    server: cluster.server,
+    ca: pick(
+      cluster['certificate-authority-data'],
+      cluster['certificate-authority'],
+    ),
+    cert: pick(user['client-certificate-data'], user['client-certificate']),
+    key: pick(user['client-key-data'], user['client-key']),
+    token: user.token,
+    tokenFile: user.tokenFile
+      ? path.resolve(baseDir, user.tokenFile)
+      : undefined,
+    username: user.username,
+    password: user.password,
+    skipTLSVerify: cluster['insecure-skip-tls-verify'],
+    tlsServerName: cluster['tls-server-name'],
+  };
+}
+
+/** KUBECONFIG (first file), else in-cluster, else ~/.kube/config. */
+export function defaultConnection(
+  env: NodeJS.ProcessEnv = process.env,
+): KubeConnection {
+  const fromFile = (p: string) =>
+    connectionFromKubeConfigYaml(fs.readFileSync(p, 'utf8'), path.dirname(p));
+  const kubeconfig = env.KUBECONFIG?.split(path.delimiter).find(Boolean);
+  if (kubeconfig) return fromFile(kubeconfig);
+  const inCluster = inClusterConnection(env);
+  if (inCluster) return inCluster;
+  const home = path.join(os.homedir(), '.kube', 'config');
+  if (fs.existsSync(home)) return fromFile(home);
+  throw new Error(
+    'No Kubernetes credentials: set KUBECONFIG, run in a pod with a service account, or create ~/.kube/config',
+  );
+}
+
+/** Anything that can print itself as kubeconfig YAML (client-node's KubeConfig). */
+export interface KubeConfigLike {
+  exportConfig(): string;
+}
+
+export function toConnection(
+  source: KubeConnection | KubeConfigLike,
+): KubeConnection {
+  return 'exportConfig' in source
+    ? connectionFromKubeConfigYaml(source.exportConfig())
+    : source;
+}
