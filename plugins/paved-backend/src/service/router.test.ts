@@ -284,6 +284,21 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
     expect(staleTenant.status).toBe(409);
   });
 
+  it('refuses to create a tenant owned by a group you are not in', async () => {
+    const res = await api()
+      .post('/api/paved/tenants')
+      .set('authorization', asAlice())
+      .send({ name: 'not-mine', displayName: 'Not mine', owner: TEAM_B });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe(
+      'You may not create a tenant owned by group:default/team-b: you are not a member of it; choose a group you belong to',
+    );
+    const list = await api()
+      .get('/api/paved/tenants')
+      .set('authorization', asBob());
+    expect(list.body.items.map((t: any) => t.name)).not.toContain('not-mine');
+  });
+
   it('shows each user only the tenants of their groups', async () => {
     await createTenant('team-a-one', TEAM_A);
     await createTenant('team-b-one', TEAM_B);

@@ -3,7 +3,12 @@ import type {
   HttpAuthService,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import {
   AppSpec,
   EnvVarInput,
@@ -160,6 +165,24 @@ export async function createRouter(
     const body = parseInput(createTenantRequestSchema, req.body, 'tenant');
     planNamed(body.plan);
     await access.requireBasic(credentials, tenantCreatePermission);
+    // Only create tenants you could then manage: otherwise a typo in the
+    // owner leaves a tenant nobody (but an admin) can reach.
+    const candidate: TenantRecord = {
+      ...body,
+      generation: 0,
+      appliedGeneration: 0,
+      deleting: false,
+      createdBy: '',
+      createdAt: '',
+      updatedAt: '',
+    };
+    if (
+      !(await access.allowed(credentials, tenantUpdatePermission, candidate))
+    ) {
+      throw new NotAllowedError(
+        `You may not create a tenant owned by ${body.owner}: you are not a member of it; choose a group you belong to`,
+      );
+    }
     const tenant = await store.createTenant(
       {
         name: body.name,
