@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { SECRET_MASK } from '@paved/plugin-paved-common';
+import { SECRET_MASK, tenantNameProblem } from '@paved/plugin-paved-common';
 import { deployAppRequestSchema } from './requests';
 import { pavedTestDatabases } from '../__testUtils__/databases';
 import {
@@ -623,6 +623,36 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
           .send(bodies[method] ?? {});
         expect({ path, status: res.status }).toEqual({ path, status: 404 });
       }
+    });
+
+    it('creates a tenant exactly when its name is a valid tenant name', async () => {
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc.string({ maxLength: 70 }),
+            fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/),
+          ),
+          async raw => {
+            // A suffix keeps generated names from colliding between runs.
+            const name =
+              raw.length > 0 && raw.length < 50 ? `${raw}${n++}` : raw;
+            const res = await api()
+              .post('/api/paved/tenants')
+              .set('authorization', asAlice())
+              .send({ name, displayName: 'Fuzz', owner: TEAM_A });
+            const problem = tenantNameProblem(name);
+            expect({ name, status: res.status }).toEqual({
+              name,
+              status: problem ? 400 : 201,
+            });
+            expect(res.status === 201 || res.body.error.message).toBe(
+              res.status === 201 ? true : `Invalid tenant: name: ${problem}`,
+            );
+          },
+        ),
+        { numRuns: 40 },
+      );
     });
 
     it('never accepts an arbitrary deploy body that the schema refuses, and never changes the app then', async () => {
