@@ -40,6 +40,12 @@ class KeyedLock {
 /** The result of one attempt to bring a row to the cluster. */
 export type SyncOutcome = 'applied' | 'deleted' | 'behind' | 'skipped';
 
+interface Attempt {
+  outcome: SyncOutcome;
+  /** The generation applied, when `applied`. */
+  generation?: number;
+}
+
 /**
  * Brings the cluster in line with the database. A write saves its row (with
  * a bumped generation) first and then asks for a sync of that row; when the
@@ -68,13 +74,41 @@ export class ClusterSync {
   }
 
   syncTenant(name: string): Promise<SyncOutcome> {
-    return this.lock.run(`tenant:${name}`, () => this.syncTenantNow(name));
+    return this.lock.run(`tenant:${name}`, () =>
+      this.untilSettled(
+        force => this.syncTenantNow(name, force),
+        () => this.options.store.getTenant(name),
+      ),
+    );
   }
 
   syncApp(tenant: string, name: string): Promise<SyncOutcome> {
     return this.lock.run(`app:${tenant}/${name}`, () =>
-      this.syncAppNow(tenant, name),
+      this.untilSettled(
+        force => this.syncAppNow(tenant, name, force),
+        () => this.options.store.getApp(tenant, name),
+      ),
     );
+  }
+
+  /**
+   * Applies, then reads the row again and applies once more if another
+   * backend replica saved a newer generation meanwhile: that replica's apply
+   * may have landed before ours, which was older (and it already recorded
+   * its generation as applied, hence `force`). Bounded; the sync job and
+   * the next write take over after that.
+   */
+  private async untilSettled(
+    apply: (force: boolean) => Promise<Attempt>,
+    read: () => Promise<{ generation: number; deleting: boolean } | undefined>,
+  ): Promise<SyncOutcome> {
+    let attempt = await apply(false);
+    for (let round = 0; round < 3 && attempt.outcome === 'applied'; round++) {
+      const row = await read();
+      if (!row || row.deleting || row.generation <= attempt.generation!) break;
+      attempt = await apply(true);
+    }
+    return attempt.outcome;
   }
 
   /** Re-applies every row that is behind: tenants first, then apps. */
@@ -98,41 +132,47 @@ export class ClusterSync {
     return { applied, behind: stillBehind };
   }
 
-  private async syncTenantNow(name: string): Promise<SyncOutcome> {
+  private async syncTenantNow(name: string, force: boolean): Promise<Attempt> {
     const { store, client } = this.options;
     const tenant = await store.getTenant(name);
-    if (!tenant || !client) return tenant ? 'behind' : 'skipped';
+    if (!tenant || !client) return { outcome: tenant ? 'behind' : 'skipped' };
     try {
       if (tenant.deleting) {
         await this.deleteIgnoringMissing(client, tenantPath(name));
         if (await this.isGone(client, tenantPath(name))) {
           await store.purgeTenant(name);
-          return 'deleted';
+          return { outcome: 'deleted' };
         }
         // The operator is still cleaning up (finalizer); check next time.
         await store.markTenantApplied(name, tenant.generation);
-        return 'behind';
+        return { outcome: 'behind' };
       }
-      if (tenant.appliedGeneration >= tenant.generation) return 'skipped';
+      if (!force && tenant.appliedGeneration >= tenant.generation) {
+        return { outcome: 'skipped' };
+      }
       await client.apply(
         tenantPath(name),
         tenantResource(tenant, this.limitsOf(tenant)),
         FIELD_MANAGER_BACKEND,
       );
       await store.markTenantApplied(name, tenant.generation);
-      return 'applied';
+      return { outcome: 'applied', generation: tenant.generation };
     } catch (error) {
       await this.recordFailure(`tenant ${name}`, error, message =>
         store.markTenantFailed(name, message),
       );
-      return 'behind';
+      return { outcome: 'behind' };
     }
   }
 
-  private async syncAppNow(tenant: string, name: string): Promise<SyncOutcome> {
+  private async syncAppNow(
+    tenant: string,
+    name: string,
+    force: boolean,
+  ): Promise<Attempt> {
     const { store, client, namespacePrefix } = this.options;
     const app = await store.getApp(tenant, name);
-    if (!app || !client) return app ? 'behind' : 'skipped';
+    if (!app || !client) return { outcome: app ? 'behind' : 'skipped' };
     const namespace = tenantNamespace(tenant, namespacePrefix);
     try {
       if (app.deleting) {
@@ -142,9 +182,11 @@ export class ClusterSync {
           secretPath(namespace, appSecretName(name)),
         );
         await store.purgeApp(tenant, name);
-        return 'deleted';
+        return { outcome: 'deleted' };
       }
-      if (app.appliedGeneration >= app.generation) return 'skipped';
+      if (!force && app.appliedGeneration >= app.generation) {
+        return { outcome: 'skipped' };
+      }
       await this.applySecret(client, app, namespace);
       await client.apply(
         appPath(namespace, name),
@@ -152,12 +194,12 @@ export class ClusterSync {
         FIELD_MANAGER_BACKEND,
       );
       await store.markAppApplied(tenant, name, app.generation);
-      return 'applied';
+      return { outcome: 'applied', generation: app.generation };
     } catch (error) {
       await this.recordFailure(`app ${tenant}/${name}`, error, message =>
         store.markAppFailed(tenant, name, message),
       );
-      return 'behind';
+      return { outcome: 'behind' };
     }
   }
 

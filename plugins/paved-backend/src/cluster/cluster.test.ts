@@ -11,6 +11,8 @@ import {
   FIELD_MANAGER_BACKEND,
   PAVED_API_VERSION,
   SECRET_MASK,
+  appSpecSchema,
+  resolvePlans,
 } from '@paved/plugin-paved-common';
 import fs from 'fs';
 import os from 'os';
@@ -26,6 +28,8 @@ import { ApiServerProxy } from '../__testUtils__/proxy';
 import { KubeClient, KubeError } from './KubeClient';
 import { appPath, secretPath, tenantPath } from './resources';
 import { StatusCache } from './StatusCache';
+import { ClusterSync } from './ClusterSync';
+import { DatabasePavedStore } from '../database/DatabasePavedStore';
 
 jest.setTimeout(180_000);
 
@@ -428,5 +432,70 @@ describe('StatusCache', () => {
     } finally {
       await cache.stop();
     }
+  });
+});
+
+describe('ClusterSync across replicas', () => {
+  it('corrects an older apply that landed after a newer one from another replica', async () => {
+    const store = await DatabasePavedStore.create({
+      database: mockServices.database({
+        knex: await databases.init('SQLITE_3'),
+      }),
+    });
+    const actor = { ref: ALICE, principalType: 'user' as const };
+    await store.createTenant(
+      {
+        name: 'replicas',
+        displayName: 'Replicas',
+        owner: TEAM_A,
+        plan: 'free',
+        networkIsolation: true,
+      },
+      actor,
+    );
+    await asOperatorCreateNamespace('replicas');
+    const deploy = (image: string) =>
+      store.writeApp({
+        tenant: 'replicas',
+        name: 'web',
+        spec: () => appSpecSchema.parse({ image }),
+        action: 'deploy',
+        actor,
+      });
+    await deploy('web:1');
+
+    const options = {
+      client: new KubeClient(cluster().kubeConfig),
+      plans: () => resolvePlans(),
+      logger: mockServices.logger.mock(),
+    };
+    const replicaB = new ClusterSync({ ...options, store });
+    // Replica A reads the row; before it applies, replica B saves and
+    // applies a newer deploy. A's apply then lands last with older data.
+    let interleaved = false;
+    const storeSeenByA = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'getApp') {
+          return async (tenant: string, name: string) => {
+            const row = await target.getApp(tenant, name);
+            if (!interleaved) {
+              interleaved = true;
+              await deploy('web:2');
+              await replicaB.syncApp(tenant, name);
+            }
+            return row;
+          };
+        }
+        const value = (target as any)[prop];
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const replicaA = new ClusterSync({ ...options, store: storeSeenByA });
+    await replicaA.syncApp('replicas', 'web');
+
+    expect(interleaved).toBe(true);
+    const cr = await admin.request('GET', appPath('tenant-replicas', 'web'));
+    expect(cr.spec.image).toBe('web:2');
+    expect(cr.metadata.annotations['paved.dev/backend-generation']).toBe('2');
   });
 });
