@@ -163,10 +163,12 @@ async function main() {
     const port = await freePort();
     operator = spawn(
       process.execPath,
+      // The bundle `yarn bench` builds, run as the image runs it.
       [
-        '--require',
-        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-        path.join(__dirname, '..', 'src', 'main.ts'),
+        ...(process.env.OPERATOR_NODE_FLAGS ?? '--max-semi-space-size=4')
+          .split(' ')
+          .filter(Boolean),
+        path.join(__dirname, '..', 'dist', 'bundle', 'main.js'),
       ],
       {
         env: {
@@ -271,6 +273,16 @@ async function main() {
     const end = Date.now();
     const reconciles =
       (await metric(port, 'paved_reconcile_total')) - reconcilesBefore;
+    const metricsText = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`)
+    ).text();
+    const requests = [
+      ...metricsText.matchAll(
+        /^paved_api_requests_total\{method="(\w+)",resource="([^"]*)"\} (\d+)/gm,
+      ),
+    ]
+      .map(m => `${m[1]} ${m[2]}: ${m[3]}`)
+      .join(', ');
     const latencies = (kind: string) =>
       [...created.entries()]
         .filter(([k]) => k.startsWith(`${kind}:`))
@@ -310,6 +322,7 @@ async function main() {
       )} MiB with ${total} apps (JS heap used ${heap.toFixed(0)} MiB)`,
     );
     console.log(`  operator CPU                ${cpu.toFixed(1)} s`);
+    console.log(`  operator API requests       ${requests}`);
     await tenantInformer.stop();
     await appInformer.stop();
     operator.kill('SIGTERM');

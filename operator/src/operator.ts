@@ -62,6 +62,8 @@ export class Operator {
   ) {
     this.logger = options.logger ?? noopLogger;
     this.metrics = new OperatorMetrics({ processMetrics: true });
+    client.onRequest = (method, path) =>
+      this.metrics.apiRequests.inc({ method, resource: resourceOf(path) });
     this.identity =
       options.leaderElection?.identity ??
       `${os.hostname()}-${process.pid}-${Math.random()
@@ -161,4 +163,13 @@ export class Operator {
     await session.stop();
     await this.running;
   }
+}
+
+/** The resource (plural, with subresource) of an API path, for metric labels. */
+function resourceOf(path: string): string {
+  const parts = path.split('?')[0].split('/').filter(Boolean);
+  // /api/v1[/namespaces/ns]/plural[/name[/sub]] or /apis/group/version/...
+  const rest = parts.slice(parts[0] === 'api' ? 2 : 3);
+  if (rest[0] === 'namespaces' && rest.length > 2) rest.splice(0, 2);
+  return rest.length > 2 ? `${rest[0]}/${rest[2]}` : rest[0] ?? '';
 }

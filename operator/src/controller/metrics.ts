@@ -48,6 +48,12 @@ export class OperatorMetrics {
     help: '1 while this instance holds the leader lease',
     registers: [this.registry],
   });
+  readonly apiRequests = new Counter({
+    name: 'paved_api_requests_total',
+    help: 'Requests to the Kubernetes API (watches not included), by method and kind',
+    labelNames: ['method', 'resource'] as const,
+    registers: [this.registry],
+  });
   readonly watchRestarts = new Counter({
     name: 'paved_informer_watch_restarts_total',
     help: 'Watches restarted after an error, a stall or 410 Gone',

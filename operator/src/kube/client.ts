@@ -66,6 +66,8 @@ export class KubeClient {
   private readonly agent: http.Agent;
   private headers: Record<string, string> = {};
   private headersAt = 0;
+  /** Told of each request (method and resource path), for metrics. */
+  onRequest?: (method: string, path: string) => void;
 
   static async fromKubeConfig(
     source: KubeConnection | KubeConfigLike,
@@ -365,6 +367,7 @@ export class KubeClient {
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const url = this.url(path, options.query);
+    this.onRequest?.(method, path);
     return new Promise<T>((resolve, reject) => {
       const req = this.transport(url).request(url, {
         method,

@@ -219,6 +219,18 @@ export class AppReconciler implements Reconciler {
       generation,
     );
     const ready = readyCondition(knative, domains, generation);
+    const written =
+      ksvc.metadata.resourceVersion !==
+      cached(
+        this.ctx.informers.knativeServices,
+        app.metadata.name,
+        app.metadata.namespace,
+      )?.metadata.resourceVersion;
+    if (written && knative.phase === 'Deploying') {
+      // Our write brings a watch event for the Service, and that reconcile
+      // sees what Knative made of it: one status write instead of two.
+      return undefined;
+    }
     await this.status(
       current,
       {
