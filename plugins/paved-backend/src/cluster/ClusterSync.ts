@@ -40,6 +40,9 @@ class KeyedLock {
 /** The result of one attempt to bring a row to the cluster. */
 export type SyncOutcome = 'applied' | 'deleted' | 'behind' | 'skipped';
 
+const NO_CLUSTER =
+  'No cluster is configured (paved.kubernetes.kubeconfig, paved.kubernetes.inCluster or KUBECONFIG); saved, and applied once one is';
+
 interface Attempt {
   outcome: SyncOutcome;
   /** The generation applied, when `applied`. */
@@ -135,7 +138,11 @@ export class ClusterSync {
   private async syncTenantNow(name: string, force: boolean): Promise<Attempt> {
     const { store, client } = this.options;
     const tenant = await store.getTenant(name);
-    if (!tenant || !client) return { outcome: tenant ? 'behind' : 'skipped' };
+    if (!tenant) return { outcome: 'skipped' };
+    if (!client) {
+      await store.markTenantFailed(name, NO_CLUSTER);
+      return { outcome: 'behind' };
+    }
     try {
       if (tenant.deleting) {
         await this.deleteIgnoringMissing(client, tenantPath(name));
@@ -172,7 +179,11 @@ export class ClusterSync {
   ): Promise<Attempt> {
     const { store, client, namespacePrefix } = this.options;
     const app = await store.getApp(tenant, name);
-    if (!app || !client) return { outcome: app ? 'behind' : 'skipped' };
+    if (!app) return { outcome: 'skipped' };
+    if (!client) {
+      await store.markAppFailed(tenant, name, NO_CLUSTER);
+      return { outcome: 'behind' };
+    }
     const namespace = tenantNamespace(tenant, namespacePrefix);
     try {
       if (app.deleting) {

@@ -76,6 +76,7 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
       sync: { generation: 1, appliedGeneration: 0, pending: true },
       status: { known: false },
     });
+    expect(tenant.sync.lastError).toMatch(/^No cluster is configured/);
     const again = await api()
       .post('/api/paved/tenants')
       .set('authorization', asAlice())
