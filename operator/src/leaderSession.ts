@@ -148,7 +148,8 @@ export class LeaderSession {
     tenants.watch(
       informers.apps,
       o => appReconciler.tenantOf(o.metadata.namespace!),
-      { onlyAddDelete: true },
+      // A burst of new apps becomes one app-count update, not one each.
+      { onlyAddDelete: true, delayMs: 500 },
     );
 
     apps.watch(informers.apps, undefined, { updated: specOrDeletionChanged });

@@ -90,12 +90,17 @@ export class Controller {
     options: {
       updated?: (oldObject: T, newObject: T) => boolean;
       onlyAddDelete?: boolean;
+      /** Batch bursts: enqueue after this delay (the earliest pending wins). */
+      delayMs?: number;
     } = {},
   ): void {
     const enqueue = (object: T) => {
       const keys = map(object);
       if (keys === undefined) return;
-      for (const key of Array.isArray(keys) ? keys : [keys]) this.enqueue(key);
+      for (const key of Array.isArray(keys) ? keys : [keys]) {
+        if (options.delayMs) this.queue.addAfter(key, options.delayMs);
+        else this.enqueue(key);
+      }
     };
     informer.addHandlers({
       add: enqueue,
