@@ -213,6 +213,31 @@ describe('Informer against a real API server', () => {
     }
   });
 
+  it('survives a restart of the API server', async () => {
+    const ns = await namespace();
+    const { informer, events } = track(handle.client, ns);
+    informer.start();
+    await informer.waitForSync();
+    await configMap(ns, 'before-restart');
+    await eventually(() => events.includes('add before-restart'));
+    await handle.cluster.restartApiServer();
+    await eventually(() => configMap(ns, 'after-restart').then(() => true), {
+      what: 'API server back',
+    });
+    await eventually(() => events.includes('add after-restart'), {
+      what: 'event after the restart',
+    });
+    expect(informer.stats.errors + informer.stats.gone).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(
+      informer
+        .list(ns)
+        .map(o => o.metadata.name)
+        .sort(),
+    ).toEqual(['after-restart', 'before-restart']);
+  });
+
   it('hands every cached object to update handlers on resync', async () => {
     const ns = await namespace();
     await configMap(ns, 'r');
