@@ -36,6 +36,14 @@ export interface Config {
       /** How often the catalog module reads the apps. Default 10. */
       frequencySeconds?: number;
     };
+    permissions?: {
+      /**
+       * Entity refs (users or groups) of the platform team, for Paved's
+       * default policy (permissionModulePavedPolicy): allowed everything,
+       * including overriding plan limits.
+       */
+      admins?: string[];
+    };
     secrets?: {
       /**
        * Passphrase that encrypts secret env values in the database

@@ -14,6 +14,11 @@ export {
   tenantResourceRef,
 } from './permissions/rules';
 export {
+  tenantLimitsOverridePermission,
+  allPavedPermissions,
+} from './permissions/permissions';
+export type { PavedPolicyOptions } from './permissions/policy';
+export {
   PavedPermissionPolicy,
   pavedTenantDecision,
   permissionModulePavedPolicy,

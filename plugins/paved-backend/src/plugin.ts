@@ -2,7 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { pavedPermissions, resolvePlans } from '@paved/plugin-paved-common';
+import { resolvePlans } from '@paved/plugin-paved-common';
 import { ClusterSync } from './cluster/ClusterSync';
 import { KubeClient, loadKubeConfig } from './cluster/KubeClient';
 import { StatusCache } from './cluster/StatusCache';
@@ -10,6 +10,7 @@ import { DatabasePavedStore } from './database/DatabasePavedStore';
 import { SecretBox } from './database/SecretBox';
 import { TenantAccess } from './permissions/TenantAccess';
 import { pavedTenantRules, tenantResourceRef } from './permissions/rules';
+import { allPavedPermissions } from './permissions/permissions';
 import { createRouter } from './service/router';
 
 /**
@@ -59,12 +60,12 @@ export const pavedPlugin = createBackendPlugin({
 
         permissionsRegistry.addResourceType({
           resourceRef: tenantResourceRef,
-          permissions: pavedPermissions,
+          permissions: allPavedPermissions,
           rules: Object.values(pavedTenantRules),
           getResources: async refs =>
             Promise.all(refs.map(ref => store.getTenant(ref))),
         });
-        permissionsRegistry.addPermissions(pavedPermissions);
+        permissionsRegistry.addPermissions(allPavedPermissions);
 
         const kubeConfig = loadKubeConfig({
           kubeconfigPath: config.getOptionalString(

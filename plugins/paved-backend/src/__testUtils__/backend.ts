@@ -17,12 +17,15 @@ import { PavedPermissionPolicy } from '../permissions/policy';
 /** Two users in two groups, and a platform admin in neither. */
 export const ALICE = 'user:default/alice';
 export const BOB = 'user:default/bob';
+export const ROOT = 'user:default/root';
 export const TEAM_A = 'group:default/team-a';
 export const TEAM_B = 'group:default/team-b';
+export const PLATFORM = 'group:default/platform';
 
 const GROUPS: Record<string, string[]> = {
   [ALICE]: [TEAM_A],
   [BOB]: [TEAM_B],
+  [ROOT]: [PLATFORM],
 };
 
 /**
@@ -54,9 +57,11 @@ const groupUserInfoFactory = createServiceFactory({
  */
 const localPolicyPermissionsFactory = createServiceFactory({
   service: coreServices.permissions,
-  deps: { userInfo: coreServices.userInfo },
-  factory: ({ userInfo }) => {
-    const policy = new PavedPermissionPolicy();
+  deps: { userInfo: coreServices.userInfo, config: coreServices.rootConfig },
+  factory: ({ userInfo, config }) => {
+    const policy = new PavedPermissionPolicy({
+      admins: config.getOptionalStringArray('paved.permissions.admins'),
+    });
     const decide = async (requests: any[], options: any) => {
       const { credentials } = options;
       if (credentials.principal.type === 'service') {
@@ -111,6 +116,7 @@ export async function startPavedBackend(options: {
           paved: {
             secrets: { encryptionKey: 'test-encryption-key' },
             sync: { frequencySeconds: 1 },
+            permissions: { admins: [PLATFORM] },
             ...paved,
           },
           ...rest,

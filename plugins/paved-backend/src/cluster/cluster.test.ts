@@ -21,6 +21,7 @@ import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import {
   ALICE,
   PavedTestBackend,
+  ROOT,
   TEAM_A,
   startPavedBackend,
 } from '../__testUtils__/backend';
@@ -136,9 +137,10 @@ const api = () => backend.request;
 
 describe('Paved backend on a real API server', () => {
   it('applies a Tenant with the resolved plan limits, by server-side apply', async () => {
+    // The platform team creates it: overriding limits is theirs.
     const res = await api()
       .post('/api/paved/tenants')
-      .set('authorization', backend.as(ALICE))
+      .set('authorization', backend.as(ROOT))
       .send({
         name: 'acme',
         displayName: 'Acme',

@@ -101,12 +101,13 @@ export class TenantAccess {
   async requireBasic(
     credentials: BackstageCredentials,
     permission: BasicPermission,
+    message = `You lack the permission ${permission.name}`,
   ): Promise<void> {
     const [decision] = await this.permissions.authorize([{ permission }], {
       credentials,
     });
     if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`You may not ${permission.name}`);
+      throw new NotAllowedError(message);
     }
   }
 }

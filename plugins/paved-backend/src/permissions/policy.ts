@@ -1,4 +1,7 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import {
   AuthorizeResult,
   PolicyDecision,
@@ -15,44 +18,65 @@ import {
   createPavedTenantConditionalDecision,
   pavedTenantConditions,
 } from './rules';
+import { tenantLimitsOverridePermission } from './permissions';
+
+export interface PavedPolicyOptions {
+  /**
+   * Entity refs (users or groups) of the platform team: allowed everything,
+   * including overriding plan limits. From `paved.permissions.admins`.
+   */
+  admins?: string[];
+}
 
 /**
  * Paved's default policy: signed-in users may create tenants; everything on
  * a tenant and its apps is allowed to members of the tenant's owner group
- * (the user's ownership entity refs); other permissions are allowed.
+ * (the user's ownership entity refs); overriding plan limits and everything
+ * else is allowed to admins; other permissions are allowed.
  *
  * An app with its own policy calls {@link pavedTenantDecision} for Paved's
  * permissions instead of adding this one.
  */
 export class PavedPermissionPolicy implements PermissionPolicy {
+  constructor(private readonly options: PavedPolicyOptions = {}) {}
+
   async handle(
     request: PolicyQuery,
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
     return (
-      pavedTenantDecision(request, user) ?? { result: AuthorizeResult.ALLOW }
+      pavedTenantDecision(request, user, this.options) ?? {
+        result: AuthorizeResult.ALLOW,
+      }
     );
   }
 }
 
 /**
  * The decision for a Paved permission, or undefined for other permissions:
- * owner-conditional for `paved-tenant` permissions, allow for tenant creation
- * by a user, deny without a user.
+ * allow for admins; owner-conditional for `paved-tenant` permissions; deny
+ * for overriding plan limits; allow for tenant creation by a user; deny
+ * without a user.
  */
 export function pavedTenantDecision(
   request: PolicyQuery,
   user?: PolicyQueryUser,
+  options: PavedPolicyOptions = {},
 ): PolicyDecision | undefined {
   const { permission } = request;
   if (!permission.name.startsWith('paved.')) return undefined;
+  const claims = user?.info.ownershipEntityRefs ?? [];
+  if (options.admins?.some(admin => claims.includes(admin))) {
+    return { result: AuthorizeResult.ALLOW };
+  }
+  if (permission.name === tenantLimitsOverridePermission.name) {
+    return { result: AuthorizeResult.DENY };
+  }
   if (isResourcePermission(permission, PAVED_TENANT_RESOURCE_TYPE)) {
     if (!user) return { result: AuthorizeResult.DENY };
     return createPavedTenantConditionalDecision(
       permission,
-      pavedTenantConditions.isTenantOwner({
-        claims: user.info.ownershipEntityRefs ?? [],
-      }),
+      pavedTenantConditions.isTenantOwner({ claims }),
     );
   }
   return { result: user ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
@@ -67,9 +91,13 @@ export const permissionModulePavedPolicy = createBackendModule({
   moduleId: 'paved-policy',
   register(reg) {
     reg.registerInit({
-      deps: { policy: policyExtensionPoint },
-      async init({ policy }) {
-        policy.setPolicy(new PavedPermissionPolicy());
+      deps: { policy: policyExtensionPoint, config: coreServices.rootConfig },
+      async init({ policy, config }) {
+        policy.setPolicy(
+          new PavedPermissionPolicy({
+            admins: config.getOptionalStringArray('paved.permissions.admins'),
+          }),
+        );
       },
     });
   },

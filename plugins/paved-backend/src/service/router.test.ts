@@ -5,6 +5,7 @@ import { pavedTestDatabases } from '../__testUtils__/databases';
 import {
   ALICE,
   BOB,
+  ROOT,
   PavedTestBackend,
   TEAM_A,
   TEAM_B,
@@ -260,9 +261,18 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
     expect(third.body.error.message).toBe(
       'Tenant small already has 2 apps, the most its plan allows (maxApps 2); delete an app or move the tenant to a bigger plan',
     );
-    const override = await api()
+    // Owners may not override their plan's limits; the platform team may.
+    const byOwner = await api()
       .patch('/api/paved/tenants/small')
       .set('authorization', asAlice())
+      .send({ limits: { maxApps: 50 } });
+    expect(byOwner.status).toBe(403);
+    expect(byOwner.body.error.message).toBe(
+      'Overriding plan limits is for the platform team (permission paved.tenant.limits.override); choose a bigger plan instead, or ask them',
+    );
+    const override = await api()
+      .patch('/api/paved/tenants/small')
+      .set('authorization', backend.as(ROOT))
       .send({ limits: { maxApps: 1 } });
     expect(override.status).toBe(409);
     expect(override.body.error.message).toMatch(/has 2 apps, more than the 1/);

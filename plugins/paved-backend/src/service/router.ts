@@ -37,6 +37,7 @@ import type {
   TenantRecord,
 } from '../database/PavedStore';
 import type { TenantAccess } from '../permissions/TenantAccess';
+import { tenantLimitsOverridePermission } from '../permissions/permissions';
 import { openApiDocument } from './openapi';
 import {
   createTenantRequestSchema,
@@ -115,6 +116,13 @@ export async function createRouter(
     return plan;
   };
 
+  const requireLimitsOverride = (credentials: BackstageCredentials) =>
+    access.requireBasic(
+      credentials,
+      tenantLimitsOverridePermission,
+      'Overriding plan limits is for the platform team (permission paved.tenant.limits.override); choose a bigger plan instead, or ask them',
+    );
+
   /** Waits briefly for an apply so the answer usually shows it done. */
   const settle = async (work: Promise<unknown>) => {
     const sync$ = work.catch(error =>
@@ -165,6 +173,7 @@ export async function createRouter(
     const body = parseInput(createTenantRequestSchema, req.body, 'tenant');
     planNamed(body.plan);
     await access.requireBasic(credentials, tenantCreatePermission);
+    if (body.limits !== undefined) await requireLimitsOverride(credentials);
     // Only create tenants you could then manage: otherwise a typo in the
     // owner leaves a tenant nobody (but an admin) can reach.
     const candidate: TenantRecord = {
@@ -226,6 +235,7 @@ export async function createRouter(
       tenantUpdatePermission,
       name,
     );
+    if (body.limits !== undefined) await requireLimitsOverride(credentials);
     const plan = planNamed(body.plan ?? current.plan);
     const limits = effectiveLimits(
       plan,
