@@ -1,0 +1,96 @@
+/**
+ * paved-common's PavedApiClient (used by the catalog module, the frontend
+ * and the scaffolder actions) against the real router.
+ */
+import { mockCredentials } from '@backstage/backend-test-utils';
+import { PavedApiClient, PavedApiError } from '@paved/plugin-paved-common';
+import { TestDatabases } from '@backstage/backend-test-utils';
+import {
+  ALICE,
+  PavedTestBackend,
+  TEAM_A,
+  startPavedBackend,
+} from '../__testUtils__/backend';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+describe('PavedApiClient', () => {
+  let backend: PavedTestBackend;
+  let client: PavedApiClient;
+
+  beforeAll(async () => {
+    backend = await startPavedBackend({
+      knex: await databases.init('SQLITE_3'),
+    });
+    const port = backend.server.address().port;
+    client = new PavedApiClient({
+      baseUrl: async () => `http://127.0.0.1:${port}/api/paved`,
+      token: async () => mockCredentials.user.token(ALICE),
+    });
+  });
+  afterAll(() => backend?.stop());
+
+  it('covers the API surface', async () => {
+    expect((await client.listPlans()).items.length).toBeGreaterThan(0);
+    await client.createTenant({
+      name: 'client',
+      displayName: 'Client',
+      owner: TEAM_A,
+    });
+    expect((await client.getTenant('client')).owner).toBe(TEAM_A);
+    expect(
+      (await client.updateTenant('client', { displayName: 'Renamed' }))
+        .displayName,
+    ).toBe('Renamed');
+    const app = await client.deployApp('client', 'web', {
+      image: 'web:1',
+      env: [{ name: 'A', value: '1' }],
+    });
+    expect(app.revision).toBe(1);
+    expect(
+      (
+        await client.patchEnv('client', 'web', {
+          set: [{ name: 'B', value: '2' }],
+        })
+      ).env.length,
+    ).toBe(2);
+    expect((await client.pauseApp('client', 'web')).paused).toBe(true);
+    expect((await client.resumeApp('client', 'web')).paused).toBe(false);
+    expect((await client.redeployApp('client', 'web')).revision).toBe(5);
+    expect((await client.rollbackApp('client', 'web', 1)).env).toEqual([
+      { name: 'A', value: '1', secret: false },
+    ]);
+    expect((await client.listRevisions('client', 'web')).items).toHaveLength(6);
+    expect(await client.getAppEvents('client', 'web')).toEqual({
+      known: false,
+      conditions: [],
+    });
+    expect((await client.listApps('client')).items.map(a => a.ref)).toEqual([
+      'client/web',
+    ]);
+    expect((await client.listApps()).items.map(a => a.ref)).toEqual([
+      'client/web',
+    ]);
+    expect((await client.listAudit('client', 'web')).items[0].action).toBe(
+      'app.rollback',
+    );
+    expect((await client.listTenants()).items.map(t => t.name)).toEqual([
+      'client',
+    ]);
+    await client.deleteApp('client', 'web');
+    await client.deleteTenant('client');
+    expect((await client.listTenants()).items).toEqual([]);
+  });
+
+  it('throws PavedApiError with the status and the message of the API', async () => {
+    const error = await client.getTenant('nope').catch(e => e);
+    expect(error).toBeInstanceOf(PavedApiError);
+    expect(error).toMatchObject({
+      status: 404,
+      errorName: 'NotFoundError',
+      message: 'Tenant nope not found',
+    });
+  });
+});
