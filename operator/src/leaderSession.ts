@@ -222,7 +222,12 @@ export class LeaderSession {
         })
         .catch(() => {});
     };
-    crdInformer.addHandlers({ add: check, delete: check });
+    // Updates too: a new CRD is served only once it is Established.
+    crdInformer.addHandlers({
+      add: check,
+      update: (_old, crd) => check(crd),
+      delete: check,
+    });
     crdInformer.start();
     crdInformer.waitForSync().then(() => {
       primed = true;

@@ -1,6 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  installCrds,
+  pinnedUpstreamVersions,
+  readCrdFile,
+  UPSTREAM_CRD_FILES,
+} from '@paved/test-cluster';
 import { ISOLATION_POLICY, RESOURCE_QUOTA } from '../desired/names';
 import {
   APPS,
+  CILIUM_NETWORK_POLICIES,
   KNATIVE_SERVICES,
   LEASES,
   NAMESPACES,
@@ -227,5 +237,53 @@ describe('Operator without Capsule and Cilium, and with several instances', () =
         (await client().list(REVISIONS, { namespace: ns })).items,
       ).toHaveLength(1);
     }
+  });
+
+  // Last: it installs Cilium's CRD in this file's cluster.
+  it('switches to a CiliumNetworkPolicy when Cilium is installed', async () => {
+    const o = await operator();
+    await o.waitUntilLeading();
+    await applyTenant(client(), 'switch');
+    await tenantActive('switch');
+    expect(
+      await client().tryGet(
+        NETWORK_POLICIES,
+        ISOLATION_POLICY,
+        'tenant-switch',
+      ),
+    ).toBeDefined();
+
+    const { module, files } = UPSTREAM_CRD_FILES.cilium;
+    const version = pinnedUpstreamVersions()[module];
+    let modCache = process.env.GOMODCACHE;
+    try {
+      modCache ||= execFileSync('go', ['env', 'GOMODCACHE'], {
+        encoding: 'utf8',
+      }).trim();
+    } catch {
+      modCache = path.join(os.homedir(), 'go', 'pkg', 'mod');
+    }
+    const file = path.join(modCache, `${module}@${version}`, files[0]);
+    await installCrds(handle.cluster.kubeConfig, readCrdFile(file));
+
+    await eventually(
+      () =>
+        client().tryGet(
+          CILIUM_NETWORK_POLICIES,
+          ISOLATION_POLICY,
+          'tenant-switch',
+        ),
+      { what: 'CiliumNetworkPolicy after Cilium appeared', timeoutMs: 60_000 },
+    );
+    await eventually(
+      async () =>
+        (await client().tryGet(
+          NETWORK_POLICIES,
+          ISOLATION_POLICY,
+          'tenant-switch',
+        )) === undefined,
+      { what: 'plain NetworkPolicy removed' },
+    );
+    expect(o.context?.features.cilium).toBe(true);
   });
 });
