@@ -19,7 +19,7 @@ import {
 } from './__testUtils__/operatorHarness';
 
 const run = promisify(execFile);
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const deployDir = path.resolve(__dirname, '..', 'deploy');
 const crdDir = path.resolve(

@@ -18,7 +18,8 @@ export interface ClusterHandle {
 export async function startCluster(
   options: TestClusterOptions = {},
 ): Promise<ClusterHandle> {
-  const cluster = await startTestCluster(options);
+  // Generous: CI runs several clusters at once on two cores.
+  const cluster = await startTestCluster({ timeoutMs: 120_000, ...options });
   const client = await KubeClient.fromKubeConfig(cluster.kubeConfig);
   return { cluster, client };
 }
@@ -42,7 +43,7 @@ export async function eventually<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let lastError: unknown;
   for (;;) {
     try {

@@ -17,7 +17,7 @@ const CONFIG_MAPS: ResourceType = {
   namespaced: true,
 };
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 describe('Informer against a real API server', () => {
   let handle: ClusterHandle;

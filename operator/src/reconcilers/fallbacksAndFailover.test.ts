@@ -34,7 +34,7 @@ import {
   statusOf,
 } from '../__testUtils__/operatorHarness';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const lease = (name: string) => ({
   namespace: 'default',

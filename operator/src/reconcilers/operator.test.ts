@@ -32,7 +32,7 @@ import {
   statusOf,
 } from '../__testUtils__/operatorHarness';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 describe('Operator with Knative, Capsule and Cilium installed', () => {
   let handle: ClusterHandle;
