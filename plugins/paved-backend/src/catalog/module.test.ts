@@ -13,12 +13,12 @@ import request from 'supertest';
 import { pavedPlugin } from '../plugin';
 import { catalogModulePavedEntityProvider } from './module';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
+  timeoutMs = 150_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
