@@ -160,6 +160,11 @@ export class LeaderElector {
         return true;
       } catch (error) {
         if (isConflict(error)) return false;
+        if (isNotFound(error)) {
+          throw new Error(
+            `cannot create Lease ${namespace}/${name}: namespace ${namespace} does not exist; create it (operator/deploy/namespace.yaml), set PAVED_LEASE_NAMESPACE, or run with PAVED_LEADER_ELECTION=false`,
+          );
+        }
         throw error;
       }
     }
