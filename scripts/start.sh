@@ -18,7 +18,7 @@ ensure_dependencies
 cd "$paved_root"
 
 state="$paved_root/.paved"
-mkdir -p "$state"
+mkdir -p "$state" "$state/sqlite"
 pids=()
 cleanup() {
   trap - EXIT INT TERM

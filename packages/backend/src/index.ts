@@ -1,5 +1,8 @@
 import { createBackend } from '@backstage/backend-defaults';
-import { catalogModulePavedEntityProvider } from '@paved/plugin-paved-backend';
+import {
+  catalogModulePavedEntityProvider,
+  permissionModulePavedPolicy,
+} from '@paved/plugin-paved-backend';
 
 const backend = createBackend();
 
@@ -15,14 +18,17 @@ backend.add(
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
+// Paved's actions: paved:tenant:create, paved:app:deploy, paved:app:delete, …
+backend.add(import('@paved/plugin-scaffolder-backend-module-paved'));
 
 // Paved: tenants and apps (/api/paved), and each app as a catalog Component.
 backend.add(import('@paved/plugin-paved-backend'));
 backend.add(catalogModulePavedEntityProvider);
 
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// Paved's policy: members of a tenant's owner group act on the tenant and its
+// apps; everything else is allowed (replace it with your own policy that
+// calls pavedTenantDecision for Paved's permissions).
+backend.add(permissionModulePavedPolicy);
 
 backend.start();
