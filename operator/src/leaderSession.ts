@@ -205,22 +205,34 @@ export class LeaderSession {
       'services.serving.knative.dev',
     ]);
     let primed = false;
-    const check = (crd: KubeObject) => {
-      if (!primed || !relevant.has(crd.metadata.name)) return;
+    let restarting = false;
+    // Discovery lags the CRD's own events a little: look again a few times.
+    const detect = (attempt: number) => {
+      if (this.stopped || restarting) return;
       detectFeatures(this.client)
         .then(next => {
           const forced = this.options.features ?? {};
           const changed = (['capsule', 'cilium', 'knative'] as const).some(
             f => forced[f] === undefined && next[f] !== features[f],
           );
-          if (changed) {
+          if (changed && !restarting && !this.stopped) {
+            restarting = true;
             this.logger.warn('optional CRDs changed; restarting controllers', {
               ...next,
             });
             this.onFeaturesChanged();
+          } else if (!changed && attempt < 6) {
+            setTimeout(() => detect(attempt + 1), 250 * 2 ** attempt).unref();
           }
         })
-        .catch(() => {});
+        .catch(() => {
+          if (attempt < 6) {
+            setTimeout(() => detect(attempt + 1), 250 * 2 ** attempt).unref();
+          }
+        });
+    };
+    const check = (crd: KubeObject) => {
+      if (primed && relevant.has(crd.metadata.name)) detect(0);
     };
     // Updates too: a new CRD is served only once it is Established.
     crdInformer.addHandlers({
