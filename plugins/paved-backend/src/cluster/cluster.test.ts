@@ -24,7 +24,7 @@ import {
   ROOT,
   TEAM_A,
   startPavedBackend,
-} from '../__testUtils__/backend';
+} from '../testUtils/backend';
 import { ApiServerProxy } from '../__testUtils__/proxy';
 import { KubeClient, KubeError } from './KubeClient';
 import { appPath, secretPath, tenantPath } from './resources';

@@ -10,7 +10,7 @@ import {
   PavedTestBackend,
   TEAM_A,
   startPavedBackend,
-} from '../__testUtils__/backend';
+} from '../testUtils/backend';
 
 jest.setTimeout(60_000);
 

@@ -10,7 +10,7 @@ import {
   TEAM_A,
   TEAM_B,
   startPavedBackend,
-} from '../__testUtils__/backend';
+} from '../testUtils/backend';
 
 jest.setTimeout(120_000);
 

@@ -33,7 +33,7 @@ const GROUPS: Record<string, string[]> = {
  * identity part of the test (what the catalog would say), not of the code
  * under test.
  */
-const groupUserInfoFactory = createServiceFactory({
+export const groupUserInfoFactory = createServiceFactory({
   service: coreServices.userInfo,
   deps: {},
   factory: () => ({
@@ -55,7 +55,7 @@ const groupUserInfoFactory = createServiceFactory({
  * then refuses for conditional requests. Conditions are still applied by
  * the plugin's own rules (TenantAccess), as in production.
  */
-const localPolicyPermissionsFactory = createServiceFactory({
+export const localPolicyPermissionsFactory = createServiceFactory({
   service: coreServices.permissions,
   deps: { userInfo: coreServices.userInfo, config: coreServices.rootConfig },
   factory: ({ userInfo, config }) => {

@@ -9,10 +9,10 @@ import { PavedApiClient } from '@paved/plugin-paved-common';
 import {
   startPavedBackend,
   PavedTestBackend,
-} from '@paved/plugin-paved-backend/src/__testUtils__/backend';
-import { PavedClientSource } from './pavedClient';
+} from '@paved/plugin-paved-backend/testUtils';
+import { PavedClientSource } from '../actions/pavedClient';
 
-export { ALICE, BOB, TEAM_A, TEAM_B } from '@paved/plugin-paved-backend/src/__testUtils__/backend';
+export { ALICE, BOB, TEAM_A, TEAM_B } from '@paved/plugin-paved-backend/testUtils';
 
 export interface ActionTestBackend {
   backend: PavedTestBackend;

@@ -10,7 +10,7 @@ import {
   BOB,
   startActionTestBackend,
   TEAM_A,
-} from './testBackend';
+} from '../__testUtils__/actionTestBackend';
 
 jest.setTimeout(60_000);
 

@@ -1,0 +1,18 @@
+/**
+ * Test helpers for packages that test against the Paved backend (the
+ * scaffolder module, for one): users in groups, Paved's policy decided
+ * in-process, and a backend with the Paved plugin.
+ *
+ * @packageDocumentation
+ */
+export {
+  ALICE,
+  BOB,
+  TEAM_A,
+  TEAM_B,
+  PLATFORM,
+  groupUserInfoFactory,
+  localPolicyPermissionsFactory,
+  startPavedBackend,
+} from './backend';
+export type { PavedTestBackend } from './backend';
