@@ -90,6 +90,27 @@ describe('Knative Service', () => {
   });
 });
 
+describe('redeploy', () => {
+  it("copies the App's redeploy token into the template, so only a redeploy makes a new revision", () => {
+    const plain = appFixture('web', { image: 'ghcr.io/acme/web:1.0.0' });
+    const redeployed = {
+      ...plain,
+      metadata: {
+        ...plain.metadata,
+        annotations: { 'paved.dev/redeploy-token': 'abc' },
+      },
+    };
+    const template = (app: typeof plain) =>
+      (desiredKnativeService('t', app, app.spec) as any).spec.template;
+    expect(template(plain).metadata.annotations).not.toHaveProperty(
+      'paved.dev/redeploy-token',
+    );
+    expect(
+      template(redeployed).metadata.annotations['paved.dev/redeploy-token'],
+    ).toBe('abc');
+  });
+});
+
 describe('DomainMappings', () => {
   it('makes one mapping per domain, named by it, pointing at the Service', () => {
     const app = appFixture('web', {

@@ -4,6 +4,7 @@
  * bytes, Knative sees no change and cuts no new revision.
  */
 import {
+  ANNOTATION_REDEPLOY,
   AppResource,
   AppSpec,
   PAVED_API_VERSION,
@@ -52,6 +53,7 @@ export function desiredRevisionTemplate(
   tenant: string,
   app: string,
   spec: AppSpec,
+  redeployToken?: string,
 ) {
   return {
     metadata: {
@@ -60,6 +62,7 @@ export function desiredRevisionTemplate(
         [ANNOTATION_MIN_SCALE]: String(spec.scaling.minInstances),
         [ANNOTATION_MAX_SCALE]: String(spec.scaling.maxInstances),
         [ANNOTATION_TARGET]: String(spec.scaling.targetConcurrency),
+        ...(redeployToken ? { [ANNOTATION_REDEPLOY]: redeployToken } : {}),
       },
     },
     spec: {
@@ -97,7 +100,12 @@ export function desiredKnativeService(
       ownerReferences: appOwnerReference(app),
     },
     spec: {
-      template: desiredRevisionTemplate(tenant, app.metadata.name, spec),
+      template: desiredRevisionTemplate(
+        tenant,
+        app.metadata.name,
+        spec,
+        app.metadata.annotations?.[ANNOTATION_REDEPLOY],
+      ),
     },
   };
 }

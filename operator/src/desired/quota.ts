@@ -32,6 +32,12 @@ export function tenantLimits(
   tenant: TenantResource,
   config: DesiredStateConfig,
 ): PlanLimits {
+  const { limits } = tenant.spec;
+  // The backend writes the plan's resolved limits into spec.limits, so a plan
+  // that exists only in Backstage's app-config needs no copy here.
+  if (limits?.cpu && limits.memory && limits.maxApps !== undefined) {
+    return { cpu: limits.cpu, memory: limits.memory, maxApps: limits.maxApps };
+  }
   const plan = config.plans.find(p => p.name === tenant.spec.plan);
   if (!plan) throw new UnknownPlanError(tenant.spec.plan, config.plans);
   return effectiveLimits(plan, tenant.spec.limits);

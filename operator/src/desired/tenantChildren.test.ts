@@ -185,6 +185,18 @@ describe('quota', () => {
     );
   });
 
+  it('uses fully resolved spec.limits for a plan only the backend knows (configured in app-config)', () => {
+    const q = desiredResourceQuota(
+      tenantFixture('team-a', {
+        plan: 'team-xl',
+        limits: { cpu: '32', memory: '64Gi', maxApps: 100 },
+      }),
+      config,
+    ) as any;
+    expect(q.spec.hard['requests.cpu']).toBe('32');
+    expect(q.spec.hard['limits.memory']).toBe('64Gi');
+  });
+
   it('gives containers without resources default requests and limits', () => {
     const lr = desiredLimitRange(tenantFixture(), config) as any;
     expect(lr.spec.limits).toEqual([

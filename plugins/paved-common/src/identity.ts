@@ -80,3 +80,9 @@ export function appEntityName(tenant: string, app: string): string {
 export function appEntityRef(tenant: string, app: string): string {
   return `component:default/${appEntityName(tenant, app)}`;
 }
+
+/**
+ * App annotation the backend sets on "redeploy"; the operator copies it into
+ * the revision template, so a new revision rolls out with an unchanged spec.
+ */
+export const ANNOTATION_REDEPLOY = 'paved.dev/redeploy-token';

@@ -3,6 +3,7 @@
  * saved rows. Pure functions: tested without a cluster.
  */
 import {
+  ANNOTATION_REDEPLOY,
   APP_KIND,
   APP_PLURAL,
   PAVED_API_VERSION,
@@ -22,7 +23,7 @@ export const ANNOTATION_BACKEND_GENERATION = 'paved.dev/backend-generation';
  * Annotation whose change asks for a fresh revision with an unchanged spec
  * (redeploy). The operator copies it into the Knative revision template.
  */
-export const ANNOTATION_REDEPLOY = 'paved.dev/redeploy-token';
+export { ANNOTATION_REDEPLOY } from '@paved/plugin-paved-common';
 
 export const TENANTS_PATH = `/apis/${PAVED_GROUP}/${PAVED_VERSION}/${TENANT_PLURAL}`;
 export const ALL_APPS_PATH = `/apis/${PAVED_GROUP}/${PAVED_VERSION}/${APP_PLURAL}`;
