@@ -50,11 +50,17 @@ describe('Paved in a browser', () => {
   });
 
   const shot = (name: string) =>
-    page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    page.screenshot({
+      path: path.join(SCREENSHOTS, `${name}.png`),
+      fullPage: true,
+    });
 
   async function openTemplate(title: string) {
     await page.getByRole('link', { name: 'Create' }).first().click();
-    const card = page.locator('div').filter({ has: page.getByText(title, { exact: true }) }).filter({ has: page.getByRole('button', { name: 'Choose' }) });
+    const card = page
+      .locator('div')
+      .filter({ has: page.getByText(title, { exact: true }) })
+      .filter({ has: page.getByRole('button', { name: 'Choose' }) });
     await card.last().getByRole('button', { name: 'Choose' }).click();
   }
 
@@ -87,16 +93,24 @@ describe('Paved in a browser', () => {
   it('deploys an image with the "Deploy a container image" template and gets a URL', async () => {
     await openTemplate('Deploy a container image');
     await page.getByTestId('paved-tenant-picker').click();
-    await page.getByRole('option', { name: new RegExp(`\\(${TENANT}\\)`) }).click();
+    await page
+      .getByRole('option', { name: new RegExp(`\\(${TENANT}\\)`) })
+      .click();
     await page.locator('#root_name').fill(APP);
-    await page.locator('#root_image').fill('ghcr.io/knative/helloworld-go:latest');
+    await page
+      .locator('#root_image')
+      .fill('ghcr.io/knative/helloworld-go:latest');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByRole('link', { name: /open in catalog/i }).waitFor({ timeout: 120_000 });
+    await page
+      .getByRole('link', { name: /open in catalog/i })
+      .waitFor({ timeout: 120_000 });
     await shot('2-app-deployed');
     const log = await page.locator('body').innerText();
-    expect(log).toContain(`${TENANT}/${APP} is Ready at http://${APP}.tenant-${TENANT}.`);
+    expect(log).toContain(
+      `${TENANT}/${APP} is Ready at http://${APP}.tenant-${TENANT}.`,
+    );
   });
 
   it("shows the URL and Ready on the app's entity page, and pauses and resumes", async () => {
@@ -112,7 +126,9 @@ describe('Paved in a browser', () => {
       } catch (error) {
         if (attempt >= 12) {
           await shot('3-entity-page-missing');
-          throw new Error(`the app never appeared in the catalog (at ${page.url()})`);
+          throw new Error(
+            `the app never appeared in the catalog (at ${page.url()})`,
+          );
         }
         await page.goBack();
       }
@@ -126,10 +142,16 @@ describe('Paved in a browser', () => {
     await shot('3-entity-page-ready');
 
     await page.getByRole('button', { name: 'Pause' }).click();
-    await page.locator('[data-testid="paved-phase"]', { hasText: 'Paused' }).first().waitFor();
+    await page
+      .locator('[data-testid="paved-phase"]', { hasText: 'Paused' })
+      .first()
+      .waitFor();
     await shot('4-entity-page-paused');
     await page.getByRole('button', { name: 'Resume' }).click();
-    await page.locator('[data-testid="paved-phase"]', { hasText: 'Ready' }).first().waitFor();
+    await page
+      .locator('[data-testid="paved-phase"]', { hasText: 'Ready' })
+      .first()
+      .waitFor();
   });
 
   it('shows the tenant with its quota and the app', async () => {

@@ -39,12 +39,16 @@ export async function startStack(timeoutMs: number): Promise<RunningStack> {
   fs.mkdirSync(stateDir, { recursive: true });
   const logFile = path.join(stateDir, 'e2e-stack.log');
   const out = fs.openSync(logFile, 'w');
-  const child: ChildProcess = spawn(path.join(REPO_ROOT, 'scripts/start.sh'), [], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', out, out],
-    detached: true,
-    env: { ...process.env, BROWSER: 'none' },
-  });
+  const child: ChildProcess = spawn(
+    path.join(REPO_ROOT, 'scripts/start.sh'),
+    [],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', out, out],
+      detached: true,
+      env: { ...process.env, BROWSER: 'none' },
+    },
+  );
   const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise(resolve => child.once('exit', resolve));
@@ -66,7 +70,9 @@ export async function startStack(timeoutMs: number): Promise<RunningStack> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`scripts/start.sh exited with ${child.exitCode}; see ${logFile}`);
+      throw new Error(
+        `scripts/start.sh exited with ${child.exitCode}; see ${logFile}`,
+      );
     }
     if (
       (await answers(`${BACKEND_URL}/.backstage/health/v1/readiness`)) &&
@@ -76,7 +82,9 @@ export async function startStack(timeoutMs: number): Promise<RunningStack> {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`The stack did not come up within ${timeoutMs / 1000}s; see ${logFile}`);
+      throw new Error(
+        `The stack did not come up within ${timeoutMs / 1000}s; see ${logFile}`,
+      );
     }
     await new Promise(resolve => setTimeout(resolve, 1000));
   }

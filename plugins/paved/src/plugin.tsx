@@ -22,7 +22,9 @@ const appDeploymentContent = EntityContentBlueprint.make({
     title: 'Deployment',
     filter: isPavedApp,
     loader: () =>
-      import('./components/AppDeploymentContent').then(m => <m.AppDeploymentContent />),
+      import('./components/AppDeploymentContent').then(m => (
+        <m.AppDeploymentContent />
+      )),
   },
 });
 
@@ -32,7 +34,9 @@ const appOverviewCard = EntityCardBlueprint.make({
   params: {
     filter: isPavedApp,
     loader: () =>
-      import('./components/AppDeploymentContent').then(m => <m.AppOverviewCard />),
+      import('./components/AppDeploymentContent').then(m => (
+        <m.AppOverviewCard />
+      )),
   },
 });
 
@@ -48,7 +52,9 @@ const tenantsPage = PageBlueprint.make({
 
 const tenantPickerField = FormFieldBlueprint.make({
   name: 'tenant-picker',
-  params: { field: () => import('./fields').then(m => m.PavedTenantPickerField) },
+  params: {
+    field: () => import('./fields').then(m => m.PavedTenantPickerField),
+  },
 });
 
 const planPickerField = FormFieldBlueprint.make({

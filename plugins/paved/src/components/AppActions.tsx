@@ -24,9 +24,16 @@ export function useAppAction(onDone: () => void) {
     setBusy(label);
     try {
       await action();
-      alertApi.post({ message: `${label}: done`, severity: 'success', display: 'transient' });
+      alertApi.post({
+        message: `${label}: done`,
+        severity: 'success',
+        display: 'transient',
+      });
     } catch (error) {
-      alertApi.post({ message: `${label} failed: ${(error as Error).message}`, severity: 'error' });
+      alertApi.post({
+        message: `${label} failed: ${(error as Error).message}`,
+        severity: 'error',
+      });
     } finally {
       setBusy(undefined);
       onDone();
@@ -42,8 +49,14 @@ export function useAppAction(onDone: () => void) {
 export function AppActions(props: { app: AppView; onChanged: () => void }) {
   const { app, onChanged } = props;
   const api = useApi(pavedApiRef);
-  const canUpdate = usePermission({ permission: appUpdatePermission, resourceRef: app.tenant });
-  const canDelete = usePermission({ permission: appDeletePermission, resourceRef: app.tenant });
+  const canUpdate = usePermission({
+    permission: appUpdatePermission,
+    resourceRef: app.tenant,
+  });
+  const canDelete = usePermission({
+    permission: appDeletePermission,
+    resourceRef: app.tenant,
+  });
   const { busy, run } = useAppAction(onChanged);
   const [confirming, setConfirming] = useState(false);
   const [typed, setTyped] = useState('');
@@ -52,22 +65,44 @@ export function AppActions(props: { app: AppView; onChanged: () => void }) {
   return (
     <Box display="flex" style={{ gap: 8 }} my={1}>
       {canUpdate.allowed && !app.paused && (
-        <Button variant="outlined" disabled={!!busy} onClick={() => run('Pause', () => api.pauseApp(app.tenant, app.name))}>
+        <Button
+          variant="outlined"
+          disabled={!!busy}
+          onClick={() => run('Pause', () => api.pauseApp(app.tenant, app.name))}
+        >
           Pause
         </Button>
       )}
       {canUpdate.allowed && app.paused && (
-        <Button variant="outlined" color="primary" disabled={!!busy} onClick={() => run('Resume', () => api.resumeApp(app.tenant, app.name))}>
+        <Button
+          variant="outlined"
+          color="primary"
+          disabled={!!busy}
+          onClick={() =>
+            run('Resume', () => api.resumeApp(app.tenant, app.name))
+          }
+        >
           Resume
         </Button>
       )}
       {canUpdate.allowed && (
-        <Button variant="outlined" disabled={!!busy} onClick={() => run('Redeploy', () => api.redeployApp(app.tenant, app.name))}>
+        <Button
+          variant="outlined"
+          disabled={!!busy}
+          onClick={() =>
+            run('Redeploy', () => api.redeployApp(app.tenant, app.name))
+          }
+        >
           Redeploy
         </Button>
       )}
       {canDelete.allowed && (
-        <Button variant="outlined" style={{ color: '#c62828' }} disabled={!!busy} onClick={() => setConfirming(true)}>
+        <Button
+          variant="outlined"
+          style={{ color: '#c62828' }}
+          disabled={!!busy}
+          onClick={() => setConfirming(true)}
+        >
           Delete
         </Button>
       )}
@@ -75,9 +110,16 @@ export function AppActions(props: { app: AppView; onChanged: () => void }) {
         <DialogTitle>Delete {app.ref}?</DialogTitle>
         <DialogContent>
           <DialogContentText>
-            The app, its URL and its revisions are removed. Type <b>{app.name}</b> to confirm.
+            The app, its URL and its revisions are removed. Type{' '}
+            <b>{app.name}</b> to confirm.
           </DialogContentText>
-          <TextField id="paved-delete-confirm" fullWidth label="App name" value={typed} onChange={e => setTyped(e.target.value)} />
+          <TextField
+            id="paved-delete-confirm"
+            fullWidth
+            label="App name"
+            value={typed}
+            onChange={e => setTyped(e.target.value)}
+          />
         </DialogContent>
         <DialogActions>
           <Button onClick={() => setConfirming(false)}>Cancel</Button>

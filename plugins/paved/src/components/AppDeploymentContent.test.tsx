@@ -11,8 +11,15 @@ import { FakePavedApi, appView } from '../testing/FakePavedApi';
 const entity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
-  metadata: { name: 'team-a-hello', annotations: { 'paved.dev/app': 'team-a/hello' } },
-  spec: { type: 'service', owner: 'group:default/team-a', lifecycle: 'production' },
+  metadata: {
+    name: 'team-a-hello',
+    annotations: { 'paved.dev/app': 'team-a/hello' },
+  },
+  spec: {
+    type: 'service',
+    owner: 'group:default/team-a',
+    lifecycle: 'production',
+  },
 };
 
 function render(
@@ -33,7 +40,9 @@ function render(
       config: config as any,
       apis: [
         [pavedApiRef, api],
-        mockApis.permission({ authorize: allow ? AuthorizeResult.ALLOW : AuthorizeResult.DENY }),
+        mockApis.permission({
+          authorize: allow ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+        }),
       ],
     },
   );
@@ -42,9 +51,18 @@ function render(
 describe('AppDeploymentContent', () => {
   it('shows phase, URL, instances, revision and conditions of a ready app', async () => {
     await render(new FakePavedApi([appView()]), true);
-    expect(screen.queryByTestId('paved-simulated-notice')).not.toBeInTheDocument();
-    expect(await screen.findByText('Ready', { selector: '[data-testid="paved-phase"] *' })).toBeInTheDocument();
-    expect(screen.getByTestId('paved-url')).toHaveAttribute('href', 'http://hello.tenant-team-a.example.com');
+    expect(
+      screen.queryByTestId('paved-simulated-notice'),
+    ).not.toBeInTheDocument();
+    expect(
+      await screen.findByText('Ready', {
+        selector: '[data-testid="paved-phase"] *',
+      }),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId('paved-url')).toHaveAttribute(
+      'href',
+      'http://hello.tenant-team-a.example.com',
+    );
     expect(screen.getByText('1 ready of 1')).toBeInTheDocument();
     expect(screen.getByText('2 (serving hello-00002)')).toBeInTheDocument();
     expect(screen.getByText('The app is serving')).toBeInTheDocument();
@@ -55,24 +73,34 @@ describe('AppDeploymentContent', () => {
       status: {
         known: true,
         phase: 'Failed',
-        message: 'The image ghcr.io/acme/hello:1.0 could not be pulled: not found. Check the image name and tag.',
+        message:
+          'The image ghcr.io/acme/hello:1.0 could not be pulled: not found. Check the image name and tag.',
       },
     });
     await render(new FakePavedApi([failed]), true);
-    expect(await screen.findByText(/could not be pulled: not found/)).toBeInTheDocument();
+    expect(
+      await screen.findByText(/could not be pulled: not found/),
+    ).toBeInTheDocument();
     expect(screen.getByText('not assigned yet')).toBeInTheDocument();
   });
 
   it('shows the saved config with status unknown when the cluster has not reported', async () => {
-    await render(new FakePavedApi([appView({ status: { known: false } })]), true);
+    await render(
+      new FakePavedApi([appView({ status: { known: false } })]),
+      true,
+    );
     expect(await screen.findByText(/Status unknown/)).toBeInTheDocument();
     expect(screen.getByText('Unknown')).toBeInTheDocument();
-    expect(screen.getAllByText('ghcr.io/acme/hello:1.0').length).toBeGreaterThan(0);
+    expect(
+      screen.getAllByText('ghcr.io/acme/hello:1.0').length,
+    ).toBeGreaterThan(0);
   });
 
   it('masks secret env values', async () => {
     await render(new FakePavedApi([appView()]), true);
-    const table = await screen.findByRole('table', { name: 'environment variables' });
+    const table = await screen.findByRole('table', {
+      name: 'environment variables',
+    });
     expect(within(table).getByText('TARGET')).toBeInTheDocument();
     expect(within(table).getByText(/\*{8} \(secret\)/)).toBeInTheDocument();
   });
@@ -80,7 +108,9 @@ describe('AppDeploymentContent', () => {
   it('offers no owner actions to a user without permission', async () => {
     await render(new FakePavedApi([appView()]), false);
     await screen.findByTestId('paved-url');
-    await waitFor(() => expect(screen.queryByText('Pause')).not.toBeInTheDocument());
+    await waitFor(() =>
+      expect(screen.queryByText('Pause')).not.toBeInTheDocument(),
+    );
     expect(screen.queryByText('Delete')).not.toBeInTheDocument();
     expect(screen.queryByText('Roll back')).not.toBeInTheDocument();
     expect(screen.queryByLabelText('remove TARGET')).not.toBeInTheDocument();
@@ -90,9 +120,17 @@ describe('AppDeploymentContent', () => {
     const api = new FakePavedApi([appView()]);
     await render(api, true);
     fireEvent.click(await screen.findByRole('button', { name: 'Pause' }));
-    expect(await screen.findByText('Paused', { selector: '[data-testid="paved-phase"] *' })).toBeInTheDocument();
+    expect(
+      await screen.findByText('Paused', {
+        selector: '[data-testid="paved-phase"] *',
+      }),
+    ).toBeInTheDocument();
     fireEvent.click(await screen.findByRole('button', { name: 'Resume' }));
-    expect(await screen.findByText('Ready', { selector: '[data-testid="paved-phase"] *' })).toBeInTheDocument();
+    expect(
+      await screen.findByText('Ready', {
+        selector: '[data-testid="paved-phase"] *',
+      }),
+    ).toBeInTheDocument();
     expect(api.calls).toEqual(['pause team-a/hello', 'resume team-a/hello']);
   });
 
@@ -103,7 +141,9 @@ describe('AppDeploymentContent', () => {
     const dialog = await screen.findByRole('dialog');
     const confirm = within(dialog).getByRole('button', { name: 'Delete' });
     expect(confirm).toBeDisabled();
-    fireEvent.change(within(dialog).getByLabelText('App name'), { target: { value: 'hello' } });
+    fireEvent.change(within(dialog).getByLabelText('App name'), {
+      target: { value: 'hello' },
+    });
     fireEvent.click(confirm);
     await waitFor(() => expect(api.calls).toEqual(['delete team-a/hello']));
   });
@@ -112,9 +152,9 @@ describe('AppDeploymentContent', () => {
     await render(new FakePavedApi([appView()]), true, entity, {
       paved: { simulatedKnative: true },
     });
-    expect(await screen.findByTestId('paved-simulated-notice')).toHaveTextContent(
-      /App URLs are simulated/,
-    );
+    expect(
+      await screen.findByTestId('paved-simulated-notice'),
+    ).toHaveTextContent(/App URLs are simulated/);
   });
 
   it('explains a component without the annotation', async () => {

@@ -1,5 +1,9 @@
 import Grid from '@material-ui/core/Grid';
-import { EmptyState, Progress, ResponseErrorPanel } from '@backstage/core-components';
+import {
+  EmptyState,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { ANNOTATION_APP, parseAppRef } from '@paved/plugin-paved-common';
 import { usePolledPaved } from '../hooks';
@@ -34,11 +38,18 @@ export function AppDeploymentContent() {
   );
   if (!ref) return <MissingAnnotation />;
   if (!app.value && app.loading) return <Progress />;
-  if (!app.value) return <ResponseErrorPanel error={app.error ?? new Error('App not found')} />;
+  if (!app.value)
+    return (
+      <ResponseErrorPanel error={app.error ?? new Error('App not found')} />
+    );
   return (
     <Grid container spacing={3}>
       <Grid item xs={12}>
-        <AppStatusCard app={app.value} loading={app.loading} error={app.error} />
+        <AppStatusCard
+          app={app.value}
+          loading={app.loading}
+          error={app.error}
+        />
         <AppActions app={app.value} onChanged={app.retry} />
       </Grid>
       <Grid item xs={12} md={6}>
@@ -59,5 +70,7 @@ export function AppOverviewCard() {
     [ref?.tenant, ref?.app],
   );
   if (!ref) return <MissingAnnotation />;
-  return <AppStatusCard app={app.value} loading={app.loading} error={app.error} />;
+  return (
+    <AppStatusCard app={app.value} loading={app.loading} error={app.error} />
+  );
 }

@@ -31,7 +31,10 @@ export function AppStatusNotice({ app }: { app: AppView }) {
       </Alert>
     );
   }
-  if (app.status.phase === 'Failed' || (app.status.message && app.status.phase !== 'Ready')) {
+  if (
+    app.status.phase === 'Failed' ||
+    (app.status.message && app.status.phase !== 'Ready')
+  ) {
     return (
       <Alert severity={app.status.phase === 'Failed' ? 'error' : 'warning'}>
         {app.status.message ?? 'The app failed; the operator gave no reason.'}
@@ -67,9 +70,9 @@ export function AppStatusSummary({ app }: { app: AppView }) {
             ? ` (serving ${app.status.latestReadyRevision})`
             : ''
         }`,
-        Scaling: `${app.scaling.minInstances}–${app.scaling.maxInstances} instances${
-          app.paused ? ', paused' : ''
-        }`,
+        Scaling: `${app.scaling.minInstances}–${
+          app.scaling.maxInstances
+        } instances${app.paused ? ', paused' : ''}`,
       }}
     />
   );

@@ -24,7 +24,10 @@ import { useAppAction } from './AppActions';
 export function EnvCard(props: { app: AppView; onChanged: () => void }) {
   const { app, onChanged } = props;
   const api = useApi(pavedApiRef);
-  const canUpdate = usePermission({ permission: appUpdatePermission, resourceRef: app.tenant });
+  const canUpdate = usePermission({
+    permission: appUpdatePermission,
+    resourceRef: app.tenant,
+  });
   const { busy, run } = useAppAction(onChanged);
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
@@ -42,7 +45,9 @@ export function EnvCard(props: { app: AppView; onChanged: () => void }) {
           )}
           {app.env.map(entry => (
             <TableRow key={entry.name}>
-              <TableCell style={{ fontFamily: 'monospace' }}>{entry.name}</TableCell>
+              <TableCell style={{ fontFamily: 'monospace' }}>
+                {entry.name}
+              </TableCell>
               <TableCell style={{ fontFamily: 'monospace' }}>
                 {entry.value}
                 {entry.secret ? ' (secret)' : ''}
@@ -53,7 +58,13 @@ export function EnvCard(props: { app: AppView; onChanged: () => void }) {
                     size="small"
                     aria-label={`remove ${entry.name}`}
                     disabled={!!busy}
-                    onClick={() => run(`Remove ${entry.name}`, () => api.patchEnv(app.tenant, app.name, { remove: [entry.name] }))}
+                    onClick={() =>
+                      run(`Remove ${entry.name}`, () =>
+                        api.patchEnv(app.tenant, app.name, {
+                          remove: [entry.name],
+                        }),
+                      )
+                    }
                   >
                     ✕
                   </IconButton>
@@ -73,8 +84,22 @@ export function EnvCard(props: { app: AppView; onChanged: () => void }) {
             helperText={nameProblem}
             onChange={e => setName(e.target.value)}
           />
-          <TextField label="Value" size="small" value={value} onChange={e => setValue(e.target.value)} type={secret ? 'password' : 'text'} />
-          <FormControlLabel control={<Checkbox checked={secret} onChange={e => setSecret(e.target.checked)} />} label="Secret" />
+          <TextField
+            label="Value"
+            size="small"
+            value={value}
+            onChange={e => setValue(e.target.value)}
+            type={secret ? 'password' : 'text'}
+          />
+          <FormControlLabel
+            control={
+              <Checkbox
+                checked={secret}
+                onChange={e => setSecret(e.target.checked)}
+              />
+            }
+            label="Secret"
+          />
           <Button
             variant="outlined"
             disabled={!name || !!nameProblem || !!busy}
@@ -83,7 +108,9 @@ export function EnvCard(props: { app: AppView; onChanged: () => void }) {
               setName('');
               setValue('');
               setSecret(false);
-              run(`Set ${entry.name}`, () => api.patchEnv(app.tenant, app.name, { set: [entry] }));
+              run(`Set ${entry.name}`, () =>
+                api.patchEnv(app.tenant, app.name, { set: [entry] }),
+              );
             }}
           >
             Set

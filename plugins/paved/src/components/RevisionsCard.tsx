@@ -15,8 +15,15 @@ import { useAppAction } from './AppActions';
 export function RevisionsCard(props: { app: AppView; onChanged: () => void }) {
   const { app, onChanged } = props;
   const api = useApi(pavedApiRef);
-  const canUpdate = usePermission({ permission: appUpdatePermission, resourceRef: app.tenant });
-  const revisions = usePolledPaved(p => p.listRevisions(app.tenant, app.name), [app.tenant, app.name, app.revision], 0);
+  const canUpdate = usePermission({
+    permission: appUpdatePermission,
+    resourceRef: app.tenant,
+  });
+  const revisions = usePolledPaved(
+    p => p.listRevisions(app.tenant, app.name),
+    [app.tenant, app.name, app.revision],
+    0,
+  );
   const { busy, run } = useAppAction(() => {
     onChanged();
     revisions.retry();
@@ -40,7 +47,11 @@ export function RevisionsCard(props: { app: AppView; onChanged: () => void }) {
             size="small"
             variant="outlined"
             disabled={!!busy}
-            onClick={() => run(`Roll back to revision ${row.revision}`, () => api.rollbackApp(app.tenant, app.name, row.revision))}
+            onClick={() =>
+              run(`Roll back to revision ${row.revision}`, () =>
+                api.rollbackApp(app.tenant, app.name, row.revision),
+              )
+            }
           >
             Roll back
           </Button>
@@ -50,9 +61,16 @@ export function RevisionsCard(props: { app: AppView; onChanged: () => void }) {
   return (
     <InfoCard title="Revision history" noPadding>
       <Table<RevisionView>
-        options={{ paging: false, search: false, toolbar: false, padding: 'dense' }}
+        options={{
+          paging: false,
+          search: false,
+          toolbar: false,
+          padding: 'dense',
+        }}
         isLoading={revisions.loading && !revisions.value}
-        data={[...(revisions.value?.items ?? [])].sort((a, b) => b.revision - a.revision)}
+        data={[...(revisions.value?.items ?? [])].sort(
+          (a, b) => b.revision - a.revision,
+        )}
         columns={columns}
         emptyContent={<div style={{ padding: 16 }}>No revisions yet.</div>}
       />

@@ -6,7 +6,18 @@ import { FakePavedApi, tenantView } from '../testing/FakePavedApi';
 
 describe('TenantsPage', () => {
   it('lists tenants with plan, phase and quota usage', async () => {
-    const api = new FakePavedApi([], [tenantView(), tenantView({ name: 'team-b', displayName: 'Team B', plan: 'free', status: { known: false } })]);
+    const api = new FakePavedApi(
+      [],
+      [
+        tenantView(),
+        tenantView({
+          name: 'team-b',
+          displayName: 'Team B',
+          plan: 'free',
+          status: { known: false },
+        }),
+      ],
+    );
     await renderInTestApp(<TenantsPage />, { apis: [[pavedApiRef, api]] });
     expect(await screen.findByText('Team A')).toBeInTheDocument();
     expect(screen.getByText('Team B')).toBeInTheDocument();
@@ -14,11 +25,18 @@ describe('TenantsPage', () => {
     expect(screen.getByText('Unknown')).toBeInTheDocument();
     expect(screen.getByText('CPU 500m / 4')).toBeInTheDocument();
     expect(screen.getByText('Memory 7Gi / 8Gi')).toBeInTheDocument();
-    expect(screen.getAllByRole('progressbar')[1]).toHaveAttribute('aria-valuenow', '88');
+    expect(screen.getAllByRole('progressbar')[1]).toHaveAttribute(
+      'aria-valuenow',
+      '88',
+    );
   });
 
   it('tells a user without tenants how to get one', async () => {
-    await renderInTestApp(<TenantsPage />, { apis: [[pavedApiRef, new FakePavedApi()]] });
-    expect(await screen.findByText(/You have no tenants yet/)).toBeInTheDocument();
+    await renderInTestApp(<TenantsPage />, {
+      apis: [[pavedApiRef, new FakePavedApi()]],
+    });
+    expect(
+      await screen.findByText(/You have no tenants yet/),
+    ).toBeInTheDocument();
   });
 });

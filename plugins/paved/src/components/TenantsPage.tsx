@@ -17,9 +17,24 @@ function TenantUsage({ tenant }: { tenant: TenantView }) {
   const usage = tenant.status.usage;
   return (
     <div style={{ display: 'flex', gap: 16 }}>
-      <UsageBar label="CPU" kind="cpu" used={usage?.cpu?.used} hard={usage?.cpu?.hard ?? tenant.effectiveLimits.cpu} />
-      <UsageBar label="Memory" kind="memory" used={usage?.memory?.used} hard={usage?.memory?.hard ?? tenant.effectiveLimits.memory} />
-      <UsageBar label="Apps" kind="count" used={String(tenant.appCount)} hard={String(tenant.effectiveLimits.maxApps)} />
+      <UsageBar
+        label="CPU"
+        kind="cpu"
+        used={usage?.cpu?.used}
+        hard={usage?.cpu?.hard ?? tenant.effectiveLimits.cpu}
+      />
+      <UsageBar
+        label="Memory"
+        kind="memory"
+        used={usage?.memory?.used}
+        hard={usage?.memory?.hard ?? tenant.effectiveLimits.memory}
+      />
+      <UsageBar
+        label="Apps"
+        kind="count"
+        used={String(tenant.appCount)}
+        hard={String(tenant.effectiveLimits.maxApps)}
+      />
     </div>
   );
 }
@@ -32,13 +47,18 @@ export function TenantsPage() {
     { title: 'Name', field: 'name' },
     { title: 'Owner', field: 'owner' },
     { title: 'Plan', field: 'plan' },
-    { title: 'Phase', render: t => <PhaseChip phase={t.status.phase} known={t.status.known} /> },
+    {
+      title: 'Phase',
+      render: t => <PhaseChip phase={t.status.phase} known={t.status.known} />,
+    },
     { title: 'Apps', field: 'appCount' },
     { title: 'Quota', render: t => <TenantUsage tenant={t} /> },
   ];
   return (
     <Content>
-      {tenants.error && !tenants.value && <ResponseErrorPanel error={tenants.error} />}
+      {tenants.error && !tenants.value && (
+        <ResponseErrorPanel error={tenants.error} />
+      )}
       <Table<TenantView>
         title="Tenants"
         options={{ paging: false, search: true, padding: 'dense' }}
@@ -47,7 +67,8 @@ export function TenantsPage() {
         columns={columns}
         emptyContent={
           <div style={{ padding: 16 }}>
-            You have no tenants yet. Create one with the "Create a tenant" template.
+            You have no tenants yet. Create one with the "Create a tenant"
+            template.
           </div>
         }
       />
@@ -61,22 +82,42 @@ export function TenantDetailPage() {
   const tenant = usePolledPaved(api => api.getTenant(name), [name]);
   const apps = usePolledPaved(api => api.listApps(name), [name]);
   if (!tenant.value && tenant.loading) return <Progress />;
-  if (!tenant.value) return <ResponseErrorPanel error={tenant.error ?? new Error('Tenant not found')} />;
+  if (!tenant.value)
+    return (
+      <ResponseErrorPanel
+        error={tenant.error ?? new Error('Tenant not found')}
+      />
+    );
   const t = tenant.value;
   const columns: TableColumn<AppView>[] = [
     { title: 'App', field: 'name' },
-    { title: 'Phase', render: a => <PhaseChip phase={a.status.phase} known={a.status.known} /> },
-    { title: 'URL', render: a => (a.status.url ? <Link to={a.status.url}>{a.status.url}</Link> : '—') },
+    {
+      title: 'Phase',
+      render: a => <PhaseChip phase={a.status.phase} known={a.status.known} />,
+    },
+    {
+      title: 'URL',
+      render: a =>
+        a.status.url ? <Link to={a.status.url}>{a.status.url}</Link> : '—',
+    },
     { title: 'Image', field: 'image' },
-    { title: 'Ready', render: a => `${a.status.instances?.ready ?? 0}/${a.status.instances?.desired ?? 0}` },
+    {
+      title: 'Ready',
+      render: a =>
+        `${a.status.instances?.ready ?? 0}/${a.status.instances?.desired ?? 0}`,
+    },
   ];
   return (
     <Content>
       {!t.status.known && (
-        <Alert severity="info">Status unknown: the cluster has not reported on this tenant. Showing the saved configuration.</Alert>
+        <Alert severity="info">
+          Status unknown: the cluster has not reported on this tenant. Showing
+          the saved configuration.
+        </Alert>
       )}
       <h2>
-        {t.displayName} <PhaseChip phase={t.status.phase} known={t.status.known} />
+        {t.displayName}{' '}
+        <PhaseChip phase={t.status.phase} known={t.status.known} />
       </h2>
       <p>
         Owner {t.owner} · plan {t.plan} · namespace {t.namespace}
@@ -88,7 +129,12 @@ export function TenantDetailPage() {
         isLoading={apps.loading && !apps.value}
         data={apps.value?.items ?? []}
         columns={columns}
-        emptyContent={<div style={{ padding: 16 }}>No apps yet. Deploy one with the "Deploy a container image" template.</div>}
+        emptyContent={
+          <div style={{ padding: 16 }}>
+            No apps yet. Deploy one with the "Deploy a container image"
+            template.
+          </div>
+        }
       />
     </Content>
   );

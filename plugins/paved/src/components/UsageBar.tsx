@@ -14,10 +14,16 @@ function toNumber(kind: Kind, quantity?: string): number | undefined {
 }
 
 /** Used against hard quota as a bar: "CPU 1.5 / 4". */
-export function UsageBar(props: { label: string; kind: Kind; used?: string; hard?: string }) {
+export function UsageBar(props: {
+  label: string;
+  kind: Kind;
+  used?: string;
+  hard?: string;
+}) {
   const used = toNumber(props.kind, props.used ?? '0');
   const hard = toNumber(props.kind, props.hard);
-  const percent = used !== undefined && hard ? Math.min(100, (used / hard) * 100) : 0;
+  const percent =
+    used !== undefined && hard ? Math.min(100, (used / hard) * 100) : 0;
   return (
     <Box minWidth={140} aria-label={`${props.label} usage`}>
       <Typography variant="caption">

@@ -11,7 +11,12 @@ export function PlanPicker(props: FieldExtensionComponentProps<string>) {
   const { formData, onChange, schema, required, rawErrors } = props;
   const plans = usePolledPaved(api => api.listPlans(), [], 0);
   return (
-    <FormControl fullWidth margin="normal" required={required} error={!!rawErrors?.length || !!plans.error}>
+    <FormControl
+      fullWidth
+      margin="normal"
+      required={required}
+      error={!!rawErrors?.length || !!plans.error}
+    >
       <InputLabel id="paved-plan-label">{schema.title ?? 'Plan'}</InputLabel>
       <Select
         labelId="paved-plan-label"
@@ -26,7 +31,9 @@ export function PlanPicker(props: FieldExtensionComponentProps<string>) {
         ))}
       </Select>
       <FormHelperText>
-        {plans.error ? `Could not load the plans: ${plans.error.message}` : schema.description}
+        {plans.error
+          ? `Could not load the plans: ${plans.error.message}`
+          : schema.description}
       </FormHelperText>
     </FormControl>
   );

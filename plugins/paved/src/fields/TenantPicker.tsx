@@ -23,8 +23,15 @@ export function TenantPicker(props: FieldExtensionComponentProps<string>) {
       'You have no tenant to deploy into; create one with the "Create a tenant" template first.';
   }
   return (
-    <FormControl fullWidth margin="normal" required={required} error={!!rawErrors?.length || !!tenants.error || noTenants}>
-      <InputLabel id="paved-tenant-label">{schema.title ?? 'Tenant'}</InputLabel>
+    <FormControl
+      fullWidth
+      margin="normal"
+      required={required}
+      error={!!rawErrors?.length || !!tenants.error || noTenants}
+    >
+      <InputLabel id="paved-tenant-label">
+        {schema.title ?? 'Tenant'}
+      </InputLabel>
       <Select
         labelId="paved-tenant-label"
         data-testid="paved-tenant-picker"
@@ -37,9 +44,7 @@ export function TenantPicker(props: FieldExtensionComponentProps<string>) {
           </MenuItem>
         ))}
       </Select>
-      <FormHelperText>
-        {helperText}
-      </FormHelperText>
+      <FormHelperText>{helperText}</FormHelperText>
     </FormControl>
   );
 }

@@ -30,7 +30,15 @@ export class FakePavedApi implements PavedApi {
 
   async listPlans() {
     return {
-      items: [{ name: 'free', description: 'Free', cpu: '1', memory: '1Gi', maxApps: 3 }],
+      items: [
+        {
+          name: 'free',
+          description: 'Free',
+          cpu: '1',
+          memory: '1Gi',
+          maxApps: 3,
+        },
+      ],
     };
   }
   async listTenants() {
@@ -42,29 +50,47 @@ export class FakePavedApi implements PavedApi {
     return tenant;
   }
   async listApps(tenant?: string) {
-    return { items: [...this.apps.values()].filter(a => !tenant || a.tenant === tenant) };
+    return {
+      items: [...this.apps.values()].filter(
+        a => !tenant || a.tenant === tenant,
+      ),
+    };
   }
   async getApp(tenant: string, name: string) {
     return this.app(tenant, name);
   }
-  async patchEnv(tenant: string, name: string, body: { set?: any[]; remove?: string[] }) {
+  async patchEnv(
+    tenant: string,
+    name: string,
+    body: { set?: any[]; remove?: string[] },
+  ) {
     this.calls.push(`patchEnv ${tenant}/${name} ${JSON.stringify(body)}`);
     const app = this.app(tenant, name);
     const env = app.env.filter(e => !body.remove?.includes(e.name));
     for (const entry of body.set ?? []) {
-      env.push({ name: entry.name, value: entry.secret ? '********' : entry.value, secret: !!entry.secret });
+      env.push({
+        name: entry.name,
+        value: entry.secret ? '********' : entry.value,
+        secret: !!entry.secret,
+      });
     }
     return this.update(app, { env });
   }
   async pauseApp(tenant: string, name: string) {
     this.calls.push(`pause ${tenant}/${name}`);
     const app = this.app(tenant, name);
-    return this.update(app, { paused: true, status: { ...app.status, phase: 'Paused' } });
+    return this.update(app, {
+      paused: true,
+      status: { ...app.status, phase: 'Paused' },
+    });
   }
   async resumeApp(tenant: string, name: string) {
     this.calls.push(`resume ${tenant}/${name}`);
     const app = this.app(tenant, name);
-    return this.update(app, { paused: false, status: { ...app.status, phase: 'Ready' } });
+    return this.update(app, {
+      paused: false,
+      status: { ...app.status, phase: 'Ready' },
+    });
   }
   async redeployApp(tenant: string, name: string) {
     this.calls.push(`redeploy ${tenant}/${name}`);
@@ -154,7 +180,10 @@ export function tenantView(overrides: Partial<TenantView> = {}): TenantView {
       phase: 'Active',
       namespace: 'tenant-team-a',
       appCount: 1,
-      usage: { cpu: { used: '500m', hard: '4' }, memory: { used: '7Gi', hard: '8Gi' } },
+      usage: {
+        cpu: { used: '500m', hard: '4' },
+        memory: { used: '7Gi', hard: '8Gi' },
+      },
     },
     ...overrides,
   };

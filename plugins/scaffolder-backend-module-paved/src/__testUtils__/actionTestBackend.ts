@@ -12,7 +12,12 @@ import {
 } from '@paved/plugin-paved-backend/testUtils';
 import { PavedClientSource } from '../actions/pavedClient';
 
-export { ALICE, BOB, TEAM_A, TEAM_B } from '@paved/plugin-paved-backend/testUtils';
+export {
+  ALICE,
+  BOB,
+  TEAM_A,
+  TEAM_B,
+} from '@paved/plugin-paved-backend/testUtils';
 
 export interface ActionTestBackend {
   backend: PavedTestBackend;
@@ -33,7 +38,9 @@ export async function startActionTestBackend(
   const knex = await databases.init('SQLITE_3');
   const backend = await startPavedBackend({ knex, config });
   if (!backend.server.listening) {
-    await new Promise<void>(resolve => backend.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>(resolve =>
+      backend.server.listen(0, '127.0.0.1', resolve),
+    );
   }
   const { port } = backend.server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}/api/paved`;
@@ -60,13 +67,20 @@ export function actionContext<TInput extends Record<string, any>>(
     task: { id: 'task-1' },
   });
   ctx.isDryRun = options.dryRun ?? false;
-  const record = (level: string) => (message: string) => log.push(`${level}: ${message}`);
+  const record = (level: string) => (message: string) =>
+    log.push(`${level}: ${message}`);
   ctx.logger.info = record('info') as any;
   ctx.logger.warn = record('warn') as any;
   ctx.logger.error = record('error') as any;
   // The Scaffolder stores checkpoint results with the task and, when a task
   // is retried, returns them instead of running `fn` again.
-  ctx.checkpoint = (async ({ key, fn }: { key: string; fn: () => Promise<any> }) => {
+  ctx.checkpoint = (async ({
+    key,
+    fn,
+  }: {
+    key: string;
+    fn: () => Promise<any>;
+  }) => {
     if (!checkpoints.has(key)) checkpoints.set(key, await fn());
     return checkpoints.get(key);
   }) as any;

@@ -33,7 +33,11 @@ export function createPavedTenantCreateAction(options: {
               'Tenant name: lowercase letters, digits and "-", starting with a letter, at most 56 characters. The namespace will be tenant-<name>.',
             ),
         displayName: z =>
-          z.string().min(1).max(100).describe('Human-readable name shown in Backstage'),
+          z
+            .string()
+            .min(1)
+            .max(100)
+            .describe('Human-readable name shown in Backstage'),
         owner: z =>
           z
             .string()
@@ -44,13 +48,18 @@ export function createPavedTenantCreateAction(options: {
           z
             .string()
             .default('free')
-            .describe('A plan from the plan catalogue: free, starter, pro, enterprise or one your platform team added'),
+            .describe(
+              'A plan from the plan catalogue: free, starter, pro, enterprise or one your platform team added',
+            ),
       },
       output: {
         name: z => z.string().describe('The tenant name'),
-        namespace: z => z.string().describe('The Kubernetes namespace of the tenant'),
+        namespace: z =>
+          z.string().describe('The Kubernetes namespace of the tenant'),
         created: z =>
-          z.boolean().describe('False when the tenant already existed with this spec'),
+          z
+            .boolean()
+            .describe('False when the tenant already existed with this spec'),
       },
     },
     async handler(ctx) {
@@ -76,7 +85,9 @@ export function createPavedTenantCreateAction(options: {
             )}; choose another name or change the tenant in Backstage`,
           );
         }
-        ctx.logger.info(`Tenant "${name}" already exists with this spec; nothing to do`);
+        ctx.logger.info(
+          `Tenant "${name}" already exists with this spec; nothing to do`,
+        );
         ctx.output('name', existing.name);
         ctx.output('namespace', existing.namespace);
         ctx.output('created', false);
@@ -105,7 +116,12 @@ export function createPavedTenantCreateAction(options: {
         key: `paved-tenant-create-${name}`,
         fn: async () => {
           try {
-            const created = await client.createTenant({ name, displayName, owner, plan });
+            const created = await client.createTenant({
+              name,
+              displayName,
+              owner,
+              plan,
+            });
             return { name: created.name, namespace: created.namespace };
           } catch (error) {
             throw describeApiError(`Creating tenant "${name}"`, error);

@@ -19,48 +19,94 @@ describe('paved:app:delete and paved:tenant:delete', () => {
   beforeEach(async () => {
     env = await startActionTestBackend();
     const alice = env.client(ALICE);
-    await alice.createTenant({ name: 'team-a', displayName: 'Team A', owner: TEAM_A, plan: 'starter' });
-    await alice.deployApp('team-a', 'hello', { image: 'ghcr.io/acme/hello:1.0' });
+    await alice.createTenant({
+      name: 'team-a',
+      displayName: 'Team A',
+      owner: TEAM_A,
+      plan: 'starter',
+    });
+    await alice.deployApp('team-a', 'hello', {
+      image: 'ghcr.io/acme/hello:1.0',
+    });
   });
   afterEach(() => env?.stop());
 
-  const deleteApp = (user = ALICE) => createPavedAppDeleteAction({ clients: env.clientsFor(user) });
-  const deleteTenant = (user = ALICE) => createPavedTenantDeleteAction({ clients: env.clientsFor(user) });
+  const deleteApp = (user = ALICE) =>
+    createPavedAppDeleteAction({ clients: env.clientsFor(user) });
+  const deleteTenant = (user = ALICE) =>
+    createPavedTenantDeleteAction({ clients: env.clientsFor(user) });
 
   it('deletes an app only when confirm repeats <tenant>/<app>', async () => {
-    const wrong = actionContext({ tenant: 'team-a', name: 'hello', confirm: 'hello' });
-    await expect(deleteApp().handler(wrong.ctx)).rejects.toThrow(/set confirm to "team-a\/hello"/);
-    await expect(env.client(ALICE).getApp('team-a', 'hello')).resolves.toBeDefined();
+    const wrong = actionContext({
+      tenant: 'team-a',
+      name: 'hello',
+      confirm: 'hello',
+    });
+    await expect(deleteApp().handler(wrong.ctx)).rejects.toThrow(
+      /set confirm to "team-a\/hello"/,
+    );
+    await expect(
+      env.client(ALICE).getApp('team-a', 'hello'),
+    ).resolves.toBeDefined();
 
-    const right = actionContext({ tenant: 'team-a', name: 'hello', confirm: 'team-a/hello' });
+    const right = actionContext({
+      tenant: 'team-a',
+      name: 'hello',
+      confirm: 'team-a/hello',
+    });
     await deleteApp().handler(right.ctx);
     expect(right.ctx.output).toHaveBeenCalledWith('deleted', true);
-    const gone = await env.client(ALICE).getApp('team-a', 'hello').catch(e => e);
+    const gone = await env
+      .client(ALICE)
+      .getApp('team-a', 'hello')
+      .catch(e => e);
     // Deletion is asynchronous in the cluster; the API either forgets the app
     // at once or shows it Deleting.
-    expect(gone instanceof Error ? gone.message : gone.status.phase ?? 'Deleting').toMatch(/not found|Deleting|404/i);
+    expect(
+      gone instanceof Error ? gone.message : gone.status.phase ?? 'Deleting',
+    ).toMatch(/not found|Deleting|404/i);
   });
 
   it('refuses another team, and keeps the app', async () => {
-    const ctx = actionContext({ tenant: 'team-a', name: 'hello', confirm: 'team-a/hello' }).ctx;
-    await expect(deleteApp(BOB).handler(ctx)).rejects.toThrow(/refused \((403|404)/);
-    await expect(env.client(ALICE).getApp('team-a', 'hello')).resolves.toMatchObject({ name: 'hello' });
+    const ctx = actionContext({
+      tenant: 'team-a',
+      name: 'hello',
+      confirm: 'team-a/hello',
+    }).ctx;
+    await expect(deleteApp(BOB).handler(ctx)).rejects.toThrow(
+      /refused \((403|404)/,
+    );
+    await expect(
+      env.client(ALICE).getApp('team-a', 'hello'),
+    ).resolves.toMatchObject({ name: 'hello' });
   });
 
   it('dry run deletes nothing', async () => {
-    const { ctx, log } = actionContext({ tenant: 'team-a', name: 'hello', confirm: 'team-a/hello' }, { dryRun: true });
+    const { ctx, log } = actionContext(
+      { tenant: 'team-a', name: 'hello', confirm: 'team-a/hello' },
+      { dryRun: true },
+    );
     await deleteApp().handler(ctx);
     expect(log.join('\n')).toMatch(/Dry run: would delete team-a\/hello/);
-    await expect(env.client(ALICE).getApp('team-a', 'hello')).resolves.toBeDefined();
+    await expect(
+      env.client(ALICE).getApp('team-a', 'hello'),
+    ).resolves.toBeDefined();
   });
 
   it('deletes a tenant only when confirm repeats its name; dry run reports its apps', async () => {
     await expect(
-      deleteTenant().handler(actionContext({ name: 'team-a', confirm: 'yes' }).ctx),
+      deleteTenant().handler(
+        actionContext({ name: 'team-a', confirm: 'yes' }).ctx,
+      ),
     ).rejects.toThrow(/set confirm to "team-a"/);
-    const dry = actionContext({ name: 'team-a', confirm: 'team-a' }, { dryRun: true });
+    const dry = actionContext(
+      { name: 'team-a', confirm: 'team-a' },
+      { dryRun: true },
+    );
     await deleteTenant().handler(dry.ctx);
-    expect(dry.log.join('\n')).toMatch(/would delete tenant team-a with its 1 app\(s\) and namespace tenant-team-a/);
+    expect(dry.log.join('\n')).toMatch(
+      /would delete tenant team-a with its 1 app\(s\) and namespace tenant-team-a/,
+    );
     await expect(env.client(ALICE).getTenant('team-a')).resolves.toBeDefined();
 
     const { ctx } = actionContext({ name: 'team-a', confirm: 'team-a' });

@@ -13,10 +13,13 @@ import { examples } from './deleteApp.examples';
  * `paved:app:delete`: deletes an app. Guarded: `confirm` must repeat
  * `<tenant>/<app>`, so a template cannot delete the wrong app by accident.
  */
-export function createPavedAppDeleteAction(options: { clients: PavedClientSource }) {
+export function createPavedAppDeleteAction(options: {
+  clients: PavedClientSource;
+}) {
   return createTemplateAction({
     id: 'paved:app:delete',
-    description: 'Deletes a Paved app and everything the platform created for it.',
+    description:
+      'Deletes a Paved app and everything the platform created for it.',
     examples,
     supportsDryRun: true,
     schema: {
@@ -24,7 +27,9 @@ export function createPavedAppDeleteAction(options: { clients: PavedClientSource
         tenant: z => z.string().describe('The tenant of the app'),
         name: z => z.string().describe('The app to delete'),
         confirm: z =>
-          z.string().describe('Type <tenant>/<app> again to confirm the deletion'),
+          z
+            .string()
+            .describe('Type <tenant>/<app> again to confirm the deletion'),
       },
       output: {
         deleted: z => z.boolean().describe('False when the app did not exist'),
@@ -35,7 +40,9 @@ export function createPavedAppDeleteAction(options: { clients: PavedClientSource
       rejectInvalidInput([tenantNameProblem(tenant), appNameProblem(name)]);
       const ref = appRef(tenant, name);
       if (confirm !== ref) {
-        throw new Error(`To delete ${ref}, set confirm to "${ref}" (got "${confirm}")`);
+        throw new Error(
+          `To delete ${ref}, set confirm to "${ref}" (got "${confirm}")`,
+        );
       }
       const client = await options.clients.forInitiator(ctx);
       if (ctx.isDryRun) {
@@ -53,12 +60,15 @@ export function createPavedAppDeleteAction(options: { clients: PavedClientSource
             await client.deleteApp(tenant, name);
             return true;
           } catch (error) {
-            if (error instanceof PavedApiError && error.status === 404) return false;
+            if (error instanceof PavedApiError && error.status === 404)
+              return false;
             throw describeApiError(`Deleting ${ref}`, error);
           }
         },
       });
-      ctx.logger.info(deleted ? `Deleted ${ref}` : `${ref} did not exist; nothing to delete`);
+      ctx.logger.info(
+        deleted ? `Deleted ${ref}` : `${ref} did not exist; nothing to delete`,
+      );
       ctx.output('deleted', deleted);
     },
   });

@@ -8,7 +8,9 @@ import { examples } from './deleteTenant.examples';
  * `paved:tenant:delete`: deletes a tenant with all its apps. Guarded:
  * `confirm` must repeat the tenant name.
  */
-export function createPavedTenantDeleteAction(options: { clients: PavedClientSource }) {
+export function createPavedTenantDeleteAction(options: {
+  clients: PavedClientSource;
+}) {
   return createTemplateAction({
     id: 'paved:tenant:delete',
     description:
@@ -18,17 +20,23 @@ export function createPavedTenantDeleteAction(options: { clients: PavedClientSou
     schema: {
       input: {
         name: z => z.string().describe('The tenant to delete'),
-        confirm: z => z.string().describe('Type the tenant name again to confirm the deletion'),
+        confirm: z =>
+          z
+            .string()
+            .describe('Type the tenant name again to confirm the deletion'),
       },
       output: {
-        deleted: z => z.boolean().describe('False when the tenant did not exist'),
+        deleted: z =>
+          z.boolean().describe('False when the tenant did not exist'),
       },
     },
     async handler(ctx) {
       const { name, confirm } = ctx.input;
       rejectInvalidInput([tenantNameProblem(name)]);
       if (confirm !== name) {
-        throw new Error(`To delete tenant ${name}, set confirm to "${name}" (got "${confirm}")`);
+        throw new Error(
+          `To delete tenant ${name}, set confirm to "${name}" (got "${confirm}")`,
+        );
       }
       const client = await options.clients.forInitiator(ctx);
       if (ctx.isDryRun) {
@@ -48,7 +56,8 @@ export function createPavedTenantDeleteAction(options: { clients: PavedClientSou
             await client.deleteTenant(name);
             return true;
           } catch (error) {
-            if (error instanceof PavedApiError && error.status === 404) return false;
+            if (error instanceof PavedApiError && error.status === 404)
+              return false;
             throw describeApiError(`Deleting tenant "${name}"`, error);
           }
         },

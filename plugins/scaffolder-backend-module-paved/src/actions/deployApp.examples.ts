@@ -24,7 +24,8 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'Deploy without waiting, with a secret env var and more memory',
+    description:
+      'Deploy without waiting, with a secret env var and more memory',
     example: yaml.stringify({
       steps: [
         {
@@ -36,7 +37,13 @@ export const examples: TemplateExample[] = [
             name: 'api',
             image: 'registry.example.com/team-a/api:2.3.1',
             port: 3000,
-            env: [{ name: 'DATABASE_URL', value: 'postgres://db/api', secret: true }],
+            env: [
+              {
+                name: 'DATABASE_URL',
+                value: 'postgres://db/api',
+                secret: true,
+              },
+            ],
             memory: '512Mi',
             waitForReady: false,
           },

@@ -26,7 +26,10 @@ describe('paved:app:deploy (backend without a cluster)', () => {
   afterAll(() => env?.stop());
 
   const action = (user = ALICE) =>
-    createPavedAppDeployAction({ clients: env.clientsFor(user), wait: { pollIntervalMs: 100 } });
+    createPavedAppDeployAction({
+      clients: env.clientsFor(user),
+      wait: { pollIntervalMs: 100 },
+    });
 
   const input = (overrides: Record<string, unknown> = {}) => ({
     tenant: 'team-a',
@@ -48,7 +51,10 @@ describe('paved:app:deploy (backend without a cluster)', () => {
     const first = actionContext(input());
     await action().handler(first.ctx);
     expect(first.ctx.output).toHaveBeenCalledWith('revision', 1);
-    expect(first.ctx.output).toHaveBeenCalledWith('entityRef', 'component:default/team-a-web');
+    expect(first.ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'component:default/team-a-web',
+    );
     expect(first.ctx.output).toHaveBeenCalledWith('appRef', 'team-a/web');
 
     const second = actionContext(input({ image: 'ghcr.io/acme/web:1.1' }));
@@ -88,43 +94,66 @@ describe('paved:app:deploy (backend without a cluster)', () => {
         maxInstances: 2,
       }),
     );
-    const error = await action().handler(ctx).catch(e => e);
+    const error = await action()
+      .handler(ctx)
+      .catch(e => e);
     expect(error.name).toBe('InputError');
     expect(error.message).toMatch(/no tag or digest/);
     expect(error.message).toMatch(/Port 9090 is reserved/);
     expect(error.message).toMatch(/Env var name "1X" is invalid/);
     expect(error.message).toMatch(/CPU "100 cores" is not a CPU quantity/);
-    expect(error.message).toMatch(/minInstances \(5\) must not be greater than maxInstances \(2\)/);
+    expect(error.message).toMatch(
+      /minInstances \(5\) must not be greater than maxInstances \(2\)/,
+    );
     await expect(env.client(ALICE).getApp('team-a', 'bad')).rejects.toThrow();
   });
 
   it('refuses a user who does not own the tenant, and deploys nothing', async () => {
     const { ctx } = actionContext(input({ name: 'intruder' }));
-    await expect(action(BOB).handler(ctx)).rejects.toThrow(/Looking up tenant "team-a" was refused \((403|404)/);
-    await expect(env.client(ALICE).getApp('team-a', 'intruder')).rejects.toThrow();
+    await expect(action(BOB).handler(ctx)).rejects.toThrow(
+      /Looking up tenant "team-a" was refused \((403|404)/,
+    );
+    await expect(
+      env.client(ALICE).getApp('team-a', 'intruder'),
+    ).rejects.toThrow();
   });
 
   it('dry run reports what would happen and changes nothing', async () => {
-    const { ctx, log } = actionContext(input({ name: 'dry' }), { dryRun: true });
+    const { ctx, log } = actionContext(input({ name: 'dry' }), {
+      dryRun: true,
+    });
     await action().handler(ctx);
-    expect(log.join('\n')).toMatch(/Dry run: would create team-a\/dry with image ghcr.io\/acme\/web:1.0 on port 8080 in namespace tenant-team-a/);
+    expect(log.join('\n')).toMatch(
+      /Dry run: would create team-a\/dry with image ghcr.io\/acme\/web:1.0 on port 8080 in namespace tenant-team-a/,
+    );
     await expect(env.client(ALICE).getApp('team-a', 'dry')).rejects.toThrow();
   });
 
   it('while waiting, logs progress and times out with the last state when the cluster never accepts', async () => {
-    const { ctx, log } = actionContext(input({ name: 'waits', waitForReady: true, timeoutSeconds: 1 }));
+    const { ctx, log } = actionContext(
+      input({ name: 'waits', waitForReady: true, timeoutSeconds: 1 }),
+    );
     await expect(action().handler(ctx)).rejects.toThrow(
       /team-a\/waits was not Ready after 1s; last state: waiting for the cluster to accept revision 1/,
     );
-    expect(log.join('\n')).toMatch(/team-a\/waits: waiting for the cluster to accept revision 1/);
+    expect(log.join('\n')).toMatch(
+      /team-a\/waits: waiting for the cluster to accept revision 1/,
+    );
   });
 
   it('runs its examples (without waiting: no cluster here)', async () => {
     for (const example of examples) {
       const step = yaml.parse(example.example).steps[0];
-      const { ctx } = actionContext({ ...input(), ...step.input, waitForReady: false });
+      const { ctx } = actionContext({
+        ...input(),
+        ...step.input,
+        waitForReady: false,
+      });
       await action().handler(ctx);
-      expect(ctx.output).toHaveBeenCalledWith('appRef', `team-a/${step.input.name}`);
+      expect(ctx.output).toHaveBeenCalledWith(
+        'appRef',
+        `team-a/${step.input.name}`,
+      );
     }
   });
 });

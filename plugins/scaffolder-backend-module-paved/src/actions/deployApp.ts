@@ -43,16 +43,19 @@ export function createPavedAppDeployAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        tenant: z =>
-          z.string().describe('The tenant to deploy into'),
+        tenant: z => z.string().describe('The tenant to deploy into'),
         name: z =>
           z
             .string()
-            .describe('App name: lowercase letters, digits and "-", starting with a letter, at most 50 characters'),
+            .describe(
+              'App name: lowercase letters, digits and "-", starting with a letter, at most 50 characters',
+            ),
         image: z =>
           z
             .string()
-            .describe('Container image with a tag or digest, e.g. ghcr.io/acme/web:1.4.2'),
+            .describe(
+              'Container image with a tag or digest, e.g. ghcr.io/acme/web:1.4.2',
+            ),
         port: z =>
           z
             .number()
@@ -67,38 +70,67 @@ export function createPavedAppDeployAction(options: {
                 secret: z
                   .boolean()
                   .optional()
-                  .describe('Store the value in a Kubernetes Secret and never show it again'),
+                  .describe(
+                    'Store the value in a Kubernetes Secret and never show it again',
+                  ),
               }),
             )
             .default([])
             .describe('Environment variables of the container'),
         minInstances: z =>
-          z.number().int().min(0).max(100).default(0).describe('Instances kept running when idle; 0 scales to zero'),
-        maxInstances: z =>
-          z.number().int().min(1).max(100).default(10).describe('Most instances under load'),
-        targetConcurrency: z =>
-          z.number().int().min(1).max(1000).optional().describe('Concurrent requests per instance before scaling out'),
-        cpu: z =>
           z
-            .string()
+            .number()
+            .int()
+            .min(0)
+            .max(100)
+            .default(0)
+            .describe('Instances kept running when idle; 0 scales to zero'),
+        maxInstances: z =>
+          z
+            .number()
+            .int()
+            .min(1)
+            .max(100)
+            .default(10)
+            .describe('Most instances under load'),
+        targetConcurrency: z =>
+          z
+            .number()
+            .int()
+            .min(1)
+            .max(1000)
             .optional()
-            .describe('CPU per instance, e.g. 250m or 1'),
+            .describe('Concurrent requests per instance before scaling out'),
+        cpu: z =>
+          z.string().optional().describe('CPU per instance, e.g. 250m or 1'),
         memory: z =>
           z
             .string()
             .optional()
             .describe('Memory per instance, e.g. 256Mi or 1Gi'),
         waitForReady: z =>
-          z.boolean().default(true).describe('Wait until the app is Ready before finishing the step'),
+          z
+            .boolean()
+            .default(true)
+            .describe('Wait until the app is Ready before finishing the step'),
         timeoutSeconds: z =>
-          z.number().int().min(1).max(3600).default(300).describe('How long to wait for Ready'),
+          z
+            .number()
+            .int()
+            .min(1)
+            .max(3600)
+            .default(300)
+            .describe('How long to wait for Ready'),
       },
       output: {
-        url: z => z.string().optional().describe('The URL of the app, once Ready'),
+        url: z =>
+          z.string().optional().describe('The URL of the app, once Ready'),
         entityRef: z => z.string().describe('The catalog entity of the app'),
         appRef: z => z.string().describe('The app as <tenant>/<app>'),
-        revision: z => z.number().describe('The config revision this deploy created'),
-        phase: z => z.string().describe('The phase of the app when the step finished'),
+        revision: z =>
+          z.number().describe('The config revision this deploy created'),
+        phase: z =>
+          z.string().describe('The phase of the app when the step finished'),
       },
     },
     async handler(ctx) {
@@ -126,11 +158,17 @@ export function createPavedAppDeployAction(options: {
       const body = {
         image: input.image,
         port: input.port,
-        env: input.env.map(e => ({ name: e.name, value: e.value, secret: e.secret ?? false })),
+        env: input.env.map(e => ({
+          name: e.name,
+          value: e.value,
+          secret: e.secret ?? false,
+        })),
         scaling: {
           minInstances: input.minInstances,
           maxInstances: input.maxInstances,
-          ...(input.targetConcurrency ? { targetConcurrency: input.targetConcurrency } : {}),
+          ...(input.targetConcurrency
+            ? { targetConcurrency: input.targetConcurrency }
+            : {}),
         },
         resources: {
           ...(input.cpu ? { cpu: input.cpu } : {}),
@@ -141,7 +179,11 @@ export function createPavedAppDeployAction(options: {
       if (ctx.isDryRun) {
         const existing = await getAppIfExists(client, input.tenant, input.name);
         ctx.logger.info(
-          `Dry run: would ${existing ? `update ${ref} (now ${existing.image})` : `create ${ref}`} with image ${input.image} on port ${input.port} in namespace ${tenant.namespace}`,
+          `Dry run: would ${
+            existing ? `update ${ref} (now ${existing.image})` : `create ${ref}`
+          } with image ${input.image} on port ${input.port} in namespace ${
+            tenant.namespace
+          }`,
         );
         ctx.output('entityRef', appEntityRef(input.tenant, input.name));
         ctx.output('appRef', ref);
@@ -161,19 +203,29 @@ export function createPavedAppDeployAction(options: {
           }
         },
       });
-      ctx.logger.info(`Saved ${ref} revision ${deployed.revision}; the operator is rolling it out`);
+      ctx.logger.info(
+        `Saved ${ref} revision ${deployed.revision}; the operator is rolling it out`,
+      );
 
       let app = await client.getApp(input.tenant, input.name);
       if (input.waitForReady) {
-        app = await waitUntilSettled(client, input.tenant, input.name, deployed.revision, {
-          timeoutMs: input.timeoutSeconds * 1000,
-          pollIntervalMs: wait.pollIntervalMs,
-          log: line => ctx.logger.info(line),
-          signal: ctx.signal,
-        });
+        app = await waitUntilSettled(
+          client,
+          input.tenant,
+          input.name,
+          deployed.revision,
+          {
+            timeoutMs: input.timeoutSeconds * 1000,
+            pollIntervalMs: wait.pollIntervalMs,
+            log: line => ctx.logger.info(line),
+            signal: ctx.signal,
+          },
+        );
         if (app.status.phase === 'Failed') {
           throw new Error(
-            `${ref} failed to become ready: ${app.status.message ?? 'the operator gave no reason'}`,
+            `${ref} failed to become ready: ${
+              app.status.message ?? 'the operator gave no reason'
+            }`,
           );
         }
         ctx.logger.info(`${ref} is Ready at ${app.status.url}`);
@@ -187,12 +239,16 @@ export function createPavedAppDeployAction(options: {
   });
 }
 
-
-async function getAppIfExists(client: PavedApiClient, tenant: string, app: string) {
+async function getAppIfExists(
+  client: PavedApiClient,
+  tenant: string,
+  app: string,
+) {
   try {
     return await client.getApp(tenant, app);
   } catch (error) {
-    if (error instanceof PavedApiError && error.status === 404) return undefined;
+    if (error instanceof PavedApiError && error.status === 404)
+      return undefined;
     throw describeApiError(`Looking up ${appRef(tenant, app)}`, error);
   }
 }
@@ -217,25 +273,40 @@ export async function waitUntilSettled(
   let last = '';
   for (;;) {
     const app = await client.getApp(tenant, name);
-    const current = app.revision === revision && !app.sync.pending && isObservedCurrent(app);
+    const current =
+      app.revision === revision && !app.sync.pending && isObservedCurrent(app);
     const line = app.sync.pending
-      ? `waiting for the cluster to accept revision ${revision}${app.sync.lastError ? ` (${app.sync.lastError})` : ''}`
-      : `phase ${app.status.known ? app.status.phase ?? 'Pending' : 'unknown'}${app.status.message ? `: ${app.status.message}` : ''}`;
+      ? `waiting for the cluster to accept revision ${revision}${
+          app.sync.lastError ? ` (${app.sync.lastError})` : ''
+        }`
+      : `phase ${app.status.known ? app.status.phase ?? 'Pending' : 'unknown'}${
+          app.status.message ? `: ${app.status.message}` : ''
+        }`;
     if (line !== last) {
       options.log(`${appRef(tenant, name)}: ${line}`);
       last = line;
     }
-    if (current && (app.status.phase === 'Ready' || app.status.phase === 'Failed')) {
+    if (
+      current &&
+      (app.status.phase === 'Ready' || app.status.phase === 'Failed')
+    ) {
       return app;
     }
     if (app.revision !== revision) {
       throw new Error(
-        `${appRef(tenant, name)} was changed by someone else while waiting (now revision ${app.revision}); check the app in Backstage`,
+        `${appRef(
+          tenant,
+          name,
+        )} was changed by someone else while waiting (now revision ${
+          app.revision
+        }); check the app in Backstage`,
       );
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `${appRef(tenant, name)} was not Ready after ${Math.round(options.timeoutMs / 1000)}s; last state: ${line}`,
+        `${appRef(tenant, name)} was not Ready after ${Math.round(
+          options.timeoutMs / 1000,
+        )}s; last state: ${line}`,
       );
     }
     if (options.signal?.aborted) {

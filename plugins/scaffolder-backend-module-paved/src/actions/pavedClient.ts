@@ -1,7 +1,4 @@
-import {
-  AuthService,
-  DiscoveryService,
-} from '@backstage/backend-plugin-api';
+import { AuthService, DiscoveryService } from '@backstage/backend-plugin-api';
 import { PavedApiClient, PavedApiError } from '@paved/plugin-paved-common';
 
 /** What an action needs to get a Paved API client for its task. */
@@ -49,7 +46,9 @@ export function describeApiError(doing: string, error: unknown): Error {
       error.status === 403 || error.status === 404
         ? `${doing} was refused`
         : `${doing} failed`;
-    return new Error(`${prefix} (${error.status} ${error.errorName}): ${error.message}`);
+    return new Error(
+      `${prefix} (${error.status} ${error.errorName}): ${error.message}`,
+    );
   }
   return new Error(`${doing} failed: ${(error as Error)?.message ?? error}`);
 }
