@@ -68,6 +68,9 @@ describe('Paved in a browser', () => {
     await page.goto(APP_URL);
     await page.getByRole('button', { name: /enter/i }).first().click();
     await page.getByRole('link', { name: 'Create' }).first().waitFor();
+    expect(
+      await page.getByRole('link', { name: 'Catalog' }).count(),
+    ).toBeGreaterThan(0);
   });
 
   it('creates a tenant with the "Create a tenant" template', async () => {
@@ -159,5 +162,12 @@ describe('Paved in a browser', () => {
     await page.getByText(APP, { exact: true }).waitFor();
     await page.getByText(/^Apps 1 \/ 10$/).waitFor();
     await shot('5-tenant-page');
+    expect(
+      await page
+        .getByText(
+          `Owner group:default/team-a · plan starter · namespace tenant-${TENANT}`,
+        )
+        .count(),
+    ).toBe(1);
   });
 });

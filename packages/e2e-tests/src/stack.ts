@@ -8,7 +8,17 @@ import { spawn, ChildProcess } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
-export const REPO_ROOT = path.resolve(__dirname, '../../..');
+/** The repository root: the nearest folder up from here with scripts/start.sh. */
+function findRepoRoot(): string {
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'scripts', 'start.sh'))) return dir;
+    if (path.dirname(dir) === dir) {
+      throw new Error('Run the browser test from inside the Paved repository');
+    }
+  }
+}
+
+export const REPO_ROOT = findRepoRoot();
 export const APP_URL = process.env.PAVED_E2E_URL ?? 'http://localhost:3000';
 const BACKEND_URL = 'http://localhost:7007';
 
