@@ -7,7 +7,7 @@ import {
   TenantView,
 } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { rejectInvalidInput } from './validateInput';
+import { rejectInvalidInput, withDefaults } from './validateInput';
 import { examples } from './createTenant.examples';
 
 /**
@@ -63,7 +63,9 @@ export function createPavedTenantCreateAction(options: {
       },
     },
     async handler(ctx) {
-      const { name, displayName, owner, plan } = ctx.input;
+      const { name, displayName, owner, plan } = withDefaults(ctx.input, {
+        plan: 'free',
+      });
       rejectInvalidInput([
         tenantNameProblem(name),
         displayName.trim() ? undefined : 'Display name is empty',

@@ -73,6 +73,21 @@ describe('paved:app:deploy (backend without a cluster)', () => {
     ]);
   });
 
+  it('fills the defaults for inputs a template leaves unset', async () => {
+    const { ctx } = actionContext({
+      tenant: 'team-a',
+      name: 'minimal',
+      image: 'ghcr.io/acme/min:1.0',
+      env: undefined,
+      port: undefined,
+      waitForReady: false,
+    });
+    await action().handler(ctx);
+    const app = await env.client(ALICE).getApp('team-a', 'minimal');
+    expect(app).toMatchObject({ port: 8080, env: [] });
+    expect(app.scaling).toMatchObject({ minInstances: 0, maxInstances: 10 });
+  });
+
   it('does not deploy twice when the task is retried after the deploy step', async () => {
     const { ctx, checkpoints } = actionContext(input({ name: 'retry' }));
     await action().handler(ctx);

@@ -14,7 +14,7 @@ import {
   tenantNameProblem,
 } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { rejectInvalidInput } from './validateInput';
+import { rejectInvalidInput, withDefaults } from './validateInput';
 import { examples } from './deployApp.examples';
 
 /** How the action finds out the app's state while it waits. */
@@ -134,7 +134,16 @@ export function createPavedAppDeployAction(options: {
       },
     },
     async handler(ctx) {
-      const input = ctx.input;
+      // The Scaffolder checks inputs against the JSON schema but does not fill
+      // in the zod defaults, and templates pass unset parameters as undefined.
+      const input = withDefaults(ctx.input, {
+        port: 8080,
+        env: [],
+        minInstances: 0,
+        maxInstances: 10,
+        waitForReady: true,
+        timeoutSeconds: 300,
+      });
       const ref = appRef(input.tenant, input.name);
       const client = await options.clients.forInitiator(ctx);
 

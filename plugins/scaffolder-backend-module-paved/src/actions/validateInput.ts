@@ -12,3 +12,15 @@ export function rejectInvalidInput(problems: Array<string | undefined>) {
     throw new InputError(found.join('; '));
   }
 }
+
+/** The input with `defaults` in place of the fields that are undefined or null. */
+export function withDefaults<T extends object, D extends Partial<T>>(
+  input: T,
+  defaults: D,
+): T & Required<Pick<T, Extract<keyof D, keyof T>>> {
+  const result: any = { ...input };
+  for (const [key, value] of Object.entries(defaults)) {
+    if (result[key] === undefined || result[key] === null) result[key] = value;
+  }
+  return result;
+}
