@@ -56,7 +56,9 @@ export async function startStack(timeoutMs: number): Promise<RunningStack> {
       cwd: REPO_ROOT,
       stdio: ['ignore', out, out],
       detached: true,
-      env: { ...process.env, BROWSER: 'none' },
+      // Jest sets NODE_ENV=test, which the app's browserslist has no entry
+      // for; the stack runs as a developer's would.
+      env: { ...process.env, NODE_ENV: 'development', BROWSER: 'none' },
     },
   );
   const stop = async () => {
