@@ -158,7 +158,8 @@ describe('Paved in a browser', () => {
   });
 
   it('shows the tenant with its quota and the app', async () => {
-    await page.goto(`${APP_URL}/paved/tenants/${TENANT}`);
+    await page.getByRole('link', { name: 'Tenants' }).first().click();
+    await page.getByRole('link', { name: `E2E ${RUN}` }).click();
     await page.getByText(APP, { exact: true }).waitFor();
     await page.getByText(/^Apps 1 \/ 10$/).waitFor();
     await shot('5-tenant-page');

@@ -1,5 +1,6 @@
 import {
   createFrontendPlugin,
+  createRouteRef,
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
 import {
@@ -9,6 +10,7 @@ import {
 import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import { Entity } from '@backstage/catalog-model';
 import { ANNOTATION_APP } from '@paved/plugin-paved-common';
+import GroupWorkIcon from '@material-ui/icons/GroupWork';
 import { pavedApi } from './api';
 
 const isPavedApp = (entity: Entity) =>
@@ -40,11 +42,16 @@ const appOverviewCard = EntityCardBlueprint.make({
   },
 });
 
+/** The tenants page; with a route ref it also gets an item in the sidebar. */
+export const tenantsRouteRef = createRouteRef();
+
 /** Tenants: the list at /paved/tenants and one tenant at /paved/tenants/:tenant. */
 const tenantsPage = PageBlueprint.make({
   params: {
     path: '/paved/tenants',
     title: 'Tenants',
+    icon: <GroupWorkIcon />,
+    routeRef: tenantsRouteRef,
     loader: () =>
       import('./components/TenantsRoutes').then(m => <m.TenantsRoutes />),
   },
@@ -65,6 +72,7 @@ const planPickerField = FormFieldBlueprint.make({
 /** Paved's frontend plugin (new frontend system). */
 export const pavedPlugin = createFrontendPlugin({
   pluginId: 'paved',
+  routes: { tenants: tenantsRouteRef },
   extensions: [
     pavedApi,
     appDeploymentContent,
