@@ -25,3 +25,4 @@ export type {
   KnativeStatusSimulatorOptions,
   RevisionFailure,
 } from './knativeSimulator';
+export { eventually } from './eventually';

@@ -27,7 +27,11 @@ import {
   groupUserInfoFactory,
   localPolicyPermissionsFactory,
 } from '@paved/plugin-paved-backend/testUtils';
-import { KnativeStatusSimulator, useTestCluster } from '@paved/test-cluster';
+import {
+  eventually,
+  KnativeStatusSimulator,
+  useTestCluster,
+} from '@paved/test-cluster';
 import { Operator } from '@paved/operator';
 import { scaffolderModulePaved } from './module';
 
@@ -37,20 +41,6 @@ function repoRoot(): string {
   for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'templates'))) return dir;
     if (path.dirname(dir) === dir) throw new Error('templates/ not found');
-  }
-}
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise(resolve => setTimeout(resolve, 250));
   }
 }
 

@@ -12,22 +12,9 @@ import catalogBackend from '@backstage/plugin-catalog-backend';
 import request from 'supertest';
 import { pavedPlugin } from '../plugin';
 import { catalogModulePavedEntityProvider } from './module';
+import { eventually } from '@paved/test-cluster';
 
 jest.setTimeout(300_000);
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 150_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
-}
 
 describe('catalogModulePavedEntityProvider', () => {
   it('puts each app into the catalog as a Component and removes it with the app', async () => {

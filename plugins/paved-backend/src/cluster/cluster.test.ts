@@ -6,7 +6,7 @@
  * No operator runs here. Where a test needs what the operator would do (the
  * tenant namespace, an App status), helpers named `asOperator…` do it.
  */
-import { useTestCluster } from '@paved/test-cluster';
+import { eventually, useTestCluster } from '@paved/test-cluster';
 import {
   FIELD_MANAGER_BACKEND,
   PAVED_API_VERSION,
@@ -45,27 +45,6 @@ let admin: KubeClient;
 let proxy: ApiServerProxy;
 let backend: PavedTestBackend;
 let kubeconfigDir: string;
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}: ${last ?? ''}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 200));
-  }
-}
 
 async function getOrUndefined(resourcePath: string) {
   try {
