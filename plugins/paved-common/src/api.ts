@@ -10,6 +10,13 @@ import type { Plan, PlanLimits } from './plans';
 export type KnownStatus<T> = T & {
   /** False when the backend has no watch data for the object (cluster down, not yet created). */
   known: boolean;
+  /**
+   * True when the operator has observed the object's current spec
+   * (`status.observedGeneration` equals `metadata.generation`), so the phase
+   * describes what was last applied rather than an earlier version. Absent
+   * otherwise.
+   */
+  current?: boolean;
 };
 
 /** Where the cluster stands with respect to what was saved. */

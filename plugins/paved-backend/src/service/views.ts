@@ -64,7 +64,7 @@ export function tenantView(
     updatedAt: tenant.updatedAt,
     createdBy: tenant.createdBy,
     sync: syncView(tenant),
-    status: { ...cached.resource?.status, known: cached.known },
+    status: statusView(cached),
   };
 }
 
@@ -97,6 +97,26 @@ function configView(
   };
 }
 
+/**
+ * Cached status, with `known`, and `current: true` once the operator has
+ * observed the object's current spec (absent until then).
+ */
+function statusView<S extends { observedGeneration?: number }>(cached: {
+  known: boolean;
+  resource?: { metadata: { generation?: number }; status?: S };
+}) {
+  const resource = cached.resource;
+  const current =
+    cached.known &&
+    resource?.status?.observedGeneration !== undefined &&
+    resource.status.observedGeneration === resource.metadata.generation;
+  return {
+    ...resource?.status,
+    known: cached.known,
+    ...(current ? { current: true } : {}),
+  } as S & { known: boolean; current?: boolean };
+}
+
 export function appView(app: AppRecord, ctx: ViewContext): AppView {
   const namespace = tenantNamespace(app.tenant, ctx.namespacePrefix);
   const cached = ctx.cache?.app(namespace, app.name) ?? { known: false };
@@ -107,7 +127,7 @@ export function appView(app: AppRecord, ctx: ViewContext): AppView {
     updatedAt: app.updatedAt,
     updatedBy: app.updatedBy,
     sync: syncView(app),
-    status: { ...cached.resource?.status, known: cached.known },
+    status: statusView(cached),
   };
 }
 

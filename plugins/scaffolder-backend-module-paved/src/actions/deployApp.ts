@@ -216,8 +216,10 @@ export function createPavedAppDeployAction(options: {
         `Saved ${ref} revision ${deployed.revision}; the operator is rolling it out`,
       );
 
-      let app = await client.getApp(input.tenant, input.name);
-      if (input.waitForReady) {
+      let app: AppView;
+      if (!input.waitForReady) {
+        app = await client.getApp(input.tenant, input.name);
+      } else {
         app = await waitUntilSettled(
           client,
           input.tenant,
@@ -283,7 +285,9 @@ export async function waitUntilSettled(
   for (;;) {
     const app = await client.getApp(tenant, name);
     const current =
-      app.revision === revision && !app.sync.pending && isObservedCurrent(app);
+      app.revision === revision &&
+      !app.sync.pending &&
+      app.status.current === true;
     const line = app.sync.pending
       ? `waiting for the cluster to accept revision ${revision}${
           app.sync.lastError ? ` (${app.sync.lastError})` : ''
@@ -323,11 +327,4 @@ export async function waitUntilSettled(
     }
     await new Promise(resolve => setTimeout(resolve, options.pollIntervalMs));
   }
-}
-
-/** True when the status describes the spec the backend last applied. */
-function isObservedCurrent(app: AppView): boolean {
-  const status = app.status as AppView['status'] & { current?: boolean };
-  if (typeof status.current === 'boolean') return status.current;
-  return status.known;
 }
