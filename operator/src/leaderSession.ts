@@ -25,6 +25,7 @@ import {
   LIMIT_RANGES,
   NAMESPACES,
   NETWORK_POLICIES,
+  objectKey,
   RESOURCE_QUOTAS,
   ResourceType,
   REVISIONS,
@@ -33,6 +34,7 @@ import {
 } from './kube/types';
 import { DEFAULT_DESIRED_STATE_CONFIG } from './desired/config';
 import { detectFeatures } from './features';
+import { namespaceName } from './desired/namespace';
 import type { OperatorOptions } from './operator';
 import { AppReconciler } from './reconcilers/app/appReconciler';
 import { ClusterFeatures, ReconcileContext } from './reconcilers/context';
@@ -175,8 +177,8 @@ export class LeaderSession {
       informers.tenants,
       tenant =>
         informers.apps
-          .list(`${config.namespacePrefix}${tenant.metadata.name}`)
-          .map(a => `${a.metadata.namespace}/${a.metadata.name}`),
+          .list(namespaceName(tenant.metadata.name, config))
+          .map(objectKey),
       {
         updated: (o, n) =>
           (o.status as any)?.phase !== (n.status as any)?.phase ||

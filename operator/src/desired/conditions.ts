@@ -43,10 +43,3 @@ export function setConditions(
     [...(existing ?? [])],
   );
 }
-
-export function findCondition(
-  conditions: readonly Condition[] | undefined,
-  type: string,
-): Condition | undefined {
-  return conditions?.find(c => c.type === type);
-}

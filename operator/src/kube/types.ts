@@ -2,6 +2,7 @@
  * The kinds the operator reads and writes, as REST coordinates.
  */
 import {
+  ObjectMeta,
   APP_KIND,
   APP_PLURAL,
   PAVED_API_VERSION,
@@ -9,17 +10,8 @@ import {
   TENANT_PLURAL,
 } from '@paved/plugin-paved-common';
 
-export interface KubeMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
+/** Paved's ObjectMeta, with the owner references the operator sets. */
+export interface KubeMeta extends ObjectMeta {
   ownerReferences?: OwnerReference[];
 }
 
@@ -180,11 +172,4 @@ export function objectKey(object: { metadata: KubeMeta }): string {
   return object.metadata.namespace
     ? `${object.metadata.namespace}/${object.metadata.name}`
     : object.metadata.name;
-}
-
-export function splitKey(key: string): { namespace?: string; name: string } {
-  const slash = key.indexOf('/');
-  return slash < 0
-    ? { name: key }
-    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }

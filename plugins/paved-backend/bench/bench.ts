@@ -12,7 +12,7 @@ import knexFactory, { Knex } from 'knex';
 import os from 'os';
 import path from 'path';
 import { performance } from 'perf_hooks';
-import { ALICE, TEAM_A, startPavedBackend } from '../src/__testUtils__/backend';
+import { ALICE, TEAM_A, startPavedBackend } from '../src/testUtils/backend';
 import { KubeClient } from '../src/cluster/KubeClient';
 
 const APPS = Number(process.env.PAVED_BENCH_APPS ?? 1000);

@@ -1,5 +1,5 @@
 /** The tenant's namespace. */
-import { TenantResource } from '@paved/plugin-paved-common';
+import { LABEL_TENANT, TenantResource } from '@paved/plugin-paved-common';
 import { isNotFound } from '../../kube/client';
 import { NAMESPACES } from '../../kube/types';
 import { ConditionInput } from '../../desired/conditions';
@@ -24,7 +24,7 @@ export async function reconcileNamespace(
       observedGeneration: generation,
     };
   }
-  const owner = current?.metadata.labels?.['paved.dev/tenant'];
+  const owner = current?.metadata.labels?.[LABEL_TENANT];
   if (current && owner !== undefined && owner !== tenant.metadata.name) {
     return {
       type: 'NamespaceReady',

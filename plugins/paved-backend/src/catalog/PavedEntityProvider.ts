@@ -10,16 +10,12 @@ import type {
 } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_APP,
+  appEntityName,
   AppView,
   LABEL_BACKSTAGE_KUBERNETES_ID,
   PavedApiClient,
   TenantView,
 } from '@paved/plugin-paved-common';
-
-/** The catalog name of an app's Component: `<tenant>-<app>`. */
-export function appEntityName(tenant: string, app: string) {
-  return `${tenant}-${app}`;
-}
 
 /** The Component entity of one app. */
 export function appEntity(app: AppView, tenant: TenantView): Entity {

@@ -1,8 +1,7 @@
-import { appSpecSchema } from '@paved/plugin-paved-common';
+import { ANNOTATION_REDEPLOY, appSpecSchema } from '@paved/plugin-paved-common';
 import type { AppRecord, TenantRecord } from '../database/PavedStore';
 import {
   ANNOTATION_BACKEND_GENERATION,
-  ANNOTATION_REDEPLOY,
   appResource,
   appSecretResource,
   tenantResource,

@@ -19,11 +19,6 @@ import type { AppRecord, TenantRecord } from '../database/PavedStore';
 
 /** Annotation with the backend's generation of the row the CR was applied from. */
 export const ANNOTATION_BACKEND_GENERATION = 'paved.dev/backend-generation';
-/**
- * Annotation whose change asks for a fresh revision with an unchanged spec
- * (redeploy). The operator copies it into the Knative revision template.
- */
-export { ANNOTATION_REDEPLOY } from '@paved/plugin-paved-common';
 
 export const TENANTS_PATH = `/apis/${PAVED_GROUP}/${PAVED_VERSION}/${TENANT_PLURAL}`;
 export const ALL_APPS_PATH = `/apis/${PAVED_GROUP}/${PAVED_VERSION}/${APP_PLURAL}`;

@@ -74,8 +74,6 @@ export interface RouterOptions {
   plans: () => Plan[];
   namespacePrefix?: string;
   logger: LoggerService;
-  /** Called after every successful write (the catalog provider listens). */
-  onChange?: () => void;
 }
 
 function actorOf(credentials: BackstageCredentials): Actor {
@@ -132,7 +130,6 @@ export async function createRouter(
       sync$,
       new Promise(resolve => setTimeout(resolve, SYNC_WAIT_MS).unref()),
     ]);
-    options.onChange?.();
   };
 
   const tenantWithCount = async (tenant: TenantRecord) =>
@@ -148,8 +145,10 @@ export async function createRouter(
 
   // -------------------------------------------------------------- meta
 
+  // Built once: it is derived from the zod schemas, which do not change.
+  const openApi = openApiDocument();
   router.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
+    res.json(openApi);
   });
 
   router.get('/plans', (_req, res) => {
