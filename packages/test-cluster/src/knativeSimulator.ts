@@ -178,7 +178,7 @@ function withTransitionTimes(
   });
 }
 
-/** Status equality ignoring lastTransitionTime (kept by withTransitionTimes anyway). */
+/** Status equality; lastTransitionTime takes part, but withTransitionTimes keeps it stable when nothing flipped. */
 function sameStatus(a: unknown, b: unknown): boolean {
   return stableJson(a ?? {}) === stableJson(b ?? {});
 }

@@ -54,6 +54,9 @@ export const DEFAULT_PLAN_NAME = 'free';
 
 export const MAX_APPS_LIMIT = 1000;
 
+/** A plan name: lowercase letters, digits and "-", starting with a letter. */
+export const PLAN_NAME_PATTERN = /^[a-z][-a-z0-9]{0,30}$/;
+
 export const cpuQuantitySchema = z.string().superRefine((value, ctx) => {
   const problem = cpuProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -88,7 +91,7 @@ export function resolvePlans(configured?: unknown): Plan[] {
   }
   const parsed = z
     .record(
-      z.string().regex(/^[a-z][-a-z0-9]{0,30}$/, {
+      z.string().regex(PLAN_NAME_PATTERN, {
         error: 'plan names are lowercase letters, digits and "-"',
       }),
       configuredPlanSchema,

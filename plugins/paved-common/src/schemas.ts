@@ -30,6 +30,7 @@ import {
 import {
   cpuQuantitySchema,
   DEFAULT_PLAN_NAME,
+  PLAN_NAME_PATTERN,
   maxAppsSchema,
   memoryQuantitySchema,
 } from './plans';
@@ -128,7 +129,7 @@ export const tenantSpecSchema = z
     owner: groupRefSchema,
     plan: z
       .string()
-      .regex(/^[a-z][-a-z0-9]{0,30}$/, {
+      .regex(PLAN_NAME_PATTERN, {
         error: 'Plan must be a plan name such as "free" or "pro"',
       })
       .default(DEFAULT_PLAN_NAME)

@@ -1,5 +1,5 @@
 // Pins the upstream projects whose CRDs the test cluster installs. Nothing is
-// built from this module: scripts/fetch-upstream-crds.sh runs
+// built from this module: scripts/build-control-plane.sh runs
 // `go mod download` on each require line and reads the CRD manifests from the
 // unpacked module directories (see ../../src/crds.ts for the paths).
 module paved.dev/test-cluster/crds
