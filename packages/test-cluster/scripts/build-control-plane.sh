@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from their Go
+# Builds etcd and Kubernetes' kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubelet, kube-proxy and kubectl from their Go
 # modules (see ../go/*/go.mod) into a cache keyed by version, outside the git
 # tree. Skips the build when the binaries for these versions already exist.
 # Prints the bin directory on the last line of stdout.
@@ -22,7 +23,13 @@ fetch_crd_modules() {
   (cd "$here/go/crds" && go mod download $modules)
 }
 
-if [[ -x "$bin_dir/etcd" && -x "$bin_dir/kube-apiserver" && -x "$bin_dir/kube-controller-manager" && -x "$bin_dir/kubectl" ]]; then
+k8s_commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+have_all() {
+  local c
+  for c in etcd "${k8s_commands[@]}"; do [[ -x "$bin_dir/$c" ]] || return 1; done
+}
+
+if have_all; then
   log "reusing binaries in $bin_dir"
   if command -v go >/dev/null; then fetch_crd_modules; fi
   echo "$bin_dir"
@@ -31,11 +38,14 @@ fi
 
 command -v go >/dev/null || { log "Go is required to build the control plane (https://go.dev/dl)"; exit 1; }
 mkdir -p "$bin_dir.partial"
+# Keep what a previous, interrupted run already built.
+[[ -d "$bin_dir" ]] && cp -n "$bin_dir"/* "$bin_dir.partial/" 2>/dev/null || true
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 build() { # module-dir package output ldflags
   local dir="$1" pkg="$2" out="$3" ldflags="${4:-}"
   local started=$SECONDS
+  if [[ -x "$bin_dir.partial/$out" ]]; then return; fi
   log "building $out (cold builds take several minutes on two cores)..."
   (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$bin_dir.partial/$out" "$pkg")
   log "built $out in $((SECONDS - started))s"
@@ -50,9 +60,9 @@ log "downloading modules (kubernetes $k8s_version, etcd $etcd_version)..."
 (cd "$here/go/kubernetes" && go mod download)
 fetch_crd_modules
 build "$here/go/etcd" go.etcd.io/etcd/server/v3 etcd
-build "$here/go/kubernetes" k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver "$version_flags"
-build "$here/go/kubernetes" k8s.io/kubernetes/cmd/kube-controller-manager kube-controller-manager "$version_flags"
-build "$here/go/kubernetes" k8s.io/kubernetes/cmd/kubectl kubectl "$version_flags"
+for c in "${k8s_commands[@]}"; do
+  build "$here/go/kubernetes" "k8s.io/kubernetes/cmd/$c" "$c" "$version_flags"
+done
 
 rm -rf "$bin_dir"
 mv "$bin_dir.partial" "$bin_dir"

@@ -2,10 +2,10 @@ import path from 'node:path';
 import { parseArgs } from './cli';
 
 describe('yarn cluster arguments', () => {
-  it('defaults to all CRDs, no simulator, and the repository kubeconfig', () => {
+  it('defaults to all CRDs, no data plane, and the repository kubeconfig', () => {
     const options = parseArgs(['up']);
     expect(options).toMatchObject({
-      simulateKnative: false,
+      dataPlane: false,
       capsule: true,
       cilium: true,
       knative: true,
@@ -19,7 +19,9 @@ describe('yarn cluster arguments', () => {
     expect(
       parseArgs([
         'up',
-        '--simulate-knative',
+        '--data-plane',
+        '--ingress-port',
+        '8081',
         '--no-capsule',
         '--no-cilium',
         '--domain',
@@ -28,7 +30,8 @@ describe('yarn cluster arguments', () => {
         'kc.yaml',
       ]),
     ).toEqual({
-      simulateKnative: true,
+      dataPlane: true,
+      ingressPort: 8081,
       capsule: false,
       cilium: false,
       knative: true,
@@ -45,8 +48,11 @@ describe('yarn cluster arguments', () => {
     expect(() => parseArgs(['up', '--domain'])).toThrow(
       '--domain needs a value',
     );
-    expect(() =>
-      parseArgs(['up', '--no-knative', '--simulate-knative']),
-    ).toThrow('--simulate-knative needs the Knative CRDs; drop --no-knative');
+    expect(() => parseArgs(['up', '--no-knative', '--data-plane'])).toThrow(
+      '--data-plane runs Knative; drop --no-knative',
+    );
+    expect(() => parseArgs(['up', '--ingress-port', 'x'])).toThrow(
+      '--ingress-port needs a port number (1-65535)',
+    );
   });
 });

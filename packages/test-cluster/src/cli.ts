@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestCluster, TestCluster } from './cluster';
-import { KnativeStatusSimulator } from './knativeSimulator';
+import { portAnswers } from './dataPlane/traefik';
 import { ensureControlPlaneBinaries, PACKAGE_ROOT } from './paths';
 
 const DEFAULT_KUBECONFIG = path.resolve(
@@ -16,13 +16,17 @@ const USAGE = `Usage: yarn cluster up [options]
 
 Starts a local Kubernetes control plane (etcd, kube-apiserver,
 kube-controller-manager) with Paved's, Knative's, Capsule's and Cilium's CRDs,
-and keeps it running until Ctrl-C. No kubelet runs: nothing executes
-containers.
+and keeps it running until Ctrl-C or SIGTERM.
 
 Options:
-  --simulate-knative     run the Knative status simulator (a test stand-in for
-                         Knative's controller: Services become Ready with a URL)
-  --domain <domain>      domain of simulated Knative URLs (default 127.0.0.1.sslip.io)
+  --data-plane           also run a real node (containerd, kubelet,
+                         kube-scheduler, kube-proxy), CoreDNS, Knative Serving
+                         and Traefik: apps run in real containers and answer
+                         at their URLs (needs root)
+  --ingress-port <port>  Traefik's port on 127.0.0.1 (default 80 when free,
+                         otherwise a free port; URLs then need it)
+  --domain <domain>      domain of app URLs (default localhost: browsers
+                         resolve *.localhost to this machine)
   --no-capsule           do not install Capsule's Tenant CRD
   --no-cilium            do not install Cilium's CiliumNetworkPolicy CRD
   --no-knative           do not install Knative Serving's CRDs
@@ -32,7 +36,8 @@ Options:
 `;
 
 interface CliOptions {
-  simulateKnative: boolean;
+  dataPlane: boolean;
+  ingressPort?: number;
   domain: string;
   capsule: boolean;
   cilium: boolean;
@@ -43,8 +48,8 @@ interface CliOptions {
 /** Parses `up [options]`; throws with a message that says what to fix. */
 export function parseArgs(args: string[]): CliOptions | 'help' {
   const options: CliOptions = {
-    simulateKnative: false,
-    domain: '127.0.0.1.sslip.io',
+    dataPlane: false,
+    domain: 'localhost',
     capsule: true,
     cilium: true,
     knative: true,
@@ -66,9 +71,17 @@ export function parseArgs(args: string[]): CliOptions | 'help' {
       case '--help':
       case 'help':
         return 'help';
-      case '--simulate-knative':
-        options.simulateKnative = true;
+      case '--data-plane':
+        options.dataPlane = true;
         break;
+      case '--ingress-port': {
+        const port = Number(value());
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          throw new Error('--ingress-port needs a port number (1-65535)');
+        }
+        options.ingressPort = port;
+        break;
+      }
       case '--domain':
         options.domain = value();
         break;
@@ -88,10 +101,8 @@ export function parseArgs(args: string[]): CliOptions | 'help' {
         throw new Error(`Unknown argument "${arg}"; see --help`);
     }
   }
-  if (options.simulateKnative && !options.knative) {
-    throw new Error(
-      '--simulate-knative needs the Knative CRDs; drop --no-knative',
-    );
+  if (options.dataPlane && !options.knative) {
+    throw new Error('--data-plane runs Knative; drop --no-knative');
   }
   return options;
 }
@@ -113,8 +124,7 @@ export async function main(args: string[]): Promise<void> {
   const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
   const bins = await ensureControlPlaneBinaries(log);
   // Filled in as things start; shutdown() stops whatever is there.
-  const running: { cluster?: TestCluster; simulator?: KnativeStatusSimulator } =
-    {};
+  const running: { cluster?: TestCluster } = {};
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -125,7 +135,6 @@ export async function main(args: string[]): Promise<void> {
     }
     stopping = true;
     log(`${signal}: stopping`);
-    await running.simulator?.stop();
     await running.cluster?.stop();
     fs.rmSync(options.kubeconfig as string, { force: true });
     log('stopped');
@@ -134,26 +143,20 @@ export async function main(args: string[]): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  const ingressPort =
+    options.ingressPort ?? ((await portAnswers(80)) ? undefined : 80);
   const cluster = await startTestCluster({
     capsule: options.capsule,
     cilium: options.cilium,
     knative: options.knative,
+    dataPlane: options.dataPlane && { domain: options.domain, ingressPort },
+    timeoutMs: 300_000,
     log,
   });
   running.cluster = cluster;
   fs.mkdirSync(path.dirname(options.kubeconfig), { recursive: true });
   fs.copyFileSync(cluster.kubeconfigPath, options.kubeconfig);
   fs.chmodSync(options.kubeconfig, 0o600);
-
-  if (options.simulateKnative) {
-    const simulator = new KnativeStatusSimulator({
-      kubeConfig: cluster.kubeConfig,
-      domain: options.domain,
-      log: line => log(`knative-simulator: ${line}`),
-    });
-    running.simulator = simulator;
-    await simulator.start();
-  }
 
   const installed = Object.entries(cluster.crds)
     .filter(([, on]) => on)
@@ -164,7 +167,17 @@ export async function main(args: string[]): Promise<void> {
       '',
       `Kubernetes API server: ${cluster.server}`,
       `CRDs: ${installed}`,
-      `Knative status simulator: ${options.simulateKnative ? 'on' : 'off'}`,
+      cluster.dataPlane
+        ? `Data plane: real node, Knative Serving, Traefik on 127.0.0.1:${
+            cluster.dataPlane.ingressPort
+          }; apps answer at http://<app>.<namespace>.${
+            cluster.dataPlane.domain
+          }${
+            cluster.dataPlane.ingressPort === 80
+              ? ''
+              : `:${cluster.dataPlane.ingressPort}`
+          }`
+        : 'Data plane: none (no node: nothing runs containers)',
       `Logs: ${path.dirname(cluster.logFiles.etcd)}`,
       '',
       `  export KUBECONFIG=${options.kubeconfig}`,
@@ -174,10 +187,9 @@ export async function main(args: string[]): Promise<void> {
       '',
     ].join('\n'),
   );
-  // Stay up until a signal arrives, or until a control-plane process dies.
-  const watched = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
+  // Stay up until a signal arrives, or until a process dies.
   setInterval(() => {
-    for (const name of watched) {
+    for (const name of Object.keys(cluster.logFiles)) {
       try {
         process.kill(cluster.pids[name], 0);
       } catch {

@@ -18,7 +18,27 @@ import {
   upstreamCrdFiles,
   UpstreamProject,
 } from './crds';
-import { ControlPlaneBinaries, ensureControlPlaneBinaries } from './paths';
+import {
+  DataPlane,
+  DataPlaneOptions,
+  StartedDataPlane,
+  startDataPlane,
+} from './dataPlane/dataPlane';
+import { acquireNodeLock, NODE_LOCK_DIR } from './node/lock';
+import {
+  checkNodePrerequisites,
+  cleanUpNode,
+  NODE_NETWORK,
+  nodeCleanupCommand,
+  prepareNodeNetwork,
+  staleNodePattern,
+} from './node/node';
+import {
+  ControlPlaneBinaries,
+  DataPlaneArtifacts,
+  ensureControlPlaneBinaries,
+  ensureDataPlaneArtifacts,
+} from './paths';
 import { freePorts, ManagedProcess, Reaper } from './processes';
 
 /** Options of {@link startTestCluster}. */
@@ -31,6 +51,14 @@ export interface TestClusterOptions {
   knative?: boolean;
   /** Install Paved's own Tenant and App CRDs. Default true. */
   paved?: boolean;
+  /**
+   * Run a real data plane: a node (containerd, kubelet, kube-scheduler,
+   * kube-proxy) whose pods run real containers, CoreDNS, Knative Serving
+   * (controller, webhook, autoscaler, activator, queue-proxy) and Traefik as
+   * its ingress. Needs root; one such cluster runs on a machine at a time
+   * (others wait). Default: off, a control plane only.
+   */
+  dataPlane?: boolean | DataPlaneOptions;
   /** More CRD manifests (YAML files, multi-document allowed) to install. */
   extraCrdFiles?: string[];
   /** Progress lines (what starts, how long it took). Default: silent. */
@@ -56,9 +84,11 @@ export interface TestCluster {
     capsule: boolean;
     cilium: boolean;
   };
-  /** Log files of etcd, kube-apiserver and kube-controller-manager. */
+  /** The real node, Knative and the ingress, when started with `dataPlane`. */
+  readonly dataPlane?: DataPlane;
+  /** Log file of each process (etcd, kube-apiserver, …, kubelet, traefik). */
   readonly logFiles: Record<string, string>;
-  /** Process ids of etcd, kube-apiserver, kube-controller-manager and the reaper. */
+  /** Process id of each process, and of the reaper. */
   readonly pids: Record<string, number>;
   /**
    * A kubeconfig for another user, authenticated by a client certificate
@@ -75,7 +105,11 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** The controllers a cluster without kubelets needs. */
+/**
+ * The controllers a cluster without kubelets needs. With a real node, all of
+ * kube-controller-manager's defaults run (deployments, replica sets, endpoint
+ * slices, node lifecycle, the root CA publisher, …).
+ */
 const CONTROLLERS = [
   'namespace-controller',
   'garbage-collector-controller',
@@ -190,10 +224,22 @@ export async function startTestCluster(
   ];
   // Parse before starting anything, so a bad file fails fast.
   const crdObjects = crdFiles.flatMap(readCrdFile);
+  let artifacts: DataPlaneArtifacts | undefined;
+  if (options.dataPlane) {
+    await checkNodePrerequisites();
+    artifacts = await ensureDataPlaneArtifacts(log);
+  }
 
   for (let attempt = 1; ; attempt++) {
     try {
-      const cluster = await startOnce(bins, crds, crdObjects, options, log);
+      const cluster = await startOnce(
+        bins,
+        crds,
+        crdObjects,
+        artifacts,
+        options,
+        log,
+      );
       log(
         `test cluster ready at ${cluster.server} in ${
           Date.now() - started
@@ -216,6 +262,7 @@ async function startOnce(
   bins: ControlPlaneBinaries,
   crds: TestCluster['crds'],
   crdObjects: k8s.V1CustomResourceDefinition[],
+  artifacts: DataPlaneArtifacts | undefined,
   options: TestClusterOptions,
   log: (line: string) => void,
 ): Promise<TestCluster> {
@@ -223,6 +270,16 @@ async function startOnce(
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'paved-test-cluster-'));
   const processes: ManagedProcess[] = [];
   const reaper = new Reaper();
+  const withNode = artifacts !== undefined;
+  const dataPlaneOptions =
+    typeof options.dataPlane === 'object' ? options.dataPlane : {};
+  let dataPlane: StartedDataPlane | undefined;
+  let nodeLocked = false;
+  if (withNode) {
+    // After a crash too, the reaper undoes what the node did to the machine,
+    // then removes the directory, then lets the next node start.
+    reaper.runWhenDone(nodeCleanupCommand(path.join(dir, 'node')));
+  }
   reaper.removeWhenDone(dir);
   let stopped: Promise<void> | undefined;
 
@@ -233,18 +290,34 @@ async function startOnce(
       // server's graceful shutdown takes a second and protects nothing here:
       // all data is thrown away.
       const [etcd, apiServer, manager] = processes;
+      await dataPlane?.stop();
       await manager?.stop(3000);
       await apiServer?.stop(0);
       await etcd?.stop(3000);
       await reaper.done();
       await fsp.rm(dir, { recursive: true, force: true });
+      if (nodeLocked)
+        await fsp.rm(NODE_LOCK_DIR, { recursive: true, force: true });
     })();
     return stopped;
   };
 
   try {
+    if (withNode) {
+      await acquireNodeLock({
+        pid: reaper.pid!,
+        cluster: dir,
+        // Other suites' nodes run a few minutes each; wait for all of them.
+        timeoutMs: Math.max(timeoutMs, 30 * 60_000),
+        log,
+      });
+      nodeLocked = true;
+      reaper.removeWhenDone(NODE_LOCK_DIR);
+      await cleanUpNode(staleNodePattern());
+      await prepareNodeNetwork();
+    }
     const pki = await createClusterPki(path.join(dir, 'pki'));
-    const [etcdClient, etcdPeer, apiPort] = await freePorts(3);
+    const [etcdClient, etcdPeer, apiPort, ingressPort] = await freePorts(4);
     const server = `https://127.0.0.1:${apiPort}`;
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     const peerUrl = `http://127.0.0.1:${etcdPeer}`;
@@ -279,18 +352,34 @@ async function startOnce(
         reaper,
         args: [
           `--etcd-servers=${etcdUrl}`,
-          '--bind-address=127.0.0.1',
-          '--advertise-address=127.0.0.1',
+          // With a node, pods reach the API server through the `kubernetes`
+          // Service, whose endpoint is the advertise address: the bridge's
+          // gateway. Host clients still use 127.0.0.1.
+          ...(withNode
+            ? [
+                '--bind-address=0.0.0.0',
+                `--advertise-address=${NODE_NETWORK.gateway}`,
+                '--authorization-mode=Node,RBAC',
+                `--kubelet-client-certificate=${pki.adminCert}`,
+                `--kubelet-client-key=${pki.adminKey}`,
+                '--kubelet-preferred-address-types=Hostname,InternalIP',
+                // Webhooks (Knative's) are called at their pods' addresses.
+                '--enable-aggregator-routing=true',
+              ]
+            : [
+                '--bind-address=127.0.0.1',
+                '--advertise-address=127.0.0.1',
+                '--authorization-mode=RBAC',
+              ]),
           `--secure-port=${apiPort}`,
           `--cert-dir=${path.join(dir, 'apiserver-certs')}`,
           `--tls-cert-file=${pki.servingCert}`,
           `--tls-private-key-file=${pki.servingKey}`,
           `--client-ca-file=${pki.caCert}`,
-          '--authorization-mode=RBAC',
           `--service-account-issuer=${server}`,
           `--service-account-key-file=${pki.serviceAccountPub}`,
           `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-          '--service-cluster-ip-range=10.0.0.0/24',
+          `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`,
           '--allow-privileged=true',
           '--profiling=false',
           // Tests are the only clients: no request queuing or shedding.
@@ -368,9 +457,11 @@ async function startOnce(
         reaper,
         args: [
           `--kubeconfig=${kubeconfigPath}`,
-          `--controllers=${CONTROLLERS.join(',')}`,
+          `--controllers=${withNode ? '*' : CONTROLLERS.join(',')}`,
           `--service-account-private-key-file=${pki.serviceAccountKey}`,
           `--root-ca-file=${pki.caCert}`,
+          `--cluster-signing-cert-file=${pki.caCert}`,
+          `--cluster-signing-key-file=${pki.caKey}`,
           '--leader-elect=false',
           // No HTTPS endpoint: nothing scrapes it, and it needs no port.
           '--secure-port=0',
@@ -379,9 +470,29 @@ async function startOnce(
       }),
     );
 
+    if (artifacts) {
+      dataPlane = await startDataPlane({
+        dir,
+        bins,
+        artifacts,
+        pki,
+        server,
+        kubeConfig,
+        adminKubeconfig: kubeconfigPath,
+        logDir,
+        reaper,
+        ingressPort: dataPlaneOptions.ingressPort ?? ingressPort,
+        options: dataPlaneOptions,
+        timeoutMs,
+        log,
+        kubeconfigYaml: (cert, key, user) =>
+          kubeconfigYaml(server, pki.caCert, cert, key, user),
+      });
+    }
+
     const logFiles: Record<string, string> = {};
     const pids: Record<string, number> = {};
-    for (const p of processes) {
+    for (const p of [...processes, ...(dataPlane?.processes ?? [])]) {
       logFiles[p.name] = p.logFile;
       pids[p.name] = p.child.pid!;
     }
@@ -393,6 +504,7 @@ async function startOnce(
       kubeConfig,
       dir,
       crds,
+      dataPlane,
       logFiles,
       pids,
       async restartApiServer() {

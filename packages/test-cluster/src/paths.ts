@@ -21,6 +21,9 @@ export interface ControlPlaneBinaries {
   etcd: string;
   kubeApiserver: string;
   kubeControllerManager: string;
+  kubeScheduler: string;
+  kubelet: string;
+  kubeProxy: string;
   kubectl: string;
 }
 
@@ -30,21 +33,30 @@ function binariesIn(dir: string): ControlPlaneBinaries {
     etcd: path.join(dir, 'etcd'),
     kubeApiserver: path.join(dir, 'kube-apiserver'),
     kubeControllerManager: path.join(dir, 'kube-controller-manager'),
+    kubeScheduler: path.join(dir, 'kube-scheduler'),
+    kubelet: path.join(dir, 'kubelet'),
+    kubeProxy: path.join(dir, 'kube-proxy'),
     kubectl: path.join(dir, 'kubectl'),
   };
 }
 
 function missingBinaries(bins: ControlPlaneBinaries): string[] {
-  return [bins.etcd, bins.kubeApiserver, bins.kubeControllerManager].filter(
-    file => {
-      try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return false;
-      } catch {
-        return true;
-      }
-    },
-  );
+  return [
+    bins.etcd,
+    bins.kubeApiserver,
+    bins.kubeControllerManager,
+    bins.kubeScheduler,
+    bins.kubelet,
+    bins.kubeProxy,
+    bins.kubectl,
+  ].filter(file => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
 }
 
 /** Runs a command, sending each stderr line to `log`; resolves to stdout. */
@@ -97,7 +109,7 @@ export function runCommand(
 let ensured: Promise<ControlPlaneBinaries> | undefined;
 
 /**
- * Finds etcd, kube-apiserver and kube-controller-manager: in
+ * Finds etcd and Kubernetes' binaries (see scripts/build-control-plane.sh): in
  * `$PAVED_CONTROL_PLANE_BIN` when set (scripts/test.sh sets it), otherwise by
  * running scripts/build-control-plane.sh, which builds them once and then
  * answers from its cache.
@@ -142,4 +154,60 @@ async function findOrBuildBinaries(
     );
   }
   return bins;
+}
+
+/** Knative's, Traefik's and CoreDNS's binaries and the image tarballs. */
+export interface DataPlaneArtifacts {
+  /** The directory of scripts/build-data-plane.sh's binaries. */
+  binDir: string;
+  traefik: string;
+  /** The directory of scripts/build-images.sh's tarballs. */
+  imagesDir: string;
+  /** Image name by tarball file name (images.json of build-images.sh). */
+  images: Record<string, string>;
+}
+
+let dataPlaneEnsured: Promise<DataPlaneArtifacts> | undefined;
+
+/**
+ * Builds (once, then from the cache) the data plane's binaries and the
+ * images the node runs; `$PAVED_DATA_PLANE_BIN` and `$PAVED_IMAGES_DIR` (set
+ * by scripts/test.sh and scripts/start.sh) skip the scripts.
+ */
+export function ensureDataPlaneArtifacts(
+  log: (line: string) => void = () => {},
+): Promise<DataPlaneArtifacts> {
+  dataPlaneEnsured ??= (async () => {
+    const lastLine = (out: string) => out.trim().split('\n').pop() ?? '';
+    const script = (name: string) => path.join(PACKAGE_ROOT, 'scripts', name);
+    const binDir =
+      process.env.PAVED_DATA_PLANE_BIN ||
+      lastLine(
+        await runCommand('bash', [script('build-data-plane.sh')], { log }),
+      );
+    const imagesDir =
+      process.env.PAVED_IMAGES_DIR ||
+      lastLine(
+        await runCommand('bash', [script('build-images.sh'), binDir], { log }),
+      );
+    const imagesFile = path.join(imagesDir, 'images.json');
+    if (
+      !fs.existsSync(path.join(binDir, 'traefik')) ||
+      !fs.existsSync(imagesFile)
+    ) {
+      throw new Error(
+        `The data plane is incomplete (${binDir}/traefik, ${imagesFile}); run packages/test-cluster/scripts/build-data-plane.sh and build-images.sh, or unset PAVED_DATA_PLANE_BIN and PAVED_IMAGES_DIR`,
+      );
+    }
+    return {
+      binDir,
+      traefik: path.join(binDir, 'traefik'),
+      imagesDir,
+      images: JSON.parse(fs.readFileSync(imagesFile, 'utf8')),
+    };
+  })().catch(error => {
+    dataPlaneEnsured = undefined;
+    throw error;
+  });
+  return dataPlaneEnsured;
 }

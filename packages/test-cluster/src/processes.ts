@@ -9,14 +9,19 @@ import path from 'node:path';
  * that pipe closes (we exited, crashed, got SIGINT/SIGTERM or SIGKILL) it
  * kills every process group it was told about, waits until they are gone and
  * removes the cluster's directory. We tell it `+pid` on start, `-pid` once a
- * child has exited (so a reused pid is never killed), `dir <path>` for the
- * directory, and `done` when the cluster stopped cleanly.
+ * child has exited (so a reused pid is never killed), `run <json argv>` for a
+ * clean-up command to run once they are gone (a real node's mounts, bridge
+ * and netfilter chains), `dir <path>` for each directory to remove after that,
+ * in order (the cluster's, then a lock's), and `done` when the cluster stopped
+ * cleanly.
  */
 const REAPER_SOURCE = `
 process.title = 'paved-test-cluster-reaper';
 const fs = require('node:fs');
+const { spawnSync } = require('node:child_process');
 const pids = new Set();
-let dir;
+const dirs = [];
+const commands = [];
 let buffer = '';
 const alive = pid => {
   try {
@@ -37,7 +42,12 @@ const killAll = signal => {
   }
 };
 const finish = () => {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  for (const argv of commands) {
+    try { spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', timeout: 60000 }); } catch {}
+  }
+  for (const dir of dirs) {
+    try { fs.rmSync(dir, { recursive: true, force: true }); } catch {}
+  }
   process.exit(0);
 };
 process.on('SIGINT', () => {});
@@ -49,7 +59,8 @@ process.stdin.on('data', chunk => {
   buffer = lines.pop();
   for (const line of lines) {
     if (line === 'done') process.exit(0);
-    if (line.startsWith('dir ')) dir = line.slice(4);
+    if (line.startsWith('dir ')) dirs.push(line.slice(4));
+    if (line.startsWith('run ')) commands.push(JSON.parse(line.slice(4)));
     if (line.startsWith('+')) pids.add(Number(line.slice(1)));
     if (line.startsWith('-')) pids.delete(Number(line.slice(1)));
   }
@@ -92,9 +103,14 @@ export class Reaper {
     this.child.stdin!.write(`+${pid}\n`);
   }
 
-  /** A directory to remove once the processes are gone. */
+  /** A directory to remove once the processes are gone (in call order). */
   removeWhenDone(dir: string) {
     this.child.stdin!.write(`dir ${dir}\n`);
+  }
+
+  /** A command to run once the processes are gone, before directories go. */
+  runWhenDone(argv: string[]) {
+    this.child.stdin!.write(`run ${JSON.stringify(argv)}\n`);
   }
 
   forget(pid: number) {
@@ -166,6 +182,8 @@ export class ManagedProcess {
     args: string[];
     logDir: string;
     reaper: Reaper;
+    /** Added to this process's environment. */
+    env?: Record<string, string>;
   }): ManagedProcess {
     installExitHook();
     const logFile = path.join(options.logDir, `${options.name}.log`);
@@ -173,6 +191,7 @@ export class ManagedProcess {
     try {
       const child = spawn(options.command, options.args, {
         stdio: ['ignore', fd, fd],
+        env: options.env ? { ...process.env, ...options.env } : process.env,
         // A process group of its own: Ctrl-C in a terminal reaches only us,
         // and we stop the control plane in order.
         detached: true,
