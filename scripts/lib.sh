@@ -32,10 +32,12 @@ ensure_node() {
 
 ensure_yarn() {
   # The repository vendors Yarn (.yarn/releases, named in .yarnrc.yml), so no
-  # download from Yarn's site is needed; this shim puts `yarn` on PATH.
+  # download from Yarn's site is needed; this shim puts `yarn` on PATH. It
+  # lives in the clone, not the shared cache: two clones on one machine each
+  # run their own.
   local release
   release="$(ls "$paved_root"/.yarn/releases/yarn-*.cjs | head -1)"
-  local shim="$paved_cache/bin"
+  local shim="$paved_root/.paved/bin"
   mkdir -p "$shim"
   printf '#!/bin/sh\nexec node "%s" "$@"\n' "$release" > "$shim/yarn"
   chmod +x "$shim/yarn"
@@ -66,11 +68,19 @@ ensure_dependencies() {
   echo "$want" > "$stamp"
 }
 
-# Debian packages the tests need: PostgreSQL and Chromium.
+# Debian packages: PostgreSQL and Chromium for the tests; containerd, runc,
+# the CNI plugins and iptables for the real node (both commands).
 ensure_debian_packages() {
   local missing=()
-  [[ -x /usr/lib/postgresql/15/bin/initdb ]] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-  command -v chromium >/dev/null || missing+=(chromium)
+  if [[ "${1:-}" != --node-only ]]; then
+    [[ -x /usr/lib/postgresql/15/bin/initdb ]] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    command -v chromium >/dev/null || missing+=(chromium)
+  fi
+  command -v containerd >/dev/null || missing+=(containerd)
+  command -v runc >/dev/null || missing+=(runc)
+  [[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v ip >/dev/null || missing+=(iproute2)
   ((${#missing[@]} == 0)) && return
   command -v apt-get >/dev/null || die "please install ${missing[*]} (Debian packages)"
   log "installing ${missing[*]} from Debian's packages"
@@ -83,4 +93,14 @@ ensure_debian_packages() {
 ensure_control_plane() {
   PAVED_CONTROL_PLANE_BIN="$(bash "$paved_root/packages/test-cluster/scripts/build-control-plane.sh" | tail -1)"
   export PAVED_CONTROL_PLANE_BIN
+}
+
+# Knative Serving, Traefik and CoreDNS binaries, then the images the node
+# runs (pause, the example app, Knative's components, CoreDNS), all cached
+# by version under $paved_cache.
+ensure_data_plane() {
+  local scripts="$paved_root/packages/test-cluster/scripts"
+  PAVED_DATA_PLANE_BIN="$(bash "$scripts/build-data-plane.sh" | tail -1)"
+  PAVED_IMAGES_DIR="$(bash "$scripts/build-images.sh" "$PAVED_DATA_PLANE_BIN" | tail -1)"
+  export PAVED_DATA_PLANE_BIN PAVED_IMAGES_DIR
 }

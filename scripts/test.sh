@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs Paved's whole test suite: formatting, lint,
-# type-check, then every package's tests against a real kube-apiserver,
+# type-check, then every package's tests against a real kube-apiserver (with
+# a real node, Knative Serving and Traefik where a test needs running apps),
 # SQLite and PostgreSQL. Safe to run again. Extra arguments go to Jest
 # (for example a path filter).
 set -euo pipefail
@@ -13,6 +14,7 @@ ensure_yarn
 ensure_dependencies
 ensure_debian_packages
 ensure_control_plane
+ensure_data_plane
 log "set-up done in $((SECONDS - started))s"
 
 cd "$paved_root"
