@@ -41,6 +41,10 @@ describe('Knative Service', () => {
       'autoscaling.knative.dev/min-scale': '1',
       'autoscaling.knative.dev/max-scale': '4',
       'autoscaling.knative.dev/target': '50',
+      // Paved sizes the queue-proxy, so plans can count on it.
+      'queue.sidecar.serving.knative.dev/cpu-resource-request': '25m',
+      'queue.sidecar.serving.knative.dev/memory-resource-request': '64Mi',
+      'queue.sidecar.serving.knative.dev/memory-resource-limit': '64Mi',
     });
     expect(template.metadata.labels['backstage.io/kubernetes-id']).toBe('web');
     expect(template.spec.containers).toEqual([

@@ -5,6 +5,7 @@ import {
   DEFAULT_NAMESPACE_PREFIX,
   DEFAULT_PLANS,
   Plan,
+  QUEUE_PROXY_RESOURCES,
 } from '@paved/plugin-paved-common';
 
 export interface DesiredStateConfig {
@@ -21,11 +22,12 @@ export interface DesiredStateConfig {
   ownerClusterRole: string;
   /** Prefix of the Kubernetes group an owner maps to (e.g. `oidc:`). */
   ownerGroupPrefix: string;
-  /** Per-container defaults for containers that set none (queue-proxy). */
-  containerDefaults: {
-    request: { cpu: string; memory: string };
-    limit: { cpu: string; memory: string };
-  };
+  /**
+   * Requests (and the memory limit) of a container that sets none. The
+   * operator sizes Paved's own containers; this is for anything else a
+   * tenant's pods carry.
+   */
+  containerDefaults: { cpu: string; memory: string };
 }
 
 export const DEFAULT_DESIRED_STATE_CONFIG: DesiredStateConfig = {
@@ -36,8 +38,5 @@ export const DEFAULT_DESIRED_STATE_CONFIG: DesiredStateConfig = {
   platformNamespaces: ['paved-system'],
   ownerClusterRole: 'edit',
   ownerGroupPrefix: '',
-  containerDefaults: {
-    request: { cpu: '25m', memory: '64Mi' },
-    limit: { cpu: '500m', memory: '256Mi' },
-  },
+  containerDefaults: { ...QUEUE_PROXY_RESOURCES },
 };

@@ -10,11 +10,15 @@ import {
   PAVED_API_VERSION,
   APP_KIND,
   pavedLabels,
+  QUEUE_PROXY_RESOURCES,
 } from '@paved/plugin-paved-common';
 import { KubeObject, OwnerReference } from '../kube/types';
 import {
   ANNOTATION_MAX_SCALE,
   ANNOTATION_MIN_SCALE,
+  ANNOTATION_QUEUE_CPU_REQUEST,
+  ANNOTATION_QUEUE_MEMORY_LIMIT,
+  ANNOTATION_QUEUE_MEMORY_REQUEST,
   ANNOTATION_TARGET,
 } from './names';
 
@@ -62,6 +66,11 @@ export function desiredRevisionTemplate(
         [ANNOTATION_MIN_SCALE]: String(spec.scaling.minInstances),
         [ANNOTATION_MAX_SCALE]: String(spec.scaling.maxInstances),
         [ANNOTATION_TARGET]: String(spec.scaling.targetConcurrency),
+        // The queue-proxy's size is Paved's, not the cluster's default or
+        // the LimitRange's: plans are sized for it (paved-common's plans.ts).
+        [ANNOTATION_QUEUE_CPU_REQUEST]: QUEUE_PROXY_RESOURCES.cpu,
+        [ANNOTATION_QUEUE_MEMORY_REQUEST]: QUEUE_PROXY_RESOURCES.memory,
+        [ANNOTATION_QUEUE_MEMORY_LIMIT]: QUEUE_PROXY_RESOURCES.memory,
         ...(redeployToken ? { [ANNOTATION_REDEPLOY]: redeployToken } : {}),
       },
     },

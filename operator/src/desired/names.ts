@@ -9,3 +9,9 @@ export const CAPSULE_TENANT_LABEL = 'capsule.clastix.io/tenant';
 export const ANNOTATION_MIN_SCALE = 'autoscaling.knative.dev/min-scale';
 export const ANNOTATION_MAX_SCALE = 'autoscaling.knative.dev/max-scale';
 export const ANNOTATION_TARGET = 'autoscaling.knative.dev/target';
+export const ANNOTATION_QUEUE_CPU_REQUEST =
+  'queue.sidecar.serving.knative.dev/cpu-resource-request';
+export const ANNOTATION_QUEUE_MEMORY_REQUEST =
+  'queue.sidecar.serving.knative.dev/memory-resource-request';
+export const ANNOTATION_QUEUE_MEMORY_LIMIT =
+  'queue.sidecar.serving.knative.dev/memory-resource-limit';

@@ -1,8 +1,14 @@
 /**
  * A tenant's ResourceQuota (its plan's CPU and memory, with the tenant's
  * overrides; `maxApps` is enforced by the AppReconciler, see the README)
- * and a LimitRange whose defaults let containers that set no resources —
- * Knative's queue-proxy sidecar — be admitted under the quota.
+ * and a LimitRange whose defaults let a container that sets no resources be
+ * admitted under the quota.
+ *
+ * The quota bounds CPU requests, and memory requests and limits. CPU limits
+ * are left out on purpose: Knative's queue-proxy sets none (CPU is
+ * compressible, throttling the proxy slows every request), and a quota on
+ * limits.cpu would make the LimitRange give it a large default limit that
+ * counts against the plan — the free plan could then run one instance.
  */
 import {
   effectiveLimits,
@@ -60,7 +66,6 @@ export function desiredResourceQuota(
       hard: {
         'requests.cpu': limits.cpu,
         'requests.memory': limits.memory,
-        'limits.cpu': limits.cpu,
         'limits.memory': limits.memory,
       },
     },
@@ -71,7 +76,7 @@ export function desiredLimitRange(
   tenant: TenantResource,
   config: DesiredStateConfig,
 ): KubeObject {
-  const { request, limit } = config.containerDefaults;
+  const { cpu, memory } = config.containerDefaults;
   return {
     apiVersion: 'v1',
     kind: 'LimitRange',
@@ -84,8 +89,8 @@ export function desiredLimitRange(
       limits: [
         {
           type: 'Container',
-          defaultRequest: { cpu: request.cpu, memory: request.memory },
-          default: { cpu: limit.cpu, memory: limit.memory },
+          defaultRequest: { cpu, memory },
+          default: { memory },
         },
       ],
     },

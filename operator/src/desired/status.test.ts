@@ -234,6 +234,29 @@ describe('tenant usage', () => {
       apps: { used: '0', hard: '3' },
     });
   });
+
+  it('shows the quota line that limits: memory limits once they are nearer their hard value than requests', () => {
+    const usage = tenantUsage(
+      {
+        metadata: { name: 'paved-quota' },
+        status: {
+          hard: {
+            'requests.cpu': '1500m',
+            'requests.memory': '1536Mi',
+            'limits.memory': '1536Mi',
+          },
+          used: {
+            'requests.cpu': '275m',
+            'requests.memory': '320Mi',
+            'limits.memory': '1280Mi',
+          },
+        },
+      },
+      { used: 1, hard: 3 },
+    );
+    expect(usage?.memory).toEqual({ used: '1280Mi', hard: '1536Mi' });
+    expect(usage?.cpu).toEqual({ used: '275m', hard: '1500m' });
+  });
 });
 
 describe('app limit', () => {

@@ -154,10 +154,10 @@ describe('quota', () => {
       name: 'paved-quota',
       namespace: 'tenant-team-a',
     });
+    // No limits.cpu: the queue-proxy sets no CPU limit (see quota.ts).
     expect(q.spec.hard).toEqual({
       'requests.cpu': '4',
       'requests.memory': '8Gi',
-      'limits.cpu': '4',
       'limits.memory': '8Gi',
     });
   });
@@ -170,7 +170,7 @@ describe('quota', () => {
       }),
       config,
     ) as any;
-    expect(q.spec.hard['requests.cpu']).toBe('1');
+    expect(q.spec.hard['requests.cpu']).toBe('1500m');
     expect(q.spec.hard['requests.memory']).toBe('3Gi');
   });
 
@@ -197,13 +197,13 @@ describe('quota', () => {
     expect(q.spec.hard['limits.memory']).toBe('64Gi');
   });
 
-  it('gives containers without resources default requests and limits', () => {
+  it('gives containers without resources small default requests and a memory limit, no CPU limit', () => {
     const lr = desiredLimitRange(tenantFixture(), config) as any;
     expect(lr.spec.limits).toEqual([
       {
         type: 'Container',
         defaultRequest: { cpu: '25m', memory: '64Mi' },
-        default: { cpu: '500m', memory: '256Mi' },
+        default: { memory: '64Mi' },
       },
     ]);
   });

@@ -1,8 +1,13 @@
 /**
  * Tenant usage: CPU and memory from the ResourceQuota's status, apps counted
- * by the operator.
+ * by the operator. Each figure is the quota line that limits: of the
+ * requests and limits a quota bounds, the one nearest its hard value.
  */
-import { TenantStatus } from '@paved/plugin-paved-common';
+import {
+  parseCpuMillis,
+  parseMemoryBytes,
+  TenantStatus,
+} from '@paved/plugin-paved-common';
 import { KubeObject } from '../kube/types';
 
 export function tenantUsage(
@@ -18,9 +23,25 @@ export function tenantUsage(
     ...(status.used?.[key] !== undefined ? { used: status.used[key] } : {}),
     ...(status.hard?.[key] !== undefined ? { hard: status.hard[key] } : {}),
   });
+  const nearestToHard = (
+    keys: string[],
+    parse: (quantity: string) => number | undefined,
+  ) => {
+    const share = (key: string) => {
+      const used = parse(status.used?.[key] ?? '0') ?? 0;
+      const hard = parse(status.hard?.[key] ?? '');
+      return hard ? used / hard : -1;
+    };
+    const bounded = keys.filter(key => status.hard?.[key] !== undefined);
+    if (!bounded.length) return pick(keys[0]);
+    return pick(bounded.reduce((a, b) => (share(b) > share(a) ? b : a)));
+  };
   return {
-    cpu: pick('requests.cpu'),
-    memory: pick('requests.memory'),
+    cpu: nearestToHard(['requests.cpu', 'limits.cpu'], parseCpuMillis),
+    memory: nearestToHard(
+      ['requests.memory', 'limits.memory'],
+      parseMemoryBytes,
+    ),
     apps: appUsage,
   };
 }

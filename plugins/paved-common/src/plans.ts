@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { cpuProblem, memoryProblem } from './validation';
 
 export interface PlanLimits {
-  /** Total CPU the tenant's apps may request, as a quantity. */
+  /** Total CPU the tenant's instances may request, as a quantity. */
   cpu: string;
-  /** Total memory the tenant's apps may request, as a quantity. */
+  /** Total memory the tenant's instances may request (and be limited to). */
   memory: string;
   /** How many apps the tenant may have. */
   maxApps: number;
@@ -19,12 +19,34 @@ export interface Plan extends PlanLimits {
   description: string;
 }
 
+/** What an app instance gets when its spec says nothing. */
+export const DEFAULT_APP_RESOURCES = Object.freeze({
+  cpu: '250m',
+  memory: '256Mi',
+});
+
+/**
+ * What Knative's queue-proxy sidecar in every instance is given (set by the
+ * operator on each revision, so it does not depend on the cluster's Knative
+ * config or fall to the tenant's LimitRange defaults). A plan's quota pays
+ * for it too.
+ */
+export const QUEUE_PROXY_RESOURCES = Object.freeze({
+  cpu: '25m',
+  memory: '64Mi',
+});
+
+/**
+ * Each plan holds what it promises: all its apps running one instance of the
+ * default size, plus one more instance while a new revision rolls out
+ * (plans.test.ts checks this).
+ */
 export const DEFAULT_PLANS: readonly Plan[] = Object.freeze([
   {
     name: 'free',
     description: 'For trying things out',
-    cpu: '1',
-    memory: '1Gi',
+    cpu: '1500m',
+    memory: '1536Mi',
     maxApps: 3,
   },
   {

@@ -29,6 +29,7 @@ import {
 } from './validation';
 import {
   cpuQuantitySchema,
+  DEFAULT_APP_RESOURCES,
   DEFAULT_PLAN_NAME,
   PLAN_NAME_PATTERN,
   maxAppsSchema,
@@ -258,8 +259,12 @@ export const scalingSchema = z
 
 export const resourcesSchema = z
   .object({
-    cpu: cpuSchema.default('250m').describe('CPU per instance'),
-    memory: memorySchema.default('256Mi').describe('Memory per instance'),
+    cpu: cpuSchema
+      .default(DEFAULT_APP_RESOURCES.cpu)
+      .describe('CPU per instance'),
+    memory: memorySchema
+      .default(DEFAULT_APP_RESOURCES.memory)
+      .describe('Memory per instance'),
   })
   .strict();
 
@@ -295,7 +300,7 @@ export const appSpecSchema = z
       maxInstances: 10,
       targetConcurrency: 100,
     }),
-    resources: resourcesSchema.default({ cpu: '250m', memory: '256Mi' }),
+    resources: resourcesSchema.default({ ...DEFAULT_APP_RESOURCES }),
     domains: z
       .array(domainSchema)
       .max(DOMAINS_MAX_ENTRIES, {
