@@ -5,9 +5,14 @@
 import { KubeClient } from '../kube/client';
 import { KubeObject, ResourceType } from '../kube/types';
 
-/** True when every field of `desired` has the same value in `actual`. */
+/**
+ * True when every field of `desired` has the same value in `actual`. An empty
+ * list or map counts as absent: the API server does not store them
+ * (`omitempty`), so comparing them by value would re-apply for ever.
+ */
 export function containsDesired(desired: unknown, actual: unknown): boolean {
   if (desired === actual) return true;
+  if (actual === undefined && isEmpty(desired)) return true;
   if (Array.isArray(desired)) {
     return (
       Array.isArray(actual) &&
@@ -24,6 +29,13 @@ export function containsDesired(desired: unknown, actual: unknown): boolean {
     );
   }
   return false;
+}
+
+function isEmpty(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  return (
+    !!value && typeof value === 'object' && Object.keys(value).length === 0
+  );
 }
 
 /** Applies `desired` unless `current` already matches; returns what is live. */
