@@ -10,9 +10,9 @@ describe('containsDesired', () => {
         },
       ),
     ).toBe(true);
-    expect(containsDesired({ spec: { port: 8080 } }, { spec: { port: 80 } })).toBe(
-      false,
-    );
+    expect(
+      containsDesired({ spec: { port: 8080 } }, { spec: { port: 80 } }),
+    ).toBe(false);
   });
 
   it('takes an empty list or map as absent, as the API server stores it', () => {
@@ -24,8 +24,8 @@ describe('containsDesired', () => {
         { spec: { containers: [{ name: 'app' }] } },
       ),
     ).toBe(true);
-    expect(
-      containsDesired({ env: [{ name: 'A', value: '1' }] }, {}),
-    ).toBe(false);
+    expect(containsDesired({ env: [{ name: 'A', value: '1' }] }, {})).toBe(
+      false,
+    );
   });
 });
