@@ -132,12 +132,18 @@ describe('ports', () => {
   it('accepts 1..65535 except the reserved ones', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 65535 }), port => {
-        const reserved = [8012, 8013, 8022, 9090, 9091].includes(port);
+        const reserved = [8008, 8012, 8013, 8022, 9090, 9091].includes(port);
         expect(portProblem(port) ?? 'accepted').toMatch(
           reserved ? /reserved/ : /^accepted$/,
         );
       }),
     );
+  });
+
+  it("refuses each of the queue-proxy's ports, profiling's 8008 included", () => {
+    for (const port of [8008, 8012, 8013, 8022, 9090, 9091]) {
+      expect(portProblem(port)).toMatch(/is reserved by the platform/);
+    }
   });
 
   it('rejects out-of-range and fractional ports', () => {

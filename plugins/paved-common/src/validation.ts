@@ -122,8 +122,12 @@ export function imageProblem(image: string): string | undefined {
   )}"; a tag is up to 128 letters, digits, "_", "." and "-" and cannot start with "." or "-"`;
 }
 
-/** Ports the Knative queue-proxy sidecar listens on in every pod. */
-export const KNATIVE_RESERVED_PORTS = [8012, 8013, 8022, 9090, 9091];
+/**
+ * Ports the Knative queue-proxy sidecar listens on in every pod (its HTTP,
+ * HTTP/2, admin, metrics and profiling ports): Knative's webhook refuses a
+ * container port among them (serving's k8s_validation.go, reservedPorts).
+ */
+export const KNATIVE_RESERVED_PORTS = [8008, 8012, 8013, 8022, 9090, 9091];
 
 export function portProblem(port: number): string | undefined {
   if (!Number.isInteger(port)) {
