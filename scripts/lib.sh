@@ -81,6 +81,8 @@ ensure_debian_packages() {
   [[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
   command -v iptables >/dev/null || missing+=(iptables)
   command -v ip >/dev/null || missing+=(iproute2)
+  command -v flock >/dev/null || missing+=(util-linux)
+  command -v patch >/dev/null || missing+=(patch)
   ((${#missing[@]} == 0)) && return
   command -v apt-get >/dev/null || die "please install ${missing[*]} (Debian packages)"
   log "installing ${missing[*]} from Debian's packages"

@@ -26,9 +26,15 @@ bin_dir="$out_dir/bin"
 log() { echo "[data-plane] $*" >&2; }
 
 knative_commands=(controller webhook autoscaler activator queue)
+# Traefik is built with the patches in go/data-plane/ (what its experimental
+# Knative provider lacks; see README.md there); a stamp of their hash beside
+# the binary tells a build with other patches.
+traefik_patches=("$here"/go/data-plane/traefik-*.patch)
+traefik_stamp="$(cat "${traefik_patches[@]}" | sha256sum | cut -c1-16)"
 have_all() {
   local c
   for c in "${knative_commands[@]}" traefik coredns; do [[ -x "$bin_dir/$c" ]] || return 1; done
+  [[ "$(cat "$bin_dir/.traefik-patches" 2>/dev/null)" == "$traefik_stamp" ]]
 }
 
 if have_all; then
@@ -39,8 +45,12 @@ fi
 
 command -v go >/dev/null || { log "Go is required to build the data plane (https://go.dev/dl)"; exit 1; }
 mkdir -p "$bin_dir.partial" "$cache_root/data-plane"
-# Keep what a previous, interrupted run already built.
-[[ -d "$bin_dir" ]] && cp -n "$bin_dir"/* "$bin_dir.partial/" 2>/dev/null || true
+# Keep what a previous, interrupted run already built (Traefik only if it
+# was built with these patches).
+[[ -d "$bin_dir" ]] && cp -n "$bin_dir"/* "$bin_dir"/.traefik-patches "$bin_dir.partial/" 2>/dev/null || true
+if [[ "$(cat "$bin_dir.partial/.traefik-patches" 2>/dev/null)" != "$traefik_stamp" ]]; then
+  rm -f "$bin_dir.partial/traefik" "$bin_dir.partial/.traefik-patches"
+fi
 
 # Writable copies of the module sources live here during the build only.
 work_dir="$(mktemp -d "$cache_root/data-plane/src.XXXXXX")"
@@ -103,7 +113,12 @@ done
 if needs traefik; then
   # Its go.mod has replace lines: build it as the main module.
   src="$(writable_copy "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" traefik)"
+  for patch in "${traefik_patches[@]}"; do
+    log "patching traefik: $(basename "$patch")"
+    patch --quiet --forward -p1 -d "$src" <"$patch"
+  done
   build "$src" ./cmd/traefik traefik "-X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION"
+  echo "$traefik_stamp" >"$bin_dir.partial/.traefik-patches"
 fi
 if needs coredns; then
   # The main package is the module root; default plugin set (plugin.cfg).

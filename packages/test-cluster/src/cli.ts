@@ -27,6 +27,9 @@ Options:
                          otherwise a free port; URLs then need it)
   --domain <domain>      domain of app URLs (default localhost: browsers
                          resolve *.localhost to this machine)
+  --autoscaler <k>=<v>   a config-autoscaler key for Knative, repeatable
+                         (e.g. --autoscaler stable-window=6s for a quick
+                         scale to zero)
   --no-capsule           do not install Capsule's Tenant CRD
   --no-cilium            do not install Cilium's CiliumNetworkPolicy CRD
   --no-knative           do not install Knative Serving's CRDs
@@ -39,6 +42,7 @@ interface CliOptions {
   dataPlane: boolean;
   ingressPort?: number;
   domain: string;
+  autoscaler?: Record<string, string>;
   capsule: boolean;
   cilium: boolean;
   knative: boolean;
@@ -85,6 +89,16 @@ export function parseArgs(args: string[]): CliOptions | 'help' {
       case '--domain':
         options.domain = value();
         break;
+      case '--autoscaler': {
+        const setting = value();
+        const eq = setting.indexOf('=');
+        if (eq < 1) throw new Error('--autoscaler needs <key>=<value>');
+        options.autoscaler = {
+          ...options.autoscaler,
+          [setting.slice(0, eq)]: setting.slice(eq + 1),
+        };
+        break;
+      }
       case '--no-capsule':
         options.capsule = false;
         break;
@@ -149,7 +163,13 @@ export async function main(args: string[]): Promise<void> {
     capsule: options.capsule,
     cilium: options.cilium,
     knative: options.knative,
-    dataPlane: options.dataPlane && { domain: options.domain, ingressPort },
+    dataPlane: options.dataPlane && {
+      domain: options.domain,
+      ingressPort,
+      autoscaler: options.autoscaler,
+    },
+    // A part that dies is started again: the local stack heals itself.
+    supervise: true,
     timeoutMs: 300_000,
     log,
   });
@@ -187,17 +207,7 @@ export async function main(args: string[]): Promise<void> {
       '',
     ].join('\n'),
   );
-  // Stay up until a signal arrives, or until a process dies.
-  setInterval(() => {
-    for (const name of Object.keys(cluster.logFiles)) {
-      try {
-        process.kill(cluster.pids[name], 0);
-      } catch {
-        log(`${name} exited unexpectedly; see ${cluster.logFiles[name]}`);
-        process.exitCode = 1;
-        void shutdown('crash');
-        return;
-      }
-    }
-  }, 2000);
+  // Stay up until a signal arrives; a part that dies is started again (see
+  // `supervise` above), with a log line saying so.
+  setInterval(() => {}, 60_000);
 }

@@ -24,7 +24,7 @@ import {
   StartedDataPlane,
   startDataPlane,
 } from './dataPlane/dataPlane';
-import { acquireNodeLock, NODE_LOCK_DIR } from './node/lock';
+import { acquireNodeLock, NodeLock } from './node/lock';
 import {
   checkNodePrerequisites,
   cleanUpNode,
@@ -59,6 +59,12 @@ export interface TestClusterOptions {
    * (others wait). Default: off, a control plane only.
    */
   dataPlane?: boolean | DataPlaneOptions;
+  /**
+   * Start a process of the cluster again when it dies (etcd keeps its data
+   * dir, so nothing is lost), instead of leaving the cluster broken: for a
+   * long-lived local stack. Default false: tests want to see deaths.
+   */
+  supervise?: boolean;
   /** More CRD manifests (YAML files, multi-document allowed) to install. */
   extraCrdFiles?: string[];
   /** Progress lines (what starts, how long it took). Default: silent. */
@@ -274,7 +280,7 @@ async function startOnce(
   const dataPlaneOptions =
     typeof options.dataPlane === 'object' ? options.dataPlane : {};
   let dataPlane: StartedDataPlane | undefined;
-  let nodeLocked = false;
+  let nodeLock: NodeLock | undefined;
   if (withNode) {
     // After a crash too, the reaper undoes what the node did to the machine,
     // then removes the directory, then lets the next node start.
@@ -296,23 +302,21 @@ async function startOnce(
       await etcd?.stop(3000);
       await reaper.done();
       await fsp.rm(dir, { recursive: true, force: true });
-      if (nodeLocked)
-        await fsp.rm(NODE_LOCK_DIR, { recursive: true, force: true });
+      nodeLock?.release();
     })();
     return stopped;
   };
 
   try {
     if (withNode) {
-      await acquireNodeLock({
-        pid: reaper.pid!,
+      nodeLock = await acquireNodeLock({
+        holderPid: reaper.pid!,
         cluster: dir,
         // Other suites' nodes run a few minutes each; wait for all of them.
         timeoutMs: Math.max(timeoutMs, 30 * 60_000),
         log,
       });
-      nodeLocked = true;
-      reaper.removeWhenDone(NODE_LOCK_DIR);
+      // What a node killed with its reaper (SIGKILL to everything) left.
       await cleanUpNode(staleNodePattern());
       await prepareNodeNetwork();
     }
@@ -490,13 +494,12 @@ async function startOnce(
       });
     }
 
+    const all = () => [...processes, ...(dataPlane?.processes ?? [])];
     const logFiles: Record<string, string> = {};
-    const pids: Record<string, number> = {};
-    for (const p of [...processes, ...(dataPlane?.processes ?? [])]) {
-      logFiles[p.name] = p.logFile;
-      pids[p.name] = p.child.pid!;
+    for (const p of all()) logFiles[p.name] = p.logFile;
+    if (options.supervise) {
+      for (const p of all()) p.supervise(line => log(line));
     }
-    pids.reaper = reaper.pid!;
 
     return {
       server,
@@ -506,11 +509,16 @@ async function startOnce(
       crds,
       dataPlane,
       logFiles,
-      pids,
+      // Read afresh: a supervised process has a new pid after a restart.
+      get pids() {
+        const pids: Record<string, number> = { reaper: reaper.pid! };
+        for (const p of all()) pids[p.name] = p.child.pid!;
+        return pids;
+      },
       async restartApiServer() {
         await processes[1].stop(3000);
         processes[1] = startApiServer();
-        pids['kube-apiserver'] = processes[1].child.pid!;
+        if (options.supervise) processes[1].supervise(line => log(line));
         await waitForApiServer();
       },
       async userKubeConfig(user, groups = []) {

@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { eventually } from './eventually';
 import { useTestCluster } from './jest';
 import { requestThroughIngress } from './dataPlane/ingress';
+import { EXAMPLE_APP_IMAGE } from './node/node';
 
 jest.setTimeout(300_000);
 
@@ -22,6 +23,10 @@ describe('a real data plane', () => {
     cluster().kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const core = () => cluster().kubeConfig.makeApiClient(k8s.CoreV1Api);
   const hello = () => cluster().dataPlane!.images['hello.tar'];
+
+  it('has the example app under the name the packages use', () => {
+    expect(hello()).toBe(EXAMPLE_APP_IMAGE);
+  });
 
   const createService = (name: string, spec: object) =>
     knative().createNamespacedCustomObject({

@@ -1,12 +1,18 @@
 /**
  * A real Kubernetes control plane (etcd, kube-apiserver,
- * kube-controller-manager) on loopback, for tests and local development.
+ * kube-controller-manager) on loopback, and on demand a real data plane (a
+ * node running real containers, Knative Serving, Traefik), for tests and
+ * local development.
  *
  * @packageDocumentation
  */
 export { startTestCluster } from './cluster';
 export type { TestCluster, TestClusterOptions } from './cluster';
-export { useTestCluster, useKnativeStatusSimulator } from './jest';
+export type { DataPlane, DataPlaneOptions } from './dataPlane/dataPlane';
+export { requestThroughIngress } from './dataPlane/ingress';
+export type { IngressResponse } from './dataPlane/ingress';
+export { EXAMPLE_APP_IMAGE, LOCAL_REGISTRY, NODE_NETWORK } from './node/node';
+export { useTestCluster } from './jest';
 export {
   UPSTREAM_CRD_FILES,
   pinnedUpstreamVersions,
@@ -16,13 +22,4 @@ export {
 export type { UpstreamProject } from './crds';
 export { ensureControlPlaneBinaries } from './paths';
 export type { ControlPlaneBinaries } from './paths';
-export {
-  KnativeStatusSimulator,
-  KnativeFailures,
-  ANNOTATION_TEMPLATE_HASH,
-} from './knativeSimulator';
-export type {
-  KnativeStatusSimulatorOptions,
-  RevisionFailure,
-} from './knativeSimulator';
 export { eventually } from './eventually';

@@ -1,12 +1,11 @@
 import { startTestCluster, TestCluster, TestClusterOptions } from './cluster';
-import {
-  KnativeStatusSimulator,
-  KnativeStatusSimulatorOptions,
-} from './knativeSimulator';
 
-/** Generous: a cold start builds the binaries first (minutes, once). */
-const START_TIMEOUT_MS = 15 * 60_000;
-const STOP_TIMEOUT_MS = 60_000;
+/**
+ * Generous: a cold start builds the binaries first (minutes, once), and a
+ * cluster with a data plane may wait for other suites' nodes to stop.
+ */
+const START_TIMEOUT_MS = 40 * 60_000;
+const STOP_TIMEOUT_MS = 120_000;
 
 /**
  * Starts one test cluster for the current Jest test file (beforeAll) and
@@ -36,40 +35,5 @@ export function useTestCluster(
       );
     }
     return cluster;
-  };
-}
-
-/**
- * Runs a {@link KnativeStatusSimulator} against the cluster of
- * {@link useTestCluster} for the current test file:
- *
- * ```ts
- * const cluster = useTestCluster();
- * const knative = useKnativeStatusSimulator(cluster);
- * // knative().fail(namespace, name, KnativeFailures.imageNotFound(image))
- * ```
- */
-export function useKnativeStatusSimulator(
-  cluster: () => TestCluster,
-  options: Omit<KnativeStatusSimulatorOptions, 'kubeConfig'> = {},
-): () => KnativeStatusSimulator {
-  let simulator: KnativeStatusSimulator | undefined;
-  beforeAll(async () => {
-    simulator = new KnativeStatusSimulator({
-      ...options,
-      kubeConfig: cluster().kubeConfig,
-    });
-    await simulator.start();
-  }, STOP_TIMEOUT_MS);
-  afterAll(async () => {
-    await simulator?.stop();
-  }, STOP_TIMEOUT_MS);
-  return () => {
-    if (!simulator) {
-      throw new Error(
-        'The Knative status simulator is not running: call the getter from a test or a hook',
-      );
-    }
-    return simulator;
   };
 }

@@ -96,6 +96,39 @@ describe('test cluster lifecycle', () => {
     await cluster.stop(); // a second stop is harmless
   }, 120_000);
 
+  it('with supervise, starts a part that died again, and the data stays', async () => {
+    const cluster = await startTestCluster({
+      capsule: false,
+      cilium: false,
+      supervise: true,
+    });
+    try {
+      const core = () => cluster.kubeConfig.makeApiClient(k8s.CoreV1Api);
+      await core().createNamespace({
+        body: { metadata: { name: 'survives' } },
+      });
+      for (const part of ['kube-apiserver', 'etcd']) {
+        const before = cluster.pids[part];
+        process.kill(before, 'SIGKILL');
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const back = await core()
+            .readNamespace({ name: 'survives' })
+            .then(() => cluster.pids[part] !== before)
+            .catch(() => false);
+          if (back) break;
+          if (Date.now() > deadline) {
+            throw new Error(`${part} was not started again within 60 s`);
+          }
+          await new Promise(r => setTimeout(r, 250));
+        }
+      }
+    } finally {
+      await cluster.stop();
+    }
+    expect(Object.values(cluster.pids).filter(isAlive)).toEqual([]);
+  }, 180_000);
+
   it('kills the control plane when Node exits without stop()', async () => {
     const { pids, dir } = await clusterInChildProcess('exit');
     expect(await waitUntilGone(Object.values(pids), 10_000)).toEqual([]);

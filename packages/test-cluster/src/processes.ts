@@ -153,64 +153,127 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
-/** One control-plane process with its output in a log file. */
-export class ManagedProcess {
-  readonly exited: Promise<ExitStatus>;
-  private status?: ExitStatus;
+interface StartOptions {
+  name: string;
+  command: string;
+  args: string[];
+  logDir: string;
+  reaper: Reaper;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+}
 
-  private constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-    readonly logFile: string,
-    reaper: Reaper,
-  ) {
-    liveChildren.add(child);
-    reaper.watch(child.pid!);
-    this.exited = new Promise(resolve => {
-      child.once('exit', (code, signal) => {
-        this.status = { code, signal };
-        liveChildren.delete(child);
-        reaper.forget(child.pid!);
-        resolve(this.status);
-      });
-    });
+/**
+ * One process of a cluster with its output in a log file; optionally
+ * supervised (started again when it dies), as a long-lived local stack wants.
+ */
+export class ManagedProcess {
+  readonly name: string;
+  readonly logFile: string;
+  private current!: {
+    child: ChildProcess;
+    exited: Promise<ExitStatus>;
+    status?: ExitStatus;
+  };
+  private stopping = false;
+  private restartLog?: (line: string) => void;
+  private backoffMs = 1000;
+  private restartTimer?: NodeJS.Timeout;
+  /** How often it was started again after dying. */
+  restarts = 0;
+
+  private constructor(private readonly options: StartOptions) {
+    this.name = options.name;
+    this.logFile = path.join(options.logDir, `${options.name}.log`);
+    this.spawnChild();
   }
 
-  static start(options: {
-    name: string;
-    command: string;
-    args: string[];
-    logDir: string;
-    reaper: Reaper;
-    /** Added to this process's environment. */
-    env?: Record<string, string>;
-  }): ManagedProcess {
+  static start(options: StartOptions): ManagedProcess {
     installExitHook();
-    const logFile = path.join(options.logDir, `${options.name}.log`);
-    const fd = fs.openSync(logFile, 'a');
+    return new ManagedProcess(options);
+  }
+
+  /** The process now running (a new one after each restart). */
+  get child(): ChildProcess {
+    return this.current.child;
+  }
+
+  /** Resolves when the current process exits. */
+  get exited(): Promise<ExitStatus> {
+    return this.current.exited;
+  }
+
+  private spawnChild() {
+    const { options } = this;
+    const fd = fs.openSync(this.logFile, 'a');
+    let child: ChildProcess;
     try {
-      const child = spawn(options.command, options.args, {
+      child = spawn(options.command, options.args, {
         stdio: ['ignore', fd, fd],
         env: options.env ? { ...process.env, ...options.env } : process.env,
         // A process group of its own: Ctrl-C in a terminal reaches only us,
-        // and we stop the control plane in order.
+        // and we stop the cluster in order.
         detached: true,
       });
       if (child.pid === undefined) {
         throw new Error(`Cannot start ${options.command}`);
       }
-      return new ManagedProcess(options.name, child, logFile, options.reaper);
     } finally {
       fs.closeSync(fd);
     }
+    const started = Date.now();
+    liveChildren.add(child);
+    options.reaper.watch(child.pid);
+    const current: ManagedProcess['current'] = {
+      child,
+      exited: new Promise(resolve => {
+        child.once('exit', (code, signal) => {
+          current.status = { code, signal };
+          liveChildren.delete(child);
+          options.reaper.forget(child.pid!);
+          resolve(current.status);
+          if (this.restartLog && !this.stopping) this.scheduleRestart(started);
+        });
+      }),
+    };
+    this.current = current;
+  }
+
+  private scheduleRestart(startedAt: number) {
+    // A process that ran a while before dying starts the backoff afresh.
+    if (Date.now() - startedAt > 60_000) this.backoffMs = 1000;
+    const status = this.current.status;
+    this.restartLog!(
+      `${this.name} exited (${
+        status?.signal ?? `code ${status?.code}`
+      }); starting it again in ${this.backoffMs / 1000} s (log: ${
+        this.logFile
+      })`,
+    );
+    this.restartTimer = setTimeout(() => {
+      if (this.stopping) return;
+      this.restarts++;
+      this.spawnChild();
+    }, this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+  }
+
+  /**
+   * From now on, start it again whenever it exits by itself (not through
+   * stop()), after a backoff that doubles from 1 s to 30 s; `log` hears
+   * about each restart.
+   */
+  supervise(log: (line: string) => void) {
+    this.restartLog = log;
+    if (!this.running && !this.stopping) this.scheduleRestart(Date.now());
   }
 
   get running(): boolean {
-    return this.status === undefined;
+    return this.current.status === undefined;
   }
 
   get exitStatus(): ExitStatus | undefined {
-    return this.status;
+    return this.current.status;
   }
 
   /** The last lines of the process's output, for error messages. */
@@ -232,6 +295,8 @@ export class ManagedProcess {
    * process exited.
    */
   async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
     if (!this.running) return;
     this.signal(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);

@@ -48,6 +48,11 @@ export interface DataPlane {
   readonly images: Record<string, string>;
   /** Imports image tarballs (docker save layout) into the node's containerd. */
   importImages(tarballs: string[]): Promise<void>;
+  /**
+   * Gives an image the node has another name, as pushing a new tag would:
+   * `tagImage(images['hello.tar'], 'registry.localhost/paved/hello:1.1.0')`.
+   */
+  tagImage(existing: string, name: string): Promise<void>;
 }
 
 export interface StartedDataPlane extends DataPlane {
@@ -178,6 +183,7 @@ export async function startDataPlane(options: {
       containerdSocket: running.containerdSocket,
       images: artifacts.images,
       importImages: tarballs => running.importImages(tarballs),
+      tagImage: (existing, name) => running.tagImage(existing, name),
       processes: [...running.processes, traefik],
       stop,
     };

@@ -127,6 +127,11 @@ export async function startTraefik(options: {
       `--entrypoints.pods.address=${NODE_NETWORK.gateway}:${options.port}`,
       '--experimental.knative=true',
       '--providers.knative=true',
+      // Public routes on both entry points; cluster-local ones (a
+      // DomainMapping's rewritten host comes back through the Service on
+      // the bridge) only where pods and Traefik itself connect.
+      '--providers.knative.publicentrypoints=web,pods',
+      '--providers.knative.privateentrypoints=pods',
       '--providers.knative.publicservice.name=traefik',
       '--providers.knative.publicservice.namespace=kube-system',
       '--providers.knative.throttleduration=0s',

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -8,115 +9,99 @@ import path from 'node:path';
  * other. A second cluster that wants a node waits here until the first is
  * gone; clusters without a node never take the lock.
  *
- * The lock is a directory (mkdir is atomic) holding the holder's pid and its
- * process start time, so a lock whose holder died (even by SIGKILL, reaper
- * and all) is taken over instead of waited on for ever.
+ * The lock is a kernel file lock (flock(1) from util-linux), held by a small
+ * detached process for as long as the cluster's reaper lives: the reaper
+ * exits only after it has cleaned the node up, and a lock whose holder died,
+ * even by SIGKILL, is free at once. No stale-lock guessing.
  */
-export const NODE_LOCK_DIR =
+export const NODE_LOCK_FILE =
   process.env.PAVED_NODE_LOCK ?? '/run/paved/node.lock';
+const HOLDER_FILE = `${NODE_LOCK_FILE}.holder`;
 
-interface Holder {
-  pid: number;
-  /** Field 22 of /proc/<pid>/stat: tells a live holder from a reused pid. */
-  startTime: string;
-  cluster: string;
-  cwd: string;
-}
-
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; count from after it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function readHolder(): Holder | undefined {
-  try {
-    return JSON.parse(
-      fs.readFileSync(path.join(NODE_LOCK_DIR, 'holder.json'), 'utf8'),
-    );
-  } catch {
-    return undefined;
-  }
-}
-
-function holderAlive(holder: Holder): boolean {
-  return processStartTime(holder.pid) === holder.startTime;
+export interface NodeLock {
+  /** Releases the lock now (the clean-up is done). */
+  release(): void;
 }
 
 /**
- * Takes the node lock for `pid` (the cluster's reaper, which outlives us and
- * releases the lock after its clean-up). Waits, saying so every 30 s, while a
- * live holder has it; fails after `timeoutMs`.
+ * Takes the node lock on behalf of `holderPid` (the cluster's reaper). Waits,
+ * saying so every 30 s and naming who holds it, for up to `timeoutMs`.
  */
 export async function acquireNodeLock(options: {
-  pid: number;
+  holderPid: number;
   cluster: string;
   timeoutMs: number;
   log: (line: string) => void;
-}): Promise<void> {
+}): Promise<NodeLock> {
+  fs.mkdirSync(path.dirname(NODE_LOCK_FILE), { recursive: true });
+  const seconds = Math.ceil(options.timeoutMs / 1000);
+  const child = spawn(
+    'flock',
+    [
+      '--exclusive',
+      '--wait',
+      String(seconds),
+      NODE_LOCK_FILE,
+      'sh',
+      '-c',
+      // Say so once the lock is ours, then hold it while the reaper lives.
+      `echo locked; while kill -0 ${options.holderPid} 2>/dev/null; do sleep 0.5; done`,
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  child.unref();
   const started = Date.now();
-  let lastSaid = 0;
-  fs.mkdirSync(path.dirname(NODE_LOCK_DIR), { recursive: true });
-  for (;;) {
+  const said = setInterval(() => {
+    let holder = 'another cluster';
     try {
-      fs.mkdirSync(NODE_LOCK_DIR);
-      const holder: Holder = {
-        pid: options.pid,
-        startTime: processStartTime(options.pid) ?? '',
-        cluster: options.cluster,
-        cwd: process.cwd(),
-      };
-      fs.writeFileSync(
-        path.join(NODE_LOCK_DIR, 'holder.json'),
-        JSON.stringify(holder),
-      );
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const h = JSON.parse(fs.readFileSync(HOLDER_FILE, 'utf8'));
+      holder = `the cluster ${h.cluster} (started from ${h.cwd})`;
+    } catch {
+      // No holder recorded: say less.
     }
-    const holder = readHolder();
-    const stale = holder
-      ? !holderAlive(holder)
-      : // Being written right now, or left empty by a crash.
-        Date.now() -
-          fs.statSync(NODE_LOCK_DIR, { throwIfNoEntry: false })!?.mtimeMs >
-        10_000;
-    if (stale) {
-      options.log(
-        `taking over the node lock ${NODE_LOCK_DIR} from a holder that is gone (${
-          holder ? `pid ${holder.pid}, ${holder.cwd}` : 'no holder recorded'
-        })`,
+    options.log(
+      `waiting ${Math.round(
+        (Date.now() - started) / 1000,
+      )} s for the real node of ${holder} to stop: one node runs on a machine at a time`,
+    );
+  }, 30_000);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', chunk => {
+        out += chunk;
+        if (out.includes('locked')) resolve();
+      });
+      child.once('error', error =>
+        reject(
+          new Error(
+            `Cannot take the node lock ${NODE_LOCK_FILE} with flock(1) (util-linux): ${error.message}`,
+          ),
+        ),
       );
-      fs.rmSync(NODE_LOCK_DIR, { recursive: true, force: true });
-      continue;
-    }
-    const waited = Date.now() - started;
-    if (waited > options.timeoutMs) {
-      throw new Error(
-        `Another real test node is running on this machine (pid ${
-          holder?.pid
-        }, started from ${holder?.cwd}); waited ${Math.round(
-          waited / 1000,
-        )} s for it. Stop it, or remove ${NODE_LOCK_DIR} if that process is not a Paved test cluster.`,
+      child.once('exit', code =>
+        reject(
+          new Error(
+            `Another real test node held ${NODE_LOCK_FILE} for ${seconds} s (flock exited ${code}); stop that cluster, or wait for it`,
+          ),
+        ),
       );
-    }
-    if (Date.now() - lastSaid >= 30_000) {
-      lastSaid = Date.now();
-      options.log(
-        `waiting for the real node of another cluster to stop (pid ${holder?.pid}, ${holder?.cwd}): one node runs on a machine at a time`,
-      );
-    }
-    await new Promise(resolve => setTimeout(resolve, 500));
+    });
+  } finally {
+    clearInterval(said);
   }
-}
-
-/** Releases the lock if `pid` holds it. */
-export function releaseNodeLock(pid: number): void {
-  if (readHolder()?.pid === pid) {
-    fs.rmSync(NODE_LOCK_DIR, { recursive: true, force: true });
-  }
+  child.stdout!.destroy();
+  fs.writeFileSync(
+    HOLDER_FILE,
+    JSON.stringify({ cluster: options.cluster, cwd: process.cwd() }),
+  );
+  return {
+    release() {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone with its reaper.
+      }
+    },
+  };
 }

@@ -40,6 +40,8 @@ export interface RealNode {
   readonly processes: ManagedProcess[];
   /** Imports more image tarballs (docker save layout). */
   importImages(tarballs: string[]): Promise<void>;
+  /** Gives an image the node has another name (a new tag, say). */
+  tagImage(existing: string, name: string): Promise<void>;
   /** Stops kube-proxy, kubelet, the scheduler and containerd, then cleans up. */
   stop(): Promise<void>;
 }
@@ -400,6 +402,9 @@ export async function startRealNode(options: {
       containerdSocket: socket,
       processes,
       importImages,
+      tagImage: async (existing, name) => {
+        await ctr('images', 'tag', '--force', existing, name);
+      },
       stop: stopAll,
     };
   } catch (error) {
@@ -411,3 +416,9 @@ export async function startRealNode(options: {
 function splitCommand(argv: string[]): [string, string[]] {
   return [argv[0], argv.slice(1)];
 }
+
+/**
+ * Paved's example app (packages/example-app) as scripts/build-images.sh names
+ * it; every data plane has it (dataPlane.test.ts checks the two agree).
+ */
+export const EXAMPLE_APP_IMAGE = `${LOCAL_REGISTRY}/paved/hello:1.0.0`;
