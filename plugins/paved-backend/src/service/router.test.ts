@@ -71,7 +71,7 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
       owner: TEAM_A,
       plan: 'free',
       namespace: 'tenant-alpha',
-      effectiveLimits: { cpu: '1', memory: '1Gi', maxApps: 3 },
+      effectiveLimits: { cpu: '1500m', memory: '1536Mi', maxApps: 3 },
       appCount: 0,
       createdBy: ALICE,
       sync: { generation: 1, appliedGeneration: 0, pending: true },
