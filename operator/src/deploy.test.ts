@@ -6,15 +6,15 @@ import { APPS, TENANTS } from './kube/types';
 import { KubeClient } from './kube/client';
 import {
   ClusterHandle,
+  DATA_PLANE_START_TIMEOUT_MS,
   eventually,
+  QUICK_SCALE_TO_ZERO,
   startCluster,
 } from './__testUtils__/cluster';
-import { KnativeSimulator } from './__testUtils__/knativeSimulator';
 import {
   applyApp,
   applyTenant,
   startOperator,
-  startSimulator,
   statusOf,
 } from './__testUtils__/operatorHarness';
 
@@ -35,14 +35,16 @@ describe('deploy manifests', () => {
   let handle: ClusterHandle;
   let kubectl: string;
 
+  // A real data plane: the app must become Ready under real Knative with
+  // nothing but the rights rbac.yaml grants.
   beforeAll(async () => {
-    handle = await startCluster();
+    handle = await startCluster({ dataPlane: QUICK_SCALE_TO_ZERO });
     kubectl = (await ensureControlPlaneBinaries()).kubectl;
-  });
+  }, DATA_PLANE_START_TIMEOUT_MS);
   afterAll(async () => {
     handle?.client.close();
     await handle?.cluster.stop();
-  });
+  }, 120_000);
 
   const k = (...args: string[]) =>
     run(kubectl, ['--kubeconfig', handle.cluster.kubeconfigPath, ...args]);
@@ -100,7 +102,6 @@ describe('deploy manifests', () => {
     ).rejects.toMatchObject({ code: 403 });
     probe.close();
 
-    let simulator: KnativeSimulator | undefined;
     const operator = await startOperator(handle.cluster, {
       kubeConfig: asServiceAccount,
       leaderElection: {
@@ -112,7 +113,6 @@ describe('deploy manifests', () => {
       },
     });
     try {
-      simulator = await startSimulator(handle.client);
       await operator.waitUntilLeading();
       await applyTenant(handle.client, 'least');
       await eventually(
@@ -130,7 +130,7 @@ describe('deploy manifests', () => {
         async () =>
           statusOf(await handle.client.get(APPS, 'web', 'tenant-least'))
             .phase === 'Ready',
-        { what: 'app Ready as the service account' },
+        { what: 'app Ready as the service account', timeoutMs: 180_000 },
       );
       await handle.client.delete(TENANTS, 'least');
       await eventually(
@@ -138,11 +138,12 @@ describe('deploy manifests', () => {
           (await handle.client.tryGet(TENANTS, 'least')) === undefined,
         {
           what: 'tenant deleted as the service account',
+          // Real pods stop gracefully before their namespace can go.
+          timeoutMs: 180_000,
         },
       );
     } finally {
       await operator.stop();
-      await simulator?.stop();
     }
   });
 });

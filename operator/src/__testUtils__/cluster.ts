@@ -19,7 +19,7 @@ export async function startCluster(
   options: TestClusterOptions = {},
 ): Promise<ClusterHandle> {
   // Generous: CI runs several clusters at once on two cores.
-  const cluster = await startTestCluster({ timeoutMs: 120_000, ...options });
+  const cluster = await startTestCluster({ timeoutMs: 180_000, ...options });
   const client = await KubeClient.fromKubeConfig(cluster.kubeConfig);
   return { cluster, client };
 }
@@ -62,3 +62,20 @@ export async function eventually<T>(
     await new Promise(r => setTimeout(r, options.intervalMs ?? 50));
   }
 }
+
+/**
+ * Data-plane options for operator tests: Knative scales idle revisions to
+ * zero within seconds, so a file's apps do not crowd the one node.
+ */
+export const QUICK_SCALE_TO_ZERO = {
+  autoscaler: {
+    'stable-window': '6s',
+    'scale-to-zero-grace-period': '6s',
+    'scale-to-zero-pod-retention-period': '0s',
+  },
+  // Knative fails a revision whose image cannot be pulled only after this.
+  progressDeadline: '30s',
+};
+
+/** How long a beforeAll may wait for a data plane: other suites' go first. */
+export const DATA_PLANE_START_TIMEOUT_MS = 40 * 60_000;

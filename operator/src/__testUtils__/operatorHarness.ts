@@ -1,6 +1,6 @@
 /**
- * Starts an Operator and the Knative status simulator against a test
- * cluster, and offers the writes the backend would make (as `paved-backend`).
+ * Starts an Operator against a test cluster, and offers the writes the
+ * backend would make (as `paved-backend`).
  */
 import {
   AppSpecInput,
@@ -10,8 +10,7 @@ import {
 import { KubeClient } from '../kube/client';
 import { APPS, KubeObject, TENANTS } from '../kube/types';
 import { Operator, OperatorOptions } from '../operator';
-import { TestCluster } from '@paved/test-cluster';
-import { KnativeSimulator, KnativeSimulatorOptions } from './knativeSimulator';
+import { EXAMPLE_APP_IMAGE, TestCluster } from '@paved/test-cluster';
 
 export async function startOperator(
   cluster: TestCluster,
@@ -25,15 +24,6 @@ export async function startOperator(
   });
   await operator.start();
   return operator;
-}
-
-export async function startSimulator(
-  client: KubeClient,
-  options: KnativeSimulatorOptions = {},
-): Promise<KnativeSimulator> {
-  const simulator = new KnativeSimulator(client, options);
-  await simulator.start();
-  return simulator;
 }
 
 export function applyTenant(
@@ -70,7 +60,13 @@ export function applyApp(
       apiVersion: 'paved.dev/v1alpha1',
       kind: 'App',
       metadata: { name, namespace: `tenant-${tenant}` },
-      spec: { image: 'ghcr.io/acme/web:1.0.0', port: 8080, ...spec },
+      spec: {
+        image: EXAMPLE_APP_IMAGE,
+        port: 8080,
+        // Small instances: a test's apps share one 2-core node.
+        resources: { cpu: '50m', memory: '64Mi' },
+        ...spec,
+      },
     },
     { fieldManager: FIELD_MANAGER_BACKEND },
   );

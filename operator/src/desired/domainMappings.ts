@@ -1,4 +1,7 @@
-/** One Knative DomainMapping per custom domain of an App, named by the domain. */
+/**
+ * One Knative DomainMapping per custom domain of an App, named by the domain,
+ * and the ClusterDomainClaim that gives the domain to the App's namespace.
+ */
 import { AppResource, AppSpec, pavedLabels } from '@paved/plugin-paved-common';
 import { KubeObject } from '../kube/types';
 import { appOwnerReference } from './knativeService';
@@ -26,4 +29,18 @@ export function desiredDomainMappings(
       },
     },
   }));
+}
+
+/** The claim that reserves `domain` for the tenant's namespace. */
+export function desiredDomainClaim(
+  tenant: string,
+  app: AppResource,
+  domain: string,
+): KubeObject {
+  return {
+    apiVersion: 'networking.internal.knative.dev/v1alpha1',
+    kind: 'ClusterDomainClaim',
+    metadata: { name: domain, labels: pavedLabels(tenant, app.metadata.name) },
+    spec: { namespace: app.metadata.namespace },
+  };
 }

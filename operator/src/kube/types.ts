@@ -146,6 +146,19 @@ export const DOMAIN_MAPPINGS: ResourceType = {
   kind: 'DomainMapping',
   namespaced: true,
 };
+/**
+ * Knative's claim on a custom domain for one namespace: a DomainMapping is
+ * served only once its namespace holds the domain's claim (unless the
+ * cluster's Knative auto-creates claims, which lets any namespace take any
+ * domain).
+ */
+export const CLUSTER_DOMAIN_CLAIMS: ResourceType = {
+  group: 'networking.internal.knative.dev',
+  version: 'v1alpha1',
+  plural: 'clusterdomainclaims',
+  kind: 'ClusterDomainClaim',
+  namespaced: false,
+};
 export const REVISIONS: ResourceType = {
   group: 'serving.knative.dev',
   version: 'v1',

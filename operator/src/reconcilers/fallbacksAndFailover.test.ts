@@ -16,21 +16,22 @@ import {
   NAMESPACES,
   NETWORK_POLICIES,
   RESOURCE_QUOTAS,
+  REVISIONS,
   ROLE_BINDINGS,
   TENANTS,
 } from '../kube/types';
 import { Operator } from '../operator';
 import {
   ClusterHandle,
+  DATA_PLANE_START_TIMEOUT_MS,
   eventually,
+  QUICK_SCALE_TO_ZERO,
   startCluster,
 } from '../__testUtils__/cluster';
-import { KnativeSimulator, REVISIONS } from '../__testUtils__/knativeSimulator';
 import {
   applyApp,
   applyTenant,
   startOperator,
-  startSimulator,
   statusOf,
 } from '../__testUtils__/operatorHarness';
 
@@ -46,21 +47,22 @@ const lease = (name: string) => ({
 
 describe('Operator without Capsule and Cilium, and with several instances', () => {
   let handle: ClusterHandle;
-  let simulator: KnativeSimulator;
   const operators: Operator[] = [];
 
   beforeAll(async () => {
-    handle = await startCluster({ capsule: false, cilium: false });
-    simulator = await startSimulator(handle.client);
-  });
+    handle = await startCluster({
+      capsule: false,
+      cilium: false,
+      dataPlane: QUICK_SCALE_TO_ZERO,
+    });
+  }, DATA_PLANE_START_TIMEOUT_MS);
   afterEach(async () => {
     await Promise.all(operators.splice(0).map(o => o.stop()));
   });
   afterAll(async () => {
-    await simulator?.stop();
     handle?.client.close();
     await handle?.cluster.stop();
-  });
+  }, 120_000);
 
   async function operator(options = {}): Promise<Operator> {
     const o = await startOperator(handle.cluster, options);
@@ -215,6 +217,7 @@ describe('Operator without Capsule and Cilium, and with several instances', () =
           statusOf(await client().get(APPS, 'web', ns)).phase === 'Ready',
         {
           what: `${ns}/web Ready`,
+          timeoutMs: 180_000,
         },
       );
       expect(

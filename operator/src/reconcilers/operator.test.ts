@@ -8,51 +8,51 @@ import {
   APPS,
   CAPSULE_TENANTS,
   CILIUM_NETWORK_POLICIES,
+  CLUSTER_DOMAIN_CLAIMS,
   DOMAIN_MAPPINGS,
   KNATIVE_SERVICES,
   LIMIT_RANGES,
   NAMESPACES,
   NETWORK_POLICIES,
   RESOURCE_QUOTAS,
+  REVISIONS,
   ROLE_BINDINGS,
   TENANTS,
 } from '../kube/types';
 import { Operator } from '../operator';
 import {
   ClusterHandle,
+  DATA_PLANE_START_TIMEOUT_MS,
   eventually,
+  QUICK_SCALE_TO_ZERO,
   startCluster,
 } from '../__testUtils__/cluster';
-import { KnativeSimulator, REVISIONS } from '../__testUtils__/knativeSimulator';
 import {
   applyApp,
   applyTenant,
   startOperator,
-  startSimulator,
   statusOf,
 } from '../__testUtils__/operatorHarness';
+import { EXAMPLE_APP_IMAGE, requestThroughIngress } from '@paved/test-cluster';
 
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
+// Against real Knative Serving on a real node: URLs answer, revisions are
+// Knative's own, failures are the kubelet's.
 describe('Operator with Knative, Capsule and Cilium installed', () => {
   let handle: ClusterHandle;
   let operator: Operator;
-  let simulator: KnativeSimulator;
 
   beforeAll(async () => {
-    handle = await startCluster();
-    simulator = await startSimulator(handle.client, {
-      failingImages: /doesnotexist/,
-    });
+    handle = await startCluster({ dataPlane: QUICK_SCALE_TO_ZERO });
     operator = await startOperator(handle.cluster);
     await operator.waitUntilLeading();
-  });
+  }, DATA_PLANE_START_TIMEOUT_MS);
   afterAll(async () => {
     await operator?.stop();
-    await simulator?.stop();
     handle?.client.close();
     await handle?.cluster.stop();
-  });
+  }, 120_000);
 
   const client = () => handle.client;
   const tenantActive = (name: string) =>
@@ -73,7 +73,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
           a
         );
       },
-      { what: `app ${ns}/${name} ${phase}` },
+      { what: `app ${ns}/${name} ${phase}`, timeoutMs: 180_000 },
     );
   const revisions = async (ns: string, app: string) =>
     (
@@ -161,7 +161,13 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     });
     const ready = await appPhase('tenant-alpha', 'web', 'Ready');
     const status = statusOf(ready);
-    expect(status.url).toBe('http://web.tenant-alpha.example.com');
+    expect(status.url).toBe('http://web.tenant-alpha.localhost');
+    // The URL answers, from the example app's own container.
+    const answer = await requestThroughIngress(
+      handle.cluster.dataPlane!,
+      status.url,
+    );
+    expect(answer.body).toMatch(/^Hello, world!/);
     expect(status.latestReadyRevision).toBe('web-00001');
     expect(status.instances).toEqual({ desired: 1, ready: 1 });
     expect(status.conditions.find((c: any) => c.type === 'Ready').status).toBe(
@@ -197,8 +203,11 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       statusOf(a).conditions.find((c: any) => c.type === 'Ready');
     expect(readyOf(again)).toEqual(readyOf(ready));
 
+    // A new tag of the image, as a registry push would make.
+    const next = EXAMPLE_APP_IMAGE.replace(/:[^:]+$/, ':1.1.0');
+    await handle.cluster.dataPlane!.tagImage(EXAMPLE_APP_IMAGE, next);
     await applyApp(client(), 'alpha', 'web', {
-      image: 'ghcr.io/acme/web:1.1.0',
+      image: next,
       scaling: { minInstances: 1, maxInstances: 3 },
     });
     const updated = await eventually(
@@ -210,7 +219,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
           a
         );
       },
-      { what: 'second revision ready' },
+      { what: 'second revision ready', timeoutMs: 180_000 },
     );
     expect(statusOf(updated).latestCreatedRevision).toBe('web-00002');
     expect(await revisions('tenant-alpha', 'web')).toEqual([
@@ -250,7 +259,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       paused: false,
     });
     const resumed = await appPhase('tenant-alpha', 'pausy', 'Ready');
-    expect(statusOf(resumed).url).toBe('http://pausy.tenant-alpha.example.com');
+    expect(statusOf(resumed).url).toBe('http://pausy.tenant-alpha.localhost');
     expect(
       await client().get(DOMAIN_MAPPINGS, 'pausy.example.org', 'tenant-alpha'),
     ).toBeDefined();
@@ -277,6 +286,29 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       'tenant-alpha',
     )) as any;
     expect(dm.spec.ref).toMatchObject({ kind: 'Service', name: 'site' });
+    // Knative serves a mapping only for the namespace that claims the domain.
+    expect(
+      ((await client().get(CLUSTER_DOMAIN_CLAIMS, 'a.example.org')) as any)
+        .spec,
+    ).toEqual({ namespace: 'tenant-alpha' });
+    await eventually(
+      async () => {
+        const mapping = (await client().get(
+          DOMAIN_MAPPINGS,
+          'a.example.org',
+          'tenant-alpha',
+        )) as any;
+        return mapping.status?.conditions?.find(
+          (c: any) => c.type === 'Ready' && c.status === 'True',
+        );
+      },
+      { what: 'DomainMapping Ready', timeoutMs: 60_000 },
+    );
+    const viaDomain = await requestThroughIngress(
+      handle.cluster.dataPlane!,
+      'http://a.example.org/',
+    );
+    expect(viaDomain.body).toMatch(/^Hello, world!/);
 
     await applyApp(client(), 'alpha', 'site', {
       domains: ['b.example.org', 'c.example.org'],
@@ -291,15 +323,59 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     await eventually(async () => (await names()).length === 0, {
       what: 'domains removed',
     });
+    await eventually(
+      async () =>
+        (await client().tryGet(CLUSTER_DOMAIN_CLAIMS, 'b.example.org')) ===
+        undefined,
+      { what: 'claims released' },
+    );
+  });
+
+  it("does not take a domain another tenant's namespace has claimed", async () => {
+    await client().create(CLUSTER_DOMAIN_CLAIMS, {
+      apiVersion: 'networking.internal.knative.dev/v1alpha1',
+      kind: 'ClusterDomainClaim',
+      metadata: { name: 'taken.example.org' },
+      spec: { namespace: 'tenant-someone-else' },
+    });
+    await applyApp(client(), 'alpha', 'site', {
+      domains: ['taken.example.org'],
+    });
+    const app = await eventually(
+      async () => {
+        const a = await client().get(APPS, 'site', 'tenant-alpha');
+        const domains = statusOf(a).conditions?.find(
+          (c: any) => c.type === 'DomainsReady',
+        );
+        return domains?.reason === 'DomainTaken' && a;
+      },
+      { what: 'DomainTaken' },
+    );
+    // The owner reads why in the app's message.
+    expect(statusOf(app).message).toBe(
+      'taken.example.org is already used by another tenant; remove it from this app, or ask the platform team to release it',
+    );
+    expect(
+      ((await client().get(CLUSTER_DOMAIN_CLAIMS, 'taken.example.org')) as any)
+        .spec.namespace,
+    ).toBe('tenant-someone-else');
+    expect(
+      await client().tryGet(
+        DOMAIN_MAPPINGS,
+        'taken.example.org',
+        'tenant-alpha',
+      ),
+    ).toBeUndefined();
+    await applyApp(client(), 'alpha', 'site', { domains: [] });
   });
 
   it('explains an image that cannot be pulled in the app message', async () => {
     await applyApp(client(), 'alpha', 'broken', {
-      image: 'ghcr.io/acme/doesnotexist:1.0.0',
+      image: 'registry.localhost/acme/doesnotexist:1.0.0',
     });
     const failed = await appPhase('tenant-alpha', 'broken', 'Failed');
     expect(statusOf(failed).message).toMatch(
-      /^The image ghcr.io\/acme\/doesnotexist:1.0.0 could not be pulled/,
+      /^The image registry.localhost\/acme\/doesnotexist:1.0.0 could not be pulled/,
     );
     expect(
       statusOf(failed).conditions.find((c: any) => c.type === 'Ready'),
@@ -464,7 +540,9 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
         async () => (await client().tryGet(TENANTS, 'doomed')) === undefined,
         {
           what: 'tenant gone',
-          timeoutMs: 60_000,
+          // Real pods stop gracefully (queue-proxy drains) before the
+          // namespace, and so the Tenant, can go.
+          timeoutMs: 180_000,
         },
       );
       expect(

@@ -259,7 +259,10 @@ export class AppReconciler implements Reconciler {
         observedGeneration: app.metadata.generation,
       },
     ]).catch(() => {});
-    await deleteDomainMappings(this.ctx, app);
+    // In order: the mappings are gone before the Service they point at.
+    if (!(await deleteDomainMappings(this.ctx, app))) {
+      return { requeueAfterMs: this.ctx.pollMs };
+    }
     if (
       this.ctx.features.knative &&
       !(await deleteKnativeService(this.ctx, app))

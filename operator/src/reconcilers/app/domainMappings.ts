@@ -1,8 +1,20 @@
-/** One DomainMapping per custom domain; mappings for removed domains go. */
+/**
+ * One DomainMapping per custom domain, each with the ClusterDomainClaim that
+ * gives the domain to the tenant's namespace; mappings and claims for removed
+ * domains go. A domain another namespace has claimed is not taken over.
+ */
 import { AppResource, AppSpec, LABEL_APP } from '@paved/plugin-paved-common';
-import { DOMAIN_MAPPINGS, KubeObject } from '../../kube/types';
+import { isConflict, isNotFound } from '../../kube/client';
+import {
+  CLUSTER_DOMAIN_CLAIMS,
+  DOMAIN_MAPPINGS,
+  KubeObject,
+} from '../../kube/types';
 import { ConditionInput } from '../../desired/conditions';
-import { desiredDomainMappings } from '../../desired/domainMappings';
+import {
+  desiredDomainClaim,
+  desiredDomainMappings,
+} from '../../desired/domainMappings';
 import { applyChild } from '../apply';
 import { cached, ReconcileContext } from '../context';
 
@@ -18,7 +30,15 @@ export async function reconcileDomainMappings(
   app: AppResource,
   spec: AppSpec,
 ): Promise<ConditionInput> {
-  const desired = desiredDomainMappings(tenant, app, spec);
+  const taken: string[] = [];
+  const desired: KubeObject[] = [];
+  for (const mapping of desiredDomainMappings(tenant, app, spec)) {
+    if (await claimDomain(ctx, tenant, app, mapping.metadata.name)) {
+      desired.push(mapping);
+    } else {
+      taken.push(mapping.metadata.name);
+    }
+  }
   const wanted = new Set(desired.map(m => m.metadata.name));
   for (const mapping of desired) {
     await applyChild(
@@ -39,7 +59,23 @@ export async function reconcileDomainMappings(
         mapping.metadata.name,
         app.metadata.namespace,
       );
+      await releaseDomain(ctx, app, mapping.metadata.name);
     }
+  }
+  if (taken.length) {
+    return {
+      type: 'DomainsReady',
+      status: 'False',
+      reason: 'DomainTaken',
+      message: `${taken.join(', ')} ${
+        taken.length === 1 ? 'is' : 'are'
+      } already used by another tenant; remove ${
+        taken.length === 1 ? 'it' : 'them'
+      } from this app, or ask the platform team to release ${
+        taken.length === 1 ? 'it' : 'them'
+      }`,
+      observedGeneration: app.metadata.generation,
+    };
   }
   const notReady = desired
     .map(m =>
@@ -83,11 +119,15 @@ export async function reconcileDomainMappings(
   };
 }
 
-/** Deletes every mapping of the app (from the cache and the spec). */
+/**
+ * Deletes every mapping of the app (from the cache and the spec); true once
+ * they are gone. Knative keeps a mapping (its finalizer) until it has taken
+ * the route down, so "deleted" comes a moment after the DELETE.
+ */
 export async function deleteDomainMappings(
   ctx: ReconcileContext,
   app: AppResource,
-): Promise<void> {
+): Promise<boolean> {
   const names = new Set(ownedMappings(ctx, app).map(m => m.metadata.name));
   // The cache may not have caught up with a mapping applied a moment ago.
   for (const domain of (app.spec?.domains as string[] | undefined) ?? []) {
@@ -99,7 +139,59 @@ export async function deleteDomainMappings(
     if (live?.metadata.labels?.[LABEL_APP] === app.metadata.name)
       names.add(domain);
   }
+  let gone = true;
   for (const name of names) {
-    await ctx.client.delete(DOMAIN_MAPPINGS, name, app.metadata.namespace);
+    if (
+      await ctx.client.delete(DOMAIN_MAPPINGS, name, app.metadata.namespace)
+    ) {
+      gone = false;
+    } else {
+      await releaseDomain(ctx, app, name);
+    }
+  }
+  return gone;
+}
+
+/**
+ * Claims `domain` for the app's namespace; false when another namespace holds
+ * it. A cluster without Knative's claim API (older Knative, or one that
+ * auto-creates claims) needs none: true.
+ */
+async function claimDomain(
+  ctx: ReconcileContext,
+  tenant: string,
+  app: AppResource,
+  domain: string,
+): Promise<boolean> {
+  const claim = await ctx.client.tryGet(CLUSTER_DOMAIN_CLAIMS, domain);
+  const holder = (claim?.spec as { namespace?: string } | undefined)?.namespace;
+  if (holder === app.metadata.namespace) return true;
+  if (claim) return false;
+  try {
+    await ctx.client.create(
+      CLUSTER_DOMAIN_CLAIMS,
+      desiredDomainClaim(tenant, app, domain),
+    );
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    // Taken a moment ago (409): look again, and let the next pass decide.
+    if (isConflict(error)) return false;
+    throw error;
+  }
+}
+
+/** Deletes the claim on `domain` if this app's namespace holds it. */
+async function releaseDomain(
+  ctx: ReconcileContext,
+  app: AppResource,
+  domain: string,
+): Promise<void> {
+  const claim = await ctx.client
+    .tryGet(CLUSTER_DOMAIN_CLAIMS, domain)
+    .catch(() => undefined);
+  const holder = (claim?.spec as { namespace?: string } | undefined)?.namespace;
+  if (claim && holder === app.metadata.namespace) {
+    await ctx.client.delete(CLUSTER_DOMAIN_CLAIMS, domain);
   }
 }
