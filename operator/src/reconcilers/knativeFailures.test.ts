@@ -100,7 +100,18 @@ describe('App status from what Knative reports', () => {
       image: EXAMPLE_APP_IMAGE,
       domains: ['fixme.example.org'],
     });
-    const status = await appStatus('fixme', 'Ready');
+    // Knative maps the domain once the Service has an address, a moment
+    // after the fixed revision is Ready.
+    const status = await eventually(
+      async () => {
+        const s = statusOf(await handle.client.get(APPS, 'fixme', 'tenant-kn'));
+        const domains = s.conditions?.find(
+          (c: any) => c.type === 'DomainsReady',
+        );
+        return s.phase === 'Ready' && domains?.status === 'True' && s;
+      },
+      { what: 'fixme Ready with its domain mapped', timeoutMs: 180_000 },
+    );
     expect(status.message).toBeUndefined();
     expect(status.url).toBe('http://fixme.tenant-kn.localhost');
     expect(status.latestReadyRevision).toBe('fixme-00002');
