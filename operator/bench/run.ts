@@ -8,7 +8,7 @@
  * children applied), App created → its Knative Service applied. No Knative
  * controller runs here (500 apps do not fit on one real node); Knative's
  * share of create → Ready is measured on the real data plane by
- * `yarn workspace @paved/test-cluster bench`.
+ * `yarn workspace @paved/operator bench:data-plane`.
  *
  *   yarn workspace @paved/operator bench [--tenants 100] [--apps 5]
  *     [--concurrency 8] [--no-direct]

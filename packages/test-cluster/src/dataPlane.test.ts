@@ -142,5 +142,8 @@ describe('a real data plane', () => {
       120_000,
     );
     expect(message).toContain('registry.localhost/paved/missing:1.0.0');
+    // The pull went to the closed loopback port, never to any DNS.
+    expect(message).toContain('127.0.0.1:9');
+    expect(message).not.toMatch(/lookup registry\.localhost/);
   });
 });

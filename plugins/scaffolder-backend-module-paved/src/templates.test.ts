@@ -1,149 +1,83 @@
 /**
  * The templates in templates/ run through the real Scaffolder backend, with
- * the real catalog (which loads them), the Paved backend, the operator and a
- * real control plane whose Knative status is written by the Knative status
- * simulator (no Knative controller can run here without a kubelet).
+ * the real catalog (which loads them), the Paved backend and the operator,
+ * on a real data plane: a node running real containers, Knative Serving and
+ * Traefik. A deployed app's URL answers with its container's own response;
+ * an image that is not there fails the task with the kubelet's real pull
+ * error, as the operator words it.
  */
-import fs from 'fs';
-import path from 'path';
-import request from 'supertest';
 import * as k8s from '@kubernetes/client-node';
 import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
-import catalogBackend from '@backstage/plugin-catalog-backend';
-import catalogModuleScaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
-import scaffolderBackend from '@backstage/plugin-scaffolder-backend';
-import pavedBackend, {
-  catalogModulePavedEntityProvider,
-} from '@paved/plugin-paved-backend';
+  eventually,
+  EXAMPLE_APP_IMAGE,
+  requestThroughIngress,
+  useTestCluster,
+} from '@paved/test-cluster';
 import {
   ALICE,
   BOB,
+  startTemplateStack,
   TEAM_A,
-  groupUserInfoFactory,
-  localPolicyPermissionsFactory,
-} from '@paved/plugin-paved-backend/testUtils';
-import {
-  eventually,
-  KnativeStatusSimulator,
-  useTestCluster,
-} from '@paved/test-cluster';
-import { Operator } from '@paved/operator';
-import { scaffolderModulePaved } from './module';
+  TEMPLATE_DATA_PLANE,
+  TemplateStack,
+} from './__testUtils__/templateStack';
 
-jest.setTimeout(300_000);
+// A deploy waits for a real revision; a failed pull takes Knative's
+// progress deadline (60 s here) to be reported.
+jest.setTimeout(420_000);
 
-function repoRoot(): string {
-  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'templates'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error('templates/ not found');
-  }
-}
-
-describe('templates through the real Scaffolder', () => {
-  const cluster = useTestCluster();
-  let simulator: KnativeStatusSimulator;
-  let operator: Operator;
-  let backend: Awaited<ReturnType<typeof startTestBackend>>;
-  let api: ReturnType<typeof request>;
+describe('templates through the real Scaffolder, on a real data plane', () => {
+  // Its beforeAll allows 40 minutes: it may wait for the node lock while
+  // other suites' data planes run (one per machine).
+  const cluster = useTestCluster({
+    dataPlane: TEMPLATE_DATA_PLANE,
+    timeoutMs: 180_000,
+    // Say so when this file waits for another suite's node.
+    log: line => {
+      // eslint-disable-next-line no-console
+      if (/waiting \d+ s for the real node/.test(line)) console.log(line);
+    },
+  });
+  let stack: TemplateStack;
   let custom: k8s.CustomObjectsApi;
 
   beforeAll(async () => {
-    const { kubeConfig, kubeconfigPath } = cluster();
-    custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    simulator = new KnativeStatusSimulator({ kubeConfig });
-    await simulator.start();
-    operator = await Operator.create({
-      kubeConfig,
-      concurrency: 4,
-      pollMs: 200,
-    });
-    await operator.start();
-    const root = repoRoot();
-    backend = await startTestBackend({
-      features: [
-        pavedBackend,
-        catalogBackend,
-        catalogModuleScaffolderEntityModel,
-        catalogModulePavedEntityProvider,
-        scaffolderBackend,
-        scaffolderModulePaved,
-        localPolicyPermissionsFactory,
-        groupUserInfoFactory,
-        schedulerServiceFactory,
-        mockServices.rootConfig.factory({
-          data: {
-            backend: {
-              baseUrl: 'http://localhost:7007',
-              database: { client: 'better-sqlite3', connection: ':memory:' },
-            },
-            catalog: {
-              processingInterval: { seconds: 1 },
-              rules: [{ allow: ['Component', 'Template', 'Location'] }],
-              locations: ['create-tenant', 'deploy-image'].map(t => ({
-                type: 'file',
-                target: path.join(root, 'templates', t, 'template.yaml'),
-              })),
-            },
-            permission: { enabled: true },
-            paved: {
-              kubernetes: { kubeconfig: kubeconfigPath },
-              secrets: { encryptionKey: 'test-encryption-key' },
-              sync: { frequencySeconds: 1 },
-              catalog: { frequencySeconds: 1 },
-            },
-          },
-        }),
-      ],
-    });
-    const client = request(backend.server);
-    api = client;
-    for (const name of ['paved-create-tenant', 'paved-deploy-image']) {
-      await eventually(`template ${name} in the catalog`, async () => {
-        const res = await client
-          .get(`/api/catalog/entities/by-name/template/default/${name}`)
-          .set('authorization', mockCredentials.user.header(ALICE));
-        return res.status === 200;
-      });
-    }
-  });
+    custom = cluster().kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    stack = await startTemplateStack(cluster());
+  }, 180_000);
 
   afterAll(async () => {
-    await backend?.stop();
-    await operator?.stop();
-    await simulator?.stop();
-  });
+    await stack?.stop();
+  }, 120_000);
 
-  /** Runs a template as `user`; resolves with the finished task and its log. */
-  async function runTemplate(user: string, template: string, values: object) {
-    const started = Date.now();
-    const created = await api
-      .post('/api/scaffolder/v2/tasks')
-      .set('authorization', mockCredentials.user.header(user))
-      .send({ templateRef: `template:default/${template}`, values });
-    expect(created.status).toBe(201);
-    const id = created.body.id;
-    const task = await eventually(`task ${id}`, async () => {
-      const res = await api
-        .get(`/api/scaffolder/v2/tasks/${id}`)
-        .set('authorization', mockCredentials.user.header(user));
-      return ['completed', 'failed'].includes(res.body.status) && res.body;
-    });
-    const events = await api
-      .get(`/api/scaffolder/v2/tasks/${id}/events`)
-      .set('authorization', mockCredentials.user.header(user));
-    const log = events.body.map((e: any) => e.body?.message ?? '').join('\n');
-    const completion = events.body.find((e: any) => e.type === 'completion');
+  const runTemplate = async (
+    user: string,
+    template: string,
+    values: object,
+  ) => {
+    const run = await stack.runTemplate(user, template, values);
+    // What the task page shows, for failed runs: what a user would read.
+    const log =
+      run.task.status === 'failed'
+        ? `; its log:\n${run.log
+            .split('\n')
+            .filter(l => !/^\s+at /.test(l))
+            .join('\n')}`
+        : '';
     // eslint-disable-next-line no-console
     console.log(
-      `${template} as ${user}: ${task.status} in ${Date.now() - started} ms`,
+      `${template} as ${user}: ${run.task.status} in ${run.durationMs} ms${log}`,
     );
-    return { task, log, output: completion?.body?.output ?? {} };
-  }
+    return run;
+  };
+  const readApp = (name: string): Promise<any> =>
+    custom.getNamespacedCustomObject({
+      group: 'paved.dev',
+      version: 'v1alpha1',
+      namespace: 'tenant-shop',
+      plural: 'apps',
+      name,
+    });
 
   it('"Create a tenant" creates the row and the Tenant, and the operator makes it Active', async () => {
     const { task, output } = await runTemplate(ALICE, 'paved-create-tenant', {
@@ -153,10 +87,10 @@ describe('templates through the real Scaffolder', () => {
       plan: 'starter',
     });
     expect(task.status).toBe('completed');
-    expect(output.links[0].url).toBe('/paved/tenants/shop');
-    const row = await api
+    expect(output.links![0].url).toBe('/paved/tenants/shop');
+    const row = await stack.api
       .get('/api/paved/tenants/shop')
-      .set('authorization', mockCredentials.user.header(ALICE));
+      .set('authorization', stack.as(ALICE));
     expect(row.body).toMatchObject({
       owner: TEAM_A,
       plan: 'starter',
@@ -174,41 +108,48 @@ describe('templates through the real Scaffolder', () => {
     expect(cr.spec).toMatchObject({ owner: TEAM_A, plan: 'starter' });
   });
 
-  it('"Deploy a container image" waits until Ready and links the URL and the entity', async () => {
+  it('"Deploy a container image" waits until Ready, and the URL it links answers from the container', async () => {
     const { task, log, output } = await runTemplate(
       ALICE,
       'paved-deploy-image',
       {
         tenant: 'shop',
         name: 'web',
-        image: 'ghcr.io/acme/web:1.0',
+        image: EXAMPLE_APP_IMAGE,
         port: 8080,
-        env: [{ name: 'TARGET', value: 'Paved' }],
+        env: [{ name: 'GREETING', value: 'Paved' }],
         minInstances: 0,
         maxInstances: 3,
       },
     );
     expect(task.status).toBe('completed');
     expect(log).toMatch(
-      /shop\/web is Ready at http:\/\/web\.tenant-shop\.example\.com/,
+      /shop\/web is Ready at http:\/\/web\.tenant-shop\.localhost/,
     );
     expect(output.links).toEqual([
-      { title: 'Open the app', url: 'http://web.tenant-shop.example.com' },
+      { title: 'Open the app', url: 'http://web.tenant-shop.localhost' },
       {
         title: 'Open in catalog',
         icon: 'catalog',
         entityRef: 'component:default/shop-web',
       },
     ]);
-    const app: any = await custom.getNamespacedCustomObject({
-      group: 'paved.dev',
-      version: 'v1alpha1',
-      namespace: 'tenant-shop',
-      plural: 'apps',
-      name: 'web',
-    });
-    expect(app.spec.image).toBe('ghcr.io/acme/web:1.0');
+
+    // The link the task page shows opens the app: the container answers.
+    const answer = await requestThroughIngress(
+      cluster().dataPlane!,
+      output.links![0].url,
+      { timeoutMs: 60_000 },
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatch(/^Hello, Paved!/);
+    // Knative's revision, named by Knative, served it.
+    expect(answer.body).toContain('K_REVISION=web-00001');
+
+    const app = await readApp('web');
+    expect(app.spec.image).toBe(EXAMPLE_APP_IMAGE);
     expect(app.status.phase).toBe('Ready');
+    expect(app.status.latestReadyRevision).toBe('web-00001');
     const ksvc: any = await custom.getNamespacedCustomObject({
       group: 'serving.knative.dev',
       version: 'v1',
@@ -217,31 +158,48 @@ describe('templates through the real Scaffolder', () => {
       name: 'web',
     });
     expect(ksvc.spec.template.spec.containers[0].env).toEqual([
-      { name: 'TARGET', value: 'Paved' },
+      { name: 'GREETING', value: 'Paved' },
     ]);
+  });
+
+  it('"Deploy a container image" of an image that is not there fails the task with the reason the operator gives', async () => {
+    const image = 'registry.localhost/acme/missing:1.0.0';
+    const { task, log } = await runTemplate(ALICE, 'paved-deploy-image', {
+      tenant: 'shop',
+      name: 'missing',
+      image,
+      port: 8080,
+      minInstances: 0,
+      maxInstances: 1,
+    });
+    expect(task.status).toBe('failed');
+    const reason =
+      /The image registry\.localhost\/acme\/missing:1\.0\.0 could not be pulled\. Check the image name and tag/;
+    // The step fails with the reason, not a timeout or a generic error…
+    expect(log).toMatch(
+      new RegExp(`shop/missing failed to become ready: ${reason.source}`),
+    );
+    expect(log).not.toMatch(/was not Ready after/);
+    // …which carries the kubelet's own words about the pull.
+    expect(log).toMatch(/ErrImagePull|ImagePullBackOff|failed to pull/i);
+    const app = await readApp('missing');
+    expect(app.status.phase).toBe('Failed');
+    expect(app.status.message).toMatch(reason);
   });
 
   it("fails with a permission error for a user outside the tenant's owner group, and changes nothing", async () => {
     const { task, log } = await runTemplate(BOB, 'paved-deploy-image', {
       tenant: 'shop',
       name: 'intruder',
-      image: 'ghcr.io/evil/app:1.0',
+      image: 'registry.localhost/evil/app:1.0.0',
       port: 8080,
     });
     expect(task.status).toBe('failed');
     expect(log).toMatch(/Looking up tenant "shop" was refused \((403|404)/);
-    const row = await api
+    const row = await stack.api
       .get('/api/paved/tenants/shop/apps/intruder')
-      .set('authorization', mockCredentials.user.header(ALICE));
+      .set('authorization', stack.as(ALICE));
     expect(row.status).toBe(404);
-    await expect(
-      custom.getNamespacedCustomObject({
-        group: 'paved.dev',
-        version: 'v1alpha1',
-        namespace: 'tenant-shop',
-        plural: 'apps',
-        name: 'intruder',
-      }),
-    ).rejects.toMatchObject({ code: 404 });
+    await expect(readApp('intruder')).rejects.toMatchObject({ code: 404 });
   });
 });

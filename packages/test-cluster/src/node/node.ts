@@ -219,10 +219,18 @@ export async function startRealNode(options: {
     path.join(containerdDir, 'cni', '10-paved.conflist'),
     cniConfig(containerdDir),
   );
-  // Port 9 (discard) is closed on loopback: a pull is refused at once.
+  // Port 9 (discard) is closed on loopback: a pull is refused at once. The
+  // host table is what containerd 1.6 needs: with `server` alone it rejects
+  // the file ("invalid host tree") and asks the machine's DNS instead.
   await fsp.writeFile(
     path.join(containerdDir, 'registries', LOCAL_REGISTRY, 'hosts.toml'),
-    'server = "http://127.0.0.1:9"\n',
+    [
+      'server = "http://127.0.0.1:9"',
+      '',
+      '[host."http://127.0.0.1:9"]',
+      '  capabilities = ["pull", "resolve"]',
+      '',
+    ].join('\n'),
   );
 
   const stopAll = async () => {
