@@ -22,12 +22,7 @@ const entity: Entity = {
   },
 };
 
-function render(
-  api: FakePavedApi,
-  allow: boolean,
-  target: Entity = entity,
-  config: Record<string, unknown> = {},
-) {
+function render(api: FakePavedApi, allow: boolean, target: Entity = entity) {
   return renderInTestApp(
     // usePermission caches decisions in SWR's global cache; a fresh cache per
     // test keeps one test's ALLOW from answering the next test's DENY.
@@ -37,7 +32,6 @@ function render(
       </EntityProvider>
     </SWRConfig>,
     {
-      config: config as any,
       apis: [
         [pavedApiRef, api],
         mockApis.permission({
@@ -51,9 +45,6 @@ function render(
 describe('AppDeploymentContent', () => {
   it('shows phase, URL, instances, revision and conditions of a ready app', async () => {
     await render(new FakePavedApi([appView()]), true);
-    expect(
-      screen.queryByTestId('paved-simulated-notice'),
-    ).not.toBeInTheDocument();
     expect(
       await screen.findByText('Ready', {
         selector: '[data-testid="paved-phase"] *',
@@ -146,15 +137,6 @@ describe('AppDeploymentContent', () => {
     });
     fireEvent.click(confirm);
     await waitFor(() => expect(api.calls).toEqual(['delete team-a/hello']));
-  });
-
-  it('says when URLs are simulated, and only then', async () => {
-    await render(new FakePavedApi([appView()]), true, entity, {
-      paved: { simulatedKnative: true },
-    });
-    expect(
-      await screen.findByTestId('paved-simulated-notice'),
-    ).toHaveTextContent(/App URLs are simulated/);
   });
 
   it('explains a component without the annotation', async () => {

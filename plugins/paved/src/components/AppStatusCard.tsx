@@ -8,7 +8,6 @@ import {
 import Alert from '@material-ui/lab/Alert';
 import Typography from '@material-ui/core/Typography';
 import { AppView } from '@paved/plugin-paved-common';
-import { configApiRef, useApi } from '@backstage/frontend-plugin-api';
 import { PhaseChip } from './PhaseChip';
 import { ConditionsTable } from './ConditionsTable';
 
@@ -78,22 +77,6 @@ export function AppStatusSummary({ app }: { app: AppView }) {
   );
 }
 
-/**
- * Shown when the local stack runs the Knative status simulator: the URL is
- * where the app would be served, but nothing answers there.
- */
-export function SimulatedUrlNotice() {
-  const config = useApi(configApiRef);
-  if (!config.getOptionalBoolean('paved.simulatedKnative')) return null;
-  return (
-    <Alert severity="warning" data-testid="paved-simulated-notice">
-      App URLs are simulated: this local stack has no Knative, so a simulator
-      reports apps Ready and assigns URLs, but no container runs. Point
-      KUBECONFIG at a cluster with Knative to serve real traffic.
-    </Alert>
-  );
-}
-
 /** Overview card for an app's entity page. */
 export function AppStatusCard(props: {
   app?: AppView;
@@ -106,7 +89,6 @@ export function AppStatusCard(props: {
   if (!app) return null;
   return (
     <InfoCard title="Deployment" subheader={app.ref}>
-      <SimulatedUrlNotice />
       <AppStatusNotice app={app} />
       <AppStatusSummary app={app} />
       {app.status.conditions && app.status.conditions.length > 0 && (

@@ -76,7 +76,9 @@ export function EnvCard(props: { app: AppView; onChanged: () => void }) {
       </Table>
       {canUpdate.allowed && (
         <Box display="flex" alignItems="center" style={{ gap: 8 }} mt={2}>
+          {/* An id ties each label to its input, for screen readers and tests. */}
           <TextField
+            id="paved-env-name"
             label="Name"
             size="small"
             value={name}
@@ -85,6 +87,7 @@ export function EnvCard(props: { app: AppView; onChanged: () => void }) {
             onChange={e => setName(e.target.value)}
           />
           <TextField
+            id="paved-env-value"
             label="Value"
             size="small"
             value={value}
