@@ -172,6 +172,19 @@ export class LeaderSession {
       apps.watch(informers.knativeServices, byAppLabel);
     if (informers.domainMappings)
       apps.watch(informers.domainMappings, byAppLabel);
+    // Instance counts follow Knative's scaling (to zero and back).
+    if (informers.revisions)
+      apps.watch(informers.revisions, byAppLabel, {
+        updated: (o, n) => {
+          const replicas = (r: KubeObject) => {
+            const status = r.status as
+              | { actualReplicas?: number; desiredReplicas?: number }
+              | undefined;
+            return `${status?.actualReplicas}/${status?.desiredReplicas}`;
+          };
+          return replicas(o) !== replicas(n);
+        },
+      });
     // Apps wait for their tenant; a tenant change wakes them.
     apps.watch(
       informers.tenants,

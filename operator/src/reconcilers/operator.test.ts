@@ -369,6 +369,27 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     await applyApp(client(), 'alpha', 'site', { domains: [] });
   });
 
+  // alpha allows 4 apps: web, pausy and site exist, idle is the fourth.
+  it('counts instances as Knative scales the app: one while it serves, none once idle', async () => {
+    await applyApp(client(), 'alpha', 'idle');
+    const ready = await appPhase('tenant-alpha', 'idle', 'Ready');
+    await requestThroughIngress(handle.cluster.dataPlane!, statusOf(ready).url);
+    await eventually(
+      async () => {
+        const a = await client().get(APPS, 'idle', 'tenant-alpha');
+        const { desired, ready: running } = statusOf(a).instances ?? {};
+        return desired === 0 && running === 0 && a;
+      },
+      { what: 'idle app at zero instances', timeoutMs: 120_000 },
+    );
+    await client().delete(APPS, 'idle', 'tenant-alpha');
+    await eventually(
+      async () =>
+        (await client().tryGet(APPS, 'idle', 'tenant-alpha')) === undefined,
+      { what: 'idle app deleted', timeoutMs: 120_000 },
+    );
+  });
+
   it('explains an image that cannot be pulled in the app message', async () => {
     await applyApp(client(), 'alpha', 'broken', {
       image: 'registry.localhost/acme/doesnotexist:1.0.0',
