@@ -374,7 +374,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     await applyApp(client(), 'alpha', 'idle');
     const ready = await appPhase('tenant-alpha', 'idle', 'Ready');
     await requestThroughIngress(handle.cluster.dataPlane!, statusOf(ready).url);
-    await eventually(
+    const atZero = await eventually(
       async () => {
         const a = await client().get(APPS, 'idle', 'tenant-alpha');
         const { desired, ready: running } = statusOf(a).instances ?? {};
@@ -382,6 +382,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       },
       { what: 'idle app at zero instances', timeoutMs: 120_000 },
     );
+    expect(statusOf(atZero).instances).toEqual({ desired: 0, ready: 0 });
     await client().delete(APPS, 'idle', 'tenant-alpha');
     await eventually(
       async () =>
