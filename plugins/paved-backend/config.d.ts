@@ -44,13 +44,35 @@ export interface Config {
        */
       admins?: string[];
     };
+    /**
+     * Encryption of secret env values in the database (AES-256-GCM). With
+     * neither `keys` nor `encryptionKey`, secret env vars are refused with
+     * 503. See "Rotating the encryption key" in the README.
+     */
     secrets?: {
       /**
-       * Passphrase that encrypts secret env values in the database
-       * (AES-256-GCM). Without it, secret env vars are refused with 503.
+       * One passphrase, stored ciphertexts name it by the key id "default".
+       * With `keys` set as well it only decrypts (listed after them), which
+       * is how a rotation away from it starts.
        * @visibility secret
        */
       encryptionKey?: string;
+      /**
+       * Keys by id: the first encrypts new values, every one decrypts, and
+       * at startup the backend re-encrypts every stored value under the
+       * first. Remove a key only once the startup log reports nothing left
+       * under it.
+       */
+      keys?: Array<{
+        /** Stored with each ciphertext: 1 to 64 letters, digits, "_" or "-". */
+        id: string;
+        /**
+         * The passphrase (its SHA-256 is the AES key), e.g. the output of
+         * `openssl rand -base64 32`.
+         * @visibility secret
+         */
+        key: string;
+      }>;
     };
   };
 }

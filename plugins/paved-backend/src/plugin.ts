@@ -8,6 +8,10 @@ import { KubeClient, loadKubeConfig } from './cluster/KubeClient';
 import { StatusCache } from './cluster/StatusCache';
 import { DatabasePavedStore } from './database/DatabasePavedStore';
 import { SecretBox } from './database/SecretBox';
+import {
+  describeReencrypt,
+  reencryptSecrets,
+} from './database/reencryptSecrets';
 import { TenantAccess } from './permissions/TenantAccess';
 import { pavedTenantRules, tenantResourceRef } from './permissions/rules';
 import { allPavedPermissions } from './permissions/permissions';
@@ -50,13 +54,29 @@ export const pavedPlugin = createBackendPlugin({
         const namespacePrefix = config.getOptionalString(
           'paved.namespacePrefix',
         );
-        const encryptionKey = config.getOptionalString(
-          'paved.secrets.encryptionKey',
-        );
+        // paved.secrets.keys (the first encrypts, all decrypt) and/or the
+        // single paved.secrets.encryptionKey (key id "default").
+        const secretBox = SecretBox.fromConfig(config);
         const store = await DatabasePavedStore.create({
           database,
-          secretBox: encryptionKey ? new SecretBox(encryptionKey) : undefined,
+          secretBox,
         });
+        if (secretBox) {
+          // Key rotation: every stored secret not under the current key is
+          // rewritten under it. Idempotent; a row no key decrypts is kept
+          // and reported, and never stops the backend from starting.
+          try {
+            const result = await reencryptSecrets(
+              await database.getClient(),
+              secretBox,
+            );
+            const line = describeReencrypt(result, secretBox.currentKeyId);
+            if (result.failed.length) logger.warn(line);
+            else logger.info(line);
+          } catch (error) {
+            logger.warn(`Re-encrypting secret env values failed: ${error}`);
+          }
+        }
 
         permissionsRegistry.addResourceType({
           resourceRef: tenantResourceRef,

@@ -95,6 +95,13 @@ const memorySchema = memoryQuantitySchema.meta({
 export const ENV_VALUE_MAX_LENGTH = 32 * 1024;
 export const ENV_MAX_ENTRIES = 100;
 export const DOMAINS_MAX_ENTRIES = 20;
+/**
+ * Most bytes of env var names and values an app may hold in all, secret
+ * values included: what the App resource, its Secret and every Knative
+ * revision carry must stay far below what the API server stores (about
+ * 1.5 MiB an object), however many writes built it up.
+ */
+export const ENV_TOTAL_MAX_BYTES = 128 * 1024;
 export const MAX_INSTANCES_LIMIT = 100;
 
 // ---------------------------------------------------------------- conditions

@@ -105,7 +105,7 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
       spec: () => appSpecSchema.parse({ image: 'nginx:1.27' }),
       action: 'deploy',
       actor: alice,
-      maxApps: 2,
+      maxApps: () => 2,
     });
     expect(first).toMatchObject({ revision: 1, generation: 1 });
     const second = await store.writeApp({
@@ -135,7 +135,7 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
       spec: () => appSpecSchema.parse({ image: 'api:1' }),
       action: 'deploy',
       actor: alice,
-      maxApps: 2,
+      maxApps: () => 2,
     });
     await expect(
       store.writeApp({
@@ -144,7 +144,7 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
         spec: () => appSpecSchema.parse({ image: 'x:1' }),
         action: 'deploy',
         actor: alice,
-        maxApps: 2,
+        maxApps: () => 2,
       }),
     ).rejects.toThrow(/already has 2 apps.*maxApps 2/);
     expect(await store.countApps('alpha')).toBe(2);

@@ -14,7 +14,7 @@ import {
   isNotCriteria,
   isOrCriteria,
 } from '@backstage/plugin-permission-node';
-import type { AppSpec } from '@paved/plugin-paved-common';
+import { ENV_TOTAL_MAX_BYTES, AppSpec } from '@paved/plugin-paved-common';
 import crypto from 'crypto';
 import { Knex } from 'knex';
 import {
@@ -24,13 +24,16 @@ import {
   AuditRecord,
   BehindRows,
   PavedStore,
+  REVISIONS_KEPT,
   RevisionRecord,
   TenantCreate,
   TenantFilter,
   TenantRecord,
   TenantUpdate,
+  WrittenApp,
 } from './PavedStore';
 import { SecretBox } from './SecretBox';
+import { PayloadTooLargeError } from '../service/errors';
 
 const migrationsDir = resolvePackagePath(
   '@paved/plugin-paved-backend',
@@ -234,16 +237,35 @@ export class DatabasePavedStore implements PavedStore {
   async updateTenant(
     name: string,
     update: TenantUpdate,
-    options: { actor: Actor; expectedGeneration?: number },
+    options: {
+      actor: Actor;
+      expectedGeneration?: number;
+      check?: (next: TenantRecord, appCount: number) => void;
+    },
   ): Promise<TenantRecord> {
-    await this.db.transaction(async tx => {
+    return await this.db.transaction(async tx => {
       const row = await this.lockTenant(tx, name);
-      if (
-        options.expectedGeneration !== undefined &&
-        Number(row.generation) !== options.expectedGeneration
-      ) {
-        throw new ConflictError(
-          `Tenant ${name} changed since you read it (generation ${row.generation}, you sent expectedGeneration ${options.expectedGeneration}); read it again and retry`,
+      checkGeneration(`Tenant ${name}`, row, options.expectedGeneration);
+      if (options.check) {
+        const current = toTenant(row);
+        const [{ count }] = await tx(APPS)
+          .where({ tenant: name, deleting: false })
+          .count({ count: '*' });
+        options.check(
+          {
+            ...current,
+            ...(update.displayName !== undefined
+              ? { displayName: update.displayName }
+              : {}),
+            ...(update.plan !== undefined ? { plan: update.plan } : {}),
+            ...(update.limits !== undefined
+              ? { limits: update.limits ?? undefined }
+              : {}),
+            ...(update.networkIsolation !== undefined
+              ? { networkIsolation: update.networkIsolation }
+              : {}),
+          },
+          Number(count),
         );
       }
       const patch: Record<string, unknown> = {
@@ -265,13 +287,18 @@ export class DatabasePavedStore implements PavedStore {
       await this.audit(tx, options.actor, 'tenant.update', name, undefined, {
         ...update,
       });
+      return toTenant(await tx(TENANTS).where({ name }).first());
     });
-    return (await this.getTenant(name))!;
   }
 
-  async markTenantDeleting(name: string, actor: Actor): Promise<TenantRecord> {
+  async markTenantDeleting(
+    name: string,
+    actor: Actor,
+    options?: { expectedGeneration?: number },
+  ): Promise<TenantRecord> {
     await this.db.transaction(async tx => {
       const row = await this.lockTenant(tx, name);
+      checkGeneration(`Tenant ${name}`, row, options?.expectedGeneration);
       await tx(TENANTS)
         .where({ name })
         .update({
@@ -345,7 +372,7 @@ export class DatabasePavedStore implements PavedStore {
     return row ? toApp(row, this.specCache) : undefined;
   }
 
-  async writeApp(write: AppWrite): Promise<AppRecord> {
+  async writeApp(write: AppWrite): Promise<WrittenApp> {
     if (write.secrets?.size && !this.secretBox) {
       throw new ServiceUnavailableError(
         'Secret env values cannot be stored: the platform team has not set paved.secrets.encryptionKey in app-config',
@@ -363,10 +390,10 @@ export class DatabasePavedStore implements PavedStore {
     }
   }
 
-  private async writeAppOnce(write: AppWrite): Promise<AppRecord> {
+  private async writeAppOnce(write: AppWrite): Promise<WrittenApp> {
     const { tenant, name, actor } = write;
-    await this.db.transaction(async tx => {
-      await this.lockTenant(tx, tenant);
+    return await this.db.transaction(async tx => {
+      const tenantRow = await this.lockTenant(tx, tenant);
       const appQuery = tx(APPS).where({ tenant, name });
       if (tx.client.config.client === 'pg') appQuery.forUpdate();
       const row = await appQuery.first();
@@ -382,16 +409,18 @@ export class DatabasePavedStore implements PavedStore {
         }
       }
       if (!current && write.maxApps !== undefined) {
+        const maxApps = write.maxApps(toTenant(tenantRow));
         const [{ count }] = await tx(APPS)
           .where({ tenant, deleting: false })
           .count({ count: '*' });
-        if (Number(count) >= write.maxApps) {
+        if (Number(count) >= maxApps) {
           throw new ConflictError(
-            `Tenant ${tenant} already has ${count} apps, the most its plan allows (maxApps ${write.maxApps}); delete an app or move the tenant to a bigger plan`,
+            `Tenant ${tenant} already has ${count} apps, the most its plan allows (maxApps ${maxApps}); delete an app or move the tenant to a bigger plan`,
           );
         }
       }
       const spec = write.spec(current);
+      const secretsChanged = await this.checkEnvSize(tx, write, spec, current);
       const now = this.now();
       const revision = (row ? Number(row.revision) : 0) + 1;
       const generation = (row ? Number(row.generation) : 0) + 1;
@@ -404,7 +433,9 @@ export class DatabasePavedStore implements PavedStore {
         last_error: null,
         updated_by: actor.ref,
         updated_at: now,
-        ...(write.redeploy
+        // A new secret value rolls a new revision, so running instances
+        // read it: Kubernetes does not restart pods when a Secret changes.
+        ...(write.redeploy || secretsChanged
           ? { redeploy_token: crypto.randomBytes(8).toString('hex') }
           : {}),
       };
@@ -438,13 +469,60 @@ export class DatabasePavedStore implements PavedStore {
         actor: actor.ref,
         created_at: now,
       });
+      await tx(REVISIONS)
+        .where({ tenant, app: name })
+        .andWhere('revision', '<=', revision - REVISIONS_KEPT)
+        .delete();
       await this.audit(tx, actor, `app.${write.action}`, tenant, name, {
         revision,
         image: spec.image,
         ...write.detail,
       });
+      const written = await tx(APPS).where({ tenant, name }).first();
+      return { ...toApp(written), created: !current };
     });
-    return (await this.getApp(tenant, name))!;
+  }
+
+  /**
+   * Refuses a write whose env, secret values included, would be over
+   * ENV_TOTAL_MAX_BYTES; answers whether any secret value changes.
+   */
+  private async checkEnvSize(
+    tx: Knex.Transaction,
+    write: AppWrite,
+    spec: AppSpec,
+    current: AppRecord | undefined,
+  ): Promise<boolean> {
+    const stored = new Map<string, string>();
+    if (current && this.secretBox) {
+      const rows = await tx(SECRETS).where({
+        tenant: write.tenant,
+        app: write.name,
+      });
+      for (const row of rows) {
+        stored.set(row.name, this.secretBox.decrypt(row.ciphertext));
+      }
+    }
+    let bytes = 0;
+    for (const entry of spec.env) {
+      const value = entry.secretKeyRef
+        ? write.secrets?.get(entry.name) ?? stored.get(entry.name) ?? ''
+        : entry.value ?? '';
+      bytes += Buffer.byteLength(entry.name) + Buffer.byteLength(value);
+    }
+    if (bytes > ENV_TOTAL_MAX_BYTES) {
+      throw new PayloadTooLargeError(
+        `App ${write.tenant}/${write.name} would hold ${bytes} bytes of env var names and values, over the limit of ${ENV_TOTAL_MAX_BYTES} bytes per app; remove env vars or move large values into a file in the image`,
+      );
+    }
+    const kept = new Set(write.keepSecrets ?? []);
+    const removed = [...stored.keys()].some(
+      n => !kept.has(n) && !write.secrets?.has(n),
+    );
+    const changed = [...(write.secrets ?? [])].some(
+      ([n, value]) => stored.get(n) !== value,
+    );
+    return removed || changed;
   }
 
   private async writeSecrets(tx: Knex.Transaction, write: AppWrite) {
@@ -487,6 +565,7 @@ export class DatabasePavedStore implements PavedStore {
     tenant: string,
     name: string,
     actor: Actor,
+    options?: { expectedGeneration?: number },
   ): Promise<void> {
     await this.db.transaction(async tx => {
       await this.lockTenant(tx, tenant);
@@ -494,6 +573,11 @@ export class DatabasePavedStore implements PavedStore {
       if (!row || row.deleting) {
         throw new NotFoundError(`App ${tenant}/${name} not found`);
       }
+      checkGeneration(
+        `App ${tenant}/${name}`,
+        row,
+        options?.expectedGeneration,
+      );
       await tx(APPS)
         .where({ tenant, name })
         .update({
@@ -661,6 +745,22 @@ export class DatabasePavedStore implements PavedStore {
         await tx(REVISIONS).where({ tenant, app: name }).delete();
       }
     });
+  }
+}
+
+/** Throws 409 when the caller's expectedGeneration is not the row's. */
+function checkGeneration(
+  what: string,
+  row: { generation: unknown },
+  expectedGeneration: number | undefined,
+) {
+  if (
+    expectedGeneration !== undefined &&
+    Number(row.generation) !== expectedGeneration
+  ) {
+    throw new ConflictError(
+      `${what} changed since you read it (generation ${row.generation}, you sent expectedGeneration ${expectedGeneration}); read it again and retry`,
+    );
   }
 }
 

@@ -113,12 +113,25 @@ export interface AppWrite {
   action: AppAction;
   actor: Actor;
   expectedGeneration?: number;
-  /** Refuse to create the app when the tenant already has this many. */
-  maxApps?: number;
+  /**
+   * How many apps the tenant may have, from its row as locked by the write:
+   * creating one more is refused. Read inside the transaction, so a plan
+   * downgrade and a deploy cannot both pass their checks.
+   */
+  maxApps?: (tenant: TenantRecord) => number;
   /** Set a fresh redeploy token, so the cluster rolls a new revision. */
   redeploy?: boolean;
   detail?: Record<string, unknown>;
 }
+
+/** An app as its write left it, before any later write. */
+export type WrittenApp = AppRecord & {
+  /** True when this write created the app (or revived a deleted one). */
+  created: boolean;
+};
+
+/** How many revisions of an app are kept; older ones are pruned. */
+export const REVISIONS_KEPT = 100;
 
 /** Rows whose applied generation is behind, for the sync job. */
 export interface BehindRows {
@@ -131,13 +144,25 @@ export interface PavedStore {
   listTenants(options?: { filter?: TenantFilter }): Promise<TenantRecord[]>;
   getTenant(name: string): Promise<TenantRecord | undefined>;
   createTenant(input: TenantCreate, actor: Actor): Promise<TenantRecord>;
+  /**
+   * Updates a tenant; `check` sees the tenant as it would be and its app
+   * count inside the transaction, and throws to refuse.
+   */
   updateTenant(
     name: string,
     update: TenantUpdate,
-    options: { actor: Actor; expectedGeneration?: number },
+    options: {
+      actor: Actor;
+      expectedGeneration?: number;
+      check?: (next: TenantRecord, appCount: number) => void;
+    },
   ): Promise<TenantRecord>;
   /** Marks the tenant and its apps for deletion; the sync job deletes the CR and then the rows. */
-  markTenantDeleting(name: string, actor: Actor): Promise<TenantRecord>;
+  markTenantDeleting(
+    name: string,
+    actor: Actor,
+    options?: { expectedGeneration?: number },
+  ): Promise<TenantRecord>;
 
   countApps(tenant: string): Promise<number>;
   appCounts(tenants: string[]): Promise<Map<string, number>>;
@@ -146,8 +171,13 @@ export interface PavedStore {
     filter?: TenantFilter;
   }): Promise<AppRecord[]>;
   getApp(tenant: string, name: string): Promise<AppRecord | undefined>;
-  writeApp(write: AppWrite): Promise<AppRecord>;
-  markAppDeleting(tenant: string, name: string, actor: Actor): Promise<void>;
+  writeApp(write: AppWrite): Promise<WrittenApp>;
+  markAppDeleting(
+    tenant: string,
+    name: string,
+    actor: Actor,
+    options?: { expectedGeneration?: number },
+  ): Promise<void>;
   getSecrets(tenant: string, app: string): Promise<Map<string, string>>;
 
   listRevisions(tenant: string, app: string): Promise<RevisionRecord[]>;

@@ -24,11 +24,16 @@ import type {
 } from '../database/PavedStore';
 import { tenantResourceRef } from './rules';
 
+/** The one answer for a tenant that is missing, being deleted or not yours. */
+export function tenantNotFound(name: string): NotFoundError {
+  return new NotFoundError(`Tenant ${name} not found`);
+}
+
 /**
  * Decides what a caller may do to tenants, and turns conditional decisions
- * into database filters for lists. Reads of a tenant the caller may not see
- * answer 404 (no hint of what it holds); writes the caller may not make
- * answer 403.
+ * into database filters for lists. Anything on a tenant the caller may not
+ * read answers 404, as for a tenant that does not exist; what a reader may
+ * not do answers 403 naming the permission.
  */
 export class TenantAccess {
   private readonly authorizeConditions;
@@ -75,8 +80,11 @@ export class TenantAccess {
   }
 
   /**
-   * Loads a live tenant the caller may act on with `permission`, or throws
-   * NotFoundError (missing or not visible) or NotAllowedError.
+   * Loads a live tenant the caller may act on with `permission`. A tenant
+   * the caller may not read answers exactly as one that does not exist
+   * (NotFoundError, same message), so no route confirms another team's
+   * names; a caller who may read it but not do this gets NotAllowedError
+   * naming the permission.
    */
   async require(
     credentials: BackstageCredentials,
@@ -84,17 +92,30 @@ export class TenantAccess {
     name: string,
   ): Promise<TenantRecord> {
     const tenant = await this.store.getTenant(name);
-    if (!tenant || tenant.deleting) {
-      throw new NotFoundError(`Tenant ${name} not found`);
-    }
-    if (await this.allowed(credentials, permission, tenant)) return tenant;
-    if (permission.name === tenantReadPermission.name) {
-      throw new NotFoundError(`Tenant ${name} not found`);
+    if (!tenant || tenant.deleting) throw tenantNotFound(name);
+    await this.requireOn(credentials, permission, tenant);
+    return tenant;
+  }
+
+  /** As {@link TenantAccess.require}, for a tenant already loaded. */
+  async requireOn(
+    credentials: BackstageCredentials,
+    permission: ResourcePermission<typeof PAVED_TENANT_RESOURCE_TYPE>,
+    tenant: TenantRecord,
+  ): Promise<void> {
+    if (await this.allowed(credentials, permission, tenant)) return;
+    if (
+      permission.name === tenantReadPermission.name ||
+      !(await this.allowed(credentials, tenantReadPermission, tenant))
+    ) {
+      throw tenantNotFound(tenant.name);
     }
     throw new NotAllowedError(
       `You may not ${permission.attributes.action ?? 'change'} ${
         permission.name.startsWith('paved.app') ? 'apps of ' : ''
-      }tenant ${name}; ask a member of its owner group`,
+      }tenant ${tenant.name}: you lack the permission ${
+        permission.name
+      }; ask a member of its owner group or the platform team`,
     );
   }
 

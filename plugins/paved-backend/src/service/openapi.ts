@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   createTenantRequestSchema,
   deployAppRequestSchema,
+  emptyRequestSchema,
   patchEnvRequestSchema,
   rollbackRequestSchema,
   updateTenantRequestSchema,
@@ -32,11 +33,24 @@ const errors = {
   '401': { $ref: '#/components/responses/Unauthorized' },
   '403': { $ref: '#/components/responses/Forbidden' },
   '404': { $ref: '#/components/responses/NotFound' },
+  '405': { $ref: '#/components/responses/MethodNotAllowed' },
 };
 const writeErrors = {
   ...errors,
   '409': { $ref: '#/components/responses/Conflict' },
   '413': { $ref: '#/components/responses/TooLarge' },
+  '415': { $ref: '#/components/responses/UnsupportedMediaType' },
+  '429': { $ref: '#/components/responses/TooManyRequests' },
+};
+
+/** DELETE takes no body; its optimistic-concurrency check is a query parameter. */
+const expectedGenerationQuery = {
+  name: 'expectedGeneration',
+  in: 'query',
+  required: false,
+  schema: { type: 'integer', minimum: 0 },
+  description:
+    'The generation you last read; the delete fails with 409 if the object changed since',
 };
 
 const tenantParam = {
@@ -57,12 +71,26 @@ const appParam = {
 function op(
   summary: string,
   response: { status: string; content?: unknown; description?: string },
-  extra: { body?: unknown; write?: boolean } = {},
+  extra: {
+    body?: unknown;
+    optionalBody?: unknown;
+    write?: boolean;
+    query?: unknown[];
+  } = {},
 ) {
   return {
     summary,
+    ...(extra.query ? { parameters: extra.query } : {}),
     ...(extra.body
       ? { requestBody: { required: true, content: json(extra.body) } }
+      : {}),
+    ...(extra.optionalBody
+      ? {
+          requestBody: {
+            required: false,
+            content: json(extra.optionalBody),
+          },
+        }
       : {}),
     responses: {
       [response.status]: {
@@ -78,7 +106,13 @@ const appAction = (summary: string, body?: unknown) =>
   op(
     summary,
     { status: '200', content: json(ref('AppView')) },
-    { write: true, body: body ?? { type: 'object' } },
+    body
+      ? { write: true, body }
+      : {
+          write: true,
+          // Optional: no body, or one with only expectedGeneration.
+          optionalBody: ref('EmptyRequest'),
+        },
   );
 
 export function openApiDocument() {
@@ -139,7 +173,7 @@ export function openApiDocument() {
         delete: op(
           'Delete a tenant and its apps',
           { status: '202', description: 'Deletion accepted' },
-          { write: true },
+          { write: true, query: [expectedGenerationQuery] },
         ),
       },
       '/tenants/{tenant}/audit': {
@@ -175,7 +209,7 @@ export function openApiDocument() {
         delete: op(
           'Delete an app',
           { status: '202', description: 'Deletion accepted' },
-          { write: true },
+          { write: true, query: [expectedGenerationQuery] },
         ),
       },
       '/tenants/{tenant}/apps/{app}/env': {
@@ -231,6 +265,7 @@ export function openApiDocument() {
         DeployAppRequest: schema(deployAppRequestSchema),
         PatchEnvRequest: schema(patchEnvRequestSchema),
         RollbackRequest: schema(rollbackRequestSchema),
+        EmptyRequest: schema(emptyRequestSchema.unwrap()),
         Plan: {
           type: 'object',
           required: ['name', 'description', 'cpu', 'memory', 'maxApps'],
@@ -357,7 +392,22 @@ export function openApiDocument() {
           ['Forbidden', 'Not a member of the tenant owner group'],
           ['NotFound', 'No such tenant or app, or not visible to you'],
           ['Conflict', 'Changed concurrently, exists already, or plan limit'],
-          ['TooLarge', 'Request body over 256 KiB'],
+          [
+            'MethodNotAllowed',
+            'The path exists but not with this method; the Allow header lists those that do',
+          ],
+          [
+            'TooLarge',
+            'Request body over 256 KiB (after decompression), or the app would hold more than 128 KiB of env',
+          ],
+          [
+            'UnsupportedMediaType',
+            'The body is not JSON in UTF-8 sent as application/json, or its Content-Encoding is not identity, gzip or deflate',
+          ],
+          [
+            'TooManyRequests',
+            'Over the write rate limit of your identity (paved.rateLimit); Retry-After says when to retry',
+          ],
         ].map(([name, description]) => [
           name,
           { description, content: json(ref('Error')) },

@@ -90,6 +90,7 @@ export const rollbackRequestSchema = z
       .number({ error: 'revision must be a number from the revision history' })
       .int({ error: 'revision must be a whole number' })
       .min(1, { error: 'revision must be at least 1' }),
+    expectedGeneration,
   })
   .strict();
 
@@ -117,10 +118,35 @@ export function parseInput<T extends z.ZodType>(
   what: string,
 ): z.output<T> {
   const result = schema.safeParse(input);
+  if (!result.success && input === undefined) {
+    throw new InputError(
+      `Invalid ${what}: the request has no body; send a JSON object with Content-Type: application/json`,
+    );
+  }
   if (!result.success) {
     throw new InputError(`Invalid ${what}: ${describeIssues(result.error)}`);
   }
   return result.data;
+}
+
+/** The optional `?expectedGeneration=` of a DELETE. */
+export function parseExpectedGenerationQuery(
+  query: Record<string, unknown>,
+): number | undefined {
+  const unknown = Object.keys(query).filter(k => k !== 'expectedGeneration');
+  if (unknown.length) {
+    throw new InputError(
+      `Unknown query parameter "${unknown[0]}"; the only one is expectedGeneration`,
+    );
+  }
+  const raw = query.expectedGeneration;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) {
+    throw new InputError(
+      'Invalid query: expectedGeneration must be a whole number, given once (?expectedGeneration=3)',
+    );
+  }
+  return Number(raw);
 }
 
 export function parseTenantName(value: string): string {

@@ -9,6 +9,7 @@ import {
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
+import type { Knex } from 'knex';
 import {
   AppSpec,
   EnvVarInput,
@@ -29,16 +30,24 @@ import Router from 'express-promise-router';
 import type { ClusterSync } from '../cluster/ClusterSync';
 import { appSecretName } from '../cluster/resources';
 import type { StatusCache } from '../cluster/StatusCache';
-import type {
+import {
   Actor,
   AppAction,
   AppRecord,
   PavedStore,
+  REVISIONS_KEPT,
   TenantRecord,
 } from '../database/PavedStore';
 import type { TenantAccess } from '../permissions/TenantAccess';
 import { tenantLimitsOverridePermission } from '../permissions/permissions';
+import { MethodNotAllowedError, errorHandler } from './errors';
+import { jsonBody } from './framing';
 import { openApiDocument } from './openapi';
+import {
+  DEFAULT_RATE_LIMIT,
+  RateLimitOptions,
+  WriteRateLimiter,
+} from './rateLimit';
 import {
   createTenantRequestSchema,
   deployAppRequestSchema,
@@ -46,6 +55,7 @@ import {
   emptyRequestSchema,
   parseAppName,
   parseInput,
+  parseExpectedGenerationQuery,
   parseTenantName,
   patchEnvRequestSchema,
   rollbackRequestSchema,
@@ -59,8 +69,7 @@ import {
   tenantView,
 } from './views';
 
-/** Largest accepted request body; larger ones get 413. */
-export const MAX_BODY_BYTES = 256 * 1024;
+export { MAX_BODY_BYTES } from './framing';
 
 /** How long a write waits for its apply before answering (it continues in the background). */
 const SYNC_WAIT_MS = 3000;
@@ -74,6 +83,9 @@ export interface RouterOptions {
   plans: () => Plan[];
   namespacePrefix?: string;
   logger: LoggerService;
+  /** The database the write rate limit counts in (all replicas share it). */
+  database: Knex;
+  rateLimit?: RateLimitOptions;
 }
 
 function actorOf(credentials: BackstageCredentials): Actor {
@@ -97,10 +109,21 @@ export async function createRouter(
     namespacePrefix: options.namespacePrefix,
   };
   const router = Router();
-  router.use(express.json({ limit: MAX_BODY_BYTES }));
+  router.use(jsonBody());
+  const limiter = new WriteRateLimiter(
+    options.database,
+    options.rateLimit ?? DEFAULT_RATE_LIMIT,
+  );
 
   const credentialsOf = (req: Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
+
+  /** The credentials of a write, counted against the caller's rate limit. */
+  const writerOf = async (req: Request) => {
+    const credentials = await credentialsOf(req);
+    await limiter.take(actorOf(credentials).ref);
+    return credentials;
+  };
 
   const planNamed = (name: string): Plan => {
     const plan = plans().find(p => p.name === name);
@@ -168,7 +191,7 @@ export async function createRouter(
   });
 
   router.post('/tenants', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    const credentials = await writerOf(req);
     const body = parseInput(createTenantRequestSchema, req.body, 'tenant');
     planNamed(body.plan);
     await access.requireBasic(credentials, tenantCreatePermission);
@@ -219,7 +242,7 @@ export async function createRouter(
   });
 
   router.patch('/tenants/:tenant', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    const credentials = await writerOf(req);
     const name = parseTenantName(req.params.tenant);
     const body = parseInput(updateTenantRequestSchema, req.body, 'update');
     if (
@@ -229,23 +252,9 @@ export async function createRouter(
         'Invalid update: give at least one of displayName, plan, limits, networkIsolation',
       );
     }
-    const current = await access.require(
-      credentials,
-      tenantUpdatePermission,
-      name,
-    );
+    await access.require(credentials, tenantUpdatePermission, name);
     if (body.limits !== undefined) await requireLimitsOverride(credentials);
-    const plan = planNamed(body.plan ?? current.plan);
-    const limits = effectiveLimits(
-      plan,
-      body.limits === undefined ? current.limits : body.limits ?? undefined,
-    );
-    const apps = await store.countApps(name);
-    if (apps > limits.maxApps) {
-      throw new ConflictError(
-        `Tenant ${name} has ${apps} apps, more than the ${limits.maxApps} that plan "${plan.name}" allows; delete apps first or choose a bigger plan`,
-      );
-    }
+    if (body.plan !== undefined) planNamed(body.plan);
     const tenant = await store.updateTenant(
       name,
       {
@@ -257,17 +266,36 @@ export async function createRouter(
       {
         actor: actorOf(credentials),
         expectedGeneration: body.expectedGeneration,
+        // In the transaction, with the tenant locked: a deploy cannot add
+        // an app between this check and the plan change.
+        check: (next, apps) => {
+          const plan = planNamed(next.plan);
+          const limits = effectiveLimits(plan, next.limits);
+          if (apps > limits.maxApps) {
+            throw new ConflictError(
+              `Tenant ${name} has ${apps} apps, more than the ${limits.maxApps} that plan "${plan.name}" allows; delete apps first or choose a bigger plan`,
+            );
+          }
+        },
       },
     );
     await settle(sync.syncTenant(name));
-    res.json(await tenantWithCount((await store.getTenant(name)) ?? tenant));
+    const synced = await store.getTenant(name);
+    res.json(
+      await tenantWithCount(
+        synced && synced.generation === tenant.generation ? synced : tenant,
+      ),
+    );
   });
 
   router.delete('/tenants/:tenant', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    const credentials = await writerOf(req);
     const name = parseTenantName(req.params.tenant);
+    const expectedGeneration = parseExpectedGenerationQuery(req.query);
     await access.require(credentials, tenantDeletePermission, name);
-    await store.markTenantDeleting(name, actorOf(credentials));
+    await store.markTenantDeleting(name, actorOf(credentials), {
+      expectedGeneration,
+    });
     await settle(sync.syncTenant(name));
     res.status(202).json({ name, deleting: true });
   });
@@ -320,20 +348,26 @@ export async function createRouter(
       mustExist: boolean;
     },
   ) => {
-    const credentials = await credentialsOf(req);
+    const credentials = await writerOf(req);
     const tenantName = parseTenantName(req.params.tenant);
     const name = parseAppName(req.params.app);
-    const existing = await store.getApp(tenantName, name);
-    const exists = Boolean(existing && !existing.deleting);
+    // Visibility first: another team's tenant answers as a missing one,
+    // whether or not the app exists.
     const tenant = await access.require(
       credentials,
-      exists ? appUpdatePermission : appDeployPermission,
+      tenantReadPermission,
       tenantName,
+    );
+    const existing = await store.getApp(tenantName, name);
+    const exists = Boolean(existing && !existing.deleting);
+    await access.requireOn(
+      credentials,
+      exists ? appUpdatePermission : appDeployPermission,
+      tenant,
     );
     if (write.mustExist && !exists) {
       throw new NotFoundError(`App ${tenantName}/${name} not found`);
     }
-    const limits = effectiveLimits(planNamed(tenant.plan), tenant.limits);
     const app = await store.writeApp({
       tenant: tenantName,
       name,
@@ -348,13 +382,24 @@ export async function createRouter(
       action: write.action,
       actor: actorOf(credentials),
       expectedGeneration: write.expectedGeneration,
-      maxApps: limits.maxApps,
+      maxApps: locked =>
+        effectiveLimits(planNamed(locked.plan), locked.limits).maxApps,
       redeploy: write.redeploy,
       detail: write.detail,
     });
     await settle(sync.syncApp(tenantName, name));
-    const saved = (await store.getApp(tenantName, name)) ?? app;
-    res.status(exists ? 200 : 201).json(appView(saved, ctx));
+    // The answer describes this write: its spec and revision, with the
+    // sync state only while no later write has replaced it.
+    const synced = await store.getApp(tenantName, name);
+    const { created, ...written } = app;
+    res
+      .status(created ? 201 : 200)
+      .json(
+        appView(
+          synced && synced.generation === written.generation ? synced : written,
+          ctx,
+        ),
+      );
   };
 
   router.put('/tenants/:tenant/apps/:app', async (req, res) => {
@@ -460,6 +505,7 @@ export async function createRouter(
     await writeApp(req, res, {
       action: 'rollback',
       mustExist: true,
+      expectedGeneration: body.expectedGeneration,
       keepSecrets: keepAllSecrets,
       detail: { to: body.revision },
       spec: current => {
@@ -467,7 +513,9 @@ export async function createRouter(
           throw new InputError(
             `Invalid rollback: app ${tenant}/${name} has no revision ${
               body.revision
-            }; its latest is ${current!.revision}`,
+            }; its latest is ${
+              current!.revision
+            } and the latest ${REVISIONS_KEPT} are kept`,
           );
         }
         const stored = new Set(
@@ -491,12 +539,15 @@ export async function createRouter(
   });
 
   router.delete('/tenants/:tenant/apps/:app', async (req, res) => {
-    const credentials = await credentialsOf(req);
+    const credentials = await writerOf(req);
     const tenant = parseTenantName(req.params.tenant);
     const name = parseAppName(req.params.app);
+    const expectedGeneration = parseExpectedGenerationQuery(req.query);
     await access.require(credentials, appDeletePermission, tenant);
     await loadApp(tenant, name);
-    await store.markAppDeleting(tenant, name, actorOf(credentials));
+    await store.markAppDeleting(tenant, name, actorOf(credentials), {
+      expectedGeneration,
+    });
     await settle(sync.syncApp(tenant, name));
     res.status(202).json({ tenant, name, deleting: true });
   });
@@ -534,35 +585,42 @@ export async function createRouter(
     res.json({ items: entries.map(auditView) });
   });
 
-  // Body parser errors (too large, not JSON) in Backstage's error format.
-  router.use(
-    (
-      error: any,
-      _req: Request,
-      res: express.Response,
-      next: express.NextFunction,
-    ) => {
-      if (error?.type === 'entity.too.large') {
-        res.status(413).json({
-          error: {
-            name: 'PayloadTooLargeError',
-            message: `Request body is ${error.length} bytes; the limit is ${MAX_BODY_BYTES} bytes. Send less env data or fewer domains`,
-          },
-          response: { statusCode: 413 },
-        });
-        return;
-      }
-      if (error?.type === 'entity.parse.failed') {
-        next(
-          new InputError(`Request body is not valid JSON: ${error.message}`),
-        );
-        return;
-      }
-      next(error);
-    },
-  );
+  // What no route answered: 405 with Allow where the path exists, else 404.
+  router.use((req, _res, next) => {
+    const allow = allowedMethods(router, req.path);
+    if (allow.length) {
+      next(
+        new MethodNotAllowedError(
+          `${req.method} is not allowed on ${req.baseUrl}${
+            req.path
+          }; use ${allow.join(', ')}`,
+          allow,
+        ),
+      );
+      return;
+    }
+    next(
+      new NotFoundError(
+        `No API route ${req.method} ${req.baseUrl}${req.path}; the routes are listed in ${req.baseUrl}/openapi.json`,
+      ),
+    );
+  });
+  router.use(errorHandler(logger));
 
   return router;
+}
+
+/** The methods the router's routes answer on `path` (HEAD with GET). */
+function allowedMethods(router: express.Router, path: string): string[] {
+  const methods = new Set<string>();
+  for (const layer of router.stack as any[]) {
+    if (!layer.route || !layer.match(path)) continue;
+    for (const [method, on] of Object.entries(layer.route.methods)) {
+      if (on && method !== '_all') methods.add(method.toUpperCase());
+    }
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
 }
 
 /** The secret env names of the current app, all kept. */

@@ -117,6 +117,9 @@ export async function startPavedBackend(options: {
             secrets: { encryptionKey: 'test-encryption-key' },
             sync: { frequencySeconds: 1 },
             permissions: { admins: [PLATFORM] },
+            // High enough for suites that write a lot; tests of the
+            // limit itself set their own.
+            rateLimit: { writes: 1_000_000 },
             ...paved,
           },
           ...rest,
