@@ -56,7 +56,7 @@ function integer(
  * | PAVED_KNATIVE_NAMESPACE | knative-serving |
  * | PAVED_GATEWAY_NAMESPACES | kourier-system,istio-system |
  * | PAVED_PLATFORM_NAMESPACES | paved-system |
- * | PAVED_OWNER_CLUSTER_ROLE | edit |
+ * | PAVED_OWNER_CLUSTER_ROLE | paved-tenant-owner |
  * | PAVED_OWNER_GROUP_PREFIX | (empty) |
  * | PAVED_PLANS | JSON like app-config's paved.plans |
  * | PAVED_LOG_LEVEL | info |

@@ -39,6 +39,7 @@ import type { OperatorOptions } from './operator';
 import { AppReconciler } from './reconcilers/app/appReconciler';
 import { ClusterFeatures, ReconcileContext } from './reconcilers/context';
 import { TenantReconciler } from './reconcilers/tenant/tenantReconciler';
+import { keepOwnerClusterRole, OwnerRoleKeeper } from './reconcilers/ownerRole';
 
 const MANAGED = `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`;
 
@@ -49,6 +50,7 @@ export class LeaderSession {
   private readonly informers: Informer[] = [];
   private readonly controllers: Controller[] = [];
   private crdInformer: Informer | undefined;
+  private ownerRole: OwnerRoleKeeper | undefined;
   private stopped = false;
 
   constructor(
@@ -77,6 +79,14 @@ export class LeaderSession {
     const features = { ...detected, ...this.options.features };
     this.logger.info('cluster features', { ...features });
     const config = { ...DEFAULT_DESIRED_STATE_CONFIG, ...this.options.config };
+    // Before any owner is bound to it.
+    this.ownerRole = await keepOwnerClusterRole(
+      this.client,
+      config,
+      this.logger,
+      this.options.resyncMs ?? 600_000,
+    );
+    if (this.stopped) this.ownerRole.stop();
     const informers: ReconcileContext['informers'] = {
       tenants: this.informer(TENANTS),
       apps: this.informer(APPS),
@@ -263,6 +273,7 @@ export class LeaderSession {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.ownerRole?.stop();
     await Promise.all(this.controllers.map(c => c.stop()));
     await Promise.all(this.informers.map(i => i.stop()));
     await this.crdInformer?.stop();

@@ -7,6 +7,7 @@ import {
   Plan,
   QUEUE_PROXY_RESOURCES,
 } from '@paved/plugin-paved-common';
+import { PAVED_OWNER_CLUSTER_ROLE } from './ownerRole';
 
 export interface DesiredStateConfig {
   /** `tenant-` by default: a tenant's namespace is `<prefix><tenant>`. */
@@ -18,7 +19,10 @@ export interface DesiredStateConfig {
   gatewayNamespaces: string[];
   /** Platform namespaces (monitoring, Paved itself) that may reach apps. */
   platformNamespaces: string[];
-  /** ClusterRole the tenant's owner group gets in the tenant's namespace. */
+  /**
+   * ClusterRole the tenant's owner group gets in the tenant's namespace:
+   * Paved's `paved-tenant-owner` (see `ownerRole.ts`) unless set.
+   */
   ownerClusterRole: string;
   /** Prefix of the Kubernetes group an owner maps to (e.g. `oidc:`). */
   ownerGroupPrefix: string;
@@ -36,7 +40,7 @@ export const DEFAULT_DESIRED_STATE_CONFIG: DesiredStateConfig = {
   knativeNamespace: 'knative-serving',
   gatewayNamespaces: ['kourier-system', 'istio-system'],
   platformNamespaces: ['paved-system'],
-  ownerClusterRole: 'edit',
+  ownerClusterRole: PAVED_OWNER_CLUSTER_ROLE,
   ownerGroupPrefix: '',
   containerDefaults: { ...QUEUE_PROXY_RESOURCES },
 };

@@ -64,7 +64,7 @@ describe('RBAC', () => {
     expect(rb.roleRef).toEqual({
       apiGroup: 'rbac.authorization.k8s.io',
       kind: 'ClusterRole',
-      name: 'edit',
+      name: 'paved-tenant-owner',
     });
     expect(rb.subjects).toEqual([
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-a' },
@@ -76,7 +76,11 @@ describe('RBAC', () => {
     expect(ct.apiVersion).toBe('capsule.clastix.io/v1beta2');
     expect(ct.metadata.name).toBe('team-a');
     expect(ct.spec.owners).toEqual([
-      { kind: 'Group', name: 'team-a', clusterRoles: ['edit'] },
+      {
+        kind: 'Group',
+        name: 'team-a',
+        clusterRoles: ['paved-tenant-owner'],
+      },
     ]);
     expect(ct.spec.namespaceOptions).toEqual({ quota: 1 });
   });

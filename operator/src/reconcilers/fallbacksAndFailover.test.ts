@@ -108,7 +108,7 @@ describe('Operator without Capsule and Cilium, and with several instances', () =
         name: 'platform/sre',
       },
     ]);
-    expect(rb.roleRef.name).toBe('edit');
+    expect(rb.roleRef.name).toBe('paved-tenant-owner');
     const np = (await client().get(
       NETWORK_POLICIES,
       ISOLATION_POLICY,

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { DEFAULT_DESIRED_STATE_CONFIG } from './config';
+import {
+  desiredOwnerClusterRole,
+  OWNER_ROLE_RULES,
+  PAVED_OWNER_CLUSTER_ROLE,
+} from './ownerRole';
+import { desiredCapsuleTenant, desiredOwnerRoleBinding } from './rbac';
+import { tenantFixture } from './fixtures';
+
+const READ = new Set(['get', 'list', 'watch']);
+
+/** The rules that grant `verb` on `group`/`resource` (wildcards included). */
+function grants(group: string, resource: string) {
+  return OWNER_ROLE_RULES.filter(
+    r =>
+      (r.apiGroups.includes(group) || r.apiGroups.includes('*')) &&
+      (r.resources.includes(resource) || r.resources.includes('*')),
+  ).flatMap(r => r.verbs);
+}
+
+describe('the owner ClusterRole', () => {
+  it('is what owners are bound to by default, with and without Capsule', () => {
+    const config = DEFAULT_DESIRED_STATE_CONFIG;
+    expect(config.ownerClusterRole).toBe('paved-tenant-owner');
+    expect(
+      (desiredOwnerRoleBinding(tenantFixture(), config) as any).roleRef.name,
+    ).toBe(PAVED_OWNER_CLUSTER_ROLE);
+    expect(
+      (desiredCapsuleTenant(tenantFixture(), config) as any).spec.owners[0]
+        .clusterRoles,
+    ).toEqual([PAVED_OWNER_CLUSTER_ROLE]);
+  });
+
+  it('has no wildcards and no resourceNames', () => {
+    for (const rule of OWNER_ROLE_RULES) {
+      expect([
+        ...rule.apiGroups,
+        ...rule.resources,
+        ...rule.verbs,
+      ]).not.toContain('*');
+      expect(rule).not.toHaveProperty('resourceNames');
+    }
+    expect(desiredOwnerClusterRole()).toMatchObject({
+      kind: 'ClusterRole',
+      metadata: { name: PAVED_OWNER_CLUSTER_ROLE },
+      rules: OWNER_ROLE_RULES,
+    });
+  });
+
+  it.each([
+    ['networking.k8s.io', 'networkpolicies'],
+    ['cilium.io', 'ciliumnetworkpolicies'],
+    ['', 'resourcequotas'],
+    ['', 'limitranges'],
+    ['', 'pods'],
+    ['serving.knative.dev', 'services'],
+    ['paved.dev', 'apps'],
+  ])('only reads %s %s', (group, resource) => {
+    expect(grants(group, resource).every(v => READ.has(v))).toBe(true);
+  });
+
+  it.each([
+    ['rbac.authorization.k8s.io', 'roles'],
+    ['rbac.authorization.k8s.io', 'rolebindings'],
+    ['rbac.authorization.k8s.io', 'clusterroles'],
+    ['', 'pods/exec'],
+    ['', 'pods/attach'],
+    ['', 'pods/portforward'],
+    ['', 'serviceaccounts'],
+    ['', 'namespaces'],
+    ['paved.dev', 'tenants'],
+  ])('grants nothing on %s %s', (group, resource) => {
+    expect(grants(group, resource)).toEqual([]);
+  });
+
+  it("is one the operator's deploy RBAC may apply and bind, and `edit` no longer", () => {
+    const docs = parseAllDocuments(
+      fs.readFileSync(
+        path.resolve(__dirname, '..', '..', 'deploy', 'rbac.yaml'),
+        'utf8',
+      ),
+    ).map(d => d.toJS());
+    const operatorRole = docs.find(
+      d => d.kind === 'ClusterRole' && d.metadata.name === 'paved-operator',
+    );
+    const onClusterRoles = operatorRole.rules.filter((r: any) =>
+      r.resources.includes('clusterroles'),
+    );
+    expect(onClusterRoles).toEqual([
+      {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['clusterroles'],
+        verbs: ['create', 'patch', 'escalate', 'bind'],
+        resourceNames: [PAVED_OWNER_CLUSTER_ROLE],
+      },
+    ]);
+  });
+});
