@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { SECRET_MASK, tenantNameProblem } from '@paved/plugin-paved-common';
 import { deployAppRequestSchema } from './requests';
+import { REVISIONS_KEPT } from '../database/PavedStore';
 import { pavedTestDatabases } from '../__testUtils__/databases';
 import {
   ALICE,
@@ -405,6 +406,118 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
       .get('/api/paved/tenants/team-b-one/apps/api')
       .set('authorization', asBob());
     expect(unchanged.body).toMatchObject({ image: 'api:1.0', revision: 1 });
+  });
+
+  it('answers each of many parallel writes with its own image and revision, and 201 exactly once', async () => {
+    await createTenant('race');
+    const path = '/api/paved/tenants/race/apps/web';
+    const images = Array.from({ length: 50 }, (_, i) => `web:${i + 1}`);
+    const answers = await Promise.all(
+      images.map(image =>
+        api().put(path).set('authorization', asAlice()).send({ image }),
+      ),
+    );
+    expect(answers.filter(a => a.status === 201)).toHaveLength(1);
+    expect(answers.filter(a => a.status === 200)).toHaveLength(49);
+    answers.forEach((answer, i) => expect(answer.body.image).toBe(images[i]));
+    const revisions = answers.map(a => a.body.revision);
+    expect(new Set(revisions).size).toBe(50);
+    expect(Math.max(...revisions)).toBe(50);
+    // The answer with the last revision is what the app is now.
+    const last = answers.find(a => a.body.revision === 50)!;
+    const now = await api().get(path).set('authorization', asAlice());
+    expect(now.body).toMatchObject({ image: last.body.image, revision: 50 });
+
+    // Parallel first deploys of another app: one creates it.
+    const firsts = await Promise.all(
+      [1, 2, 3, 4, 5].map(i =>
+        api()
+          .put('/api/paved/tenants/race/apps/api')
+          .set('authorization', asAlice())
+          .send({ image: `api:${i}` }),
+      ),
+    );
+    expect(firsts.filter(a => a.status === 201)).toHaveLength(1);
+    expect(firsts.filter(a => a.status === 200)).toHaveLength(4);
+  });
+
+  it('honours expectedGeneration on every write, rollback and deletes included', async () => {
+    await createTenant('gens');
+    const path = '/api/paved/tenants/gens/apps/web';
+    const as = (req: any) => req.set('authorization', asAlice());
+    await as(api().put(path)).send({ image: 'web:1' });
+    const second = await as(api().put(path)).send({ image: 'web:2' });
+    const generation = second.body.sync.generation;
+    const writes: Array<[string, string, Record<string, unknown>]> = [
+      ['put', path, { image: 'web:3' }],
+      ['patch', `${path}/env`, { set: [{ name: 'A', value: '1' }] }],
+      ['post', `${path}/pause`, {}],
+      ['post', `${path}/resume`, {}],
+      ['post', `${path}/redeploy`, {}],
+      ['post', `${path}/rollback`, { revision: 1 }],
+      ['patch', '/api/paved/tenants/gens', { displayName: 'G' }],
+    ];
+    for (const [method, url, body] of writes) {
+      const stale = await as((api() as any)[method](url)).send({
+        ...body,
+        expectedGeneration: 999,
+      });
+      expect({ method, url, status: stale.status }).toEqual({
+        method,
+        url,
+        status: 409,
+      });
+      expect(stale.body.error.message).toMatch(/changed since you read it/);
+    }
+    const unchanged = await as(api().get(path));
+    expect(unchanged.body).toMatchObject({ image: 'web:2', revision: 2 });
+    const rollback = await as(api().post(`${path}/rollback`)).send({
+      revision: 1,
+      expectedGeneration: generation,
+    });
+    expect(rollback.status).toBe(200);
+    expect(rollback.body).toMatchObject({ image: 'web:1', revision: 3 });
+
+    const staleDelete = await as(
+      api().delete(`${path}?expectedGeneration=999`),
+    );
+    expect(staleDelete.status).toBe(409);
+    const badQuery = await as(api().delete(`${path}?expectedGeneration=x`));
+    expect(badQuery.status).toBe(400);
+    expect(badQuery.body.error.message).toMatch(/whole number/);
+    const deleted = await as(
+      api().delete(`${path}?expectedGeneration=${generation + 1}`),
+    );
+    expect(deleted.status).toBe(202);
+  });
+
+  it('keeps the latest revisions only, and says so when a rollback asks for an older one', async () => {
+    await createTenant('history');
+    const path = '/api/paved/tenants/history/apps/web';
+    for (let i = 1; i <= REVISIONS_KEPT + 3; i++) {
+      const res = await api()
+        .put(path)
+        .set('authorization', asAlice())
+        .send({ image: `web:${i}` });
+      expect(res.status).toBeLessThan(300);
+    }
+    const revisions = await api()
+      .get(`${path}/revisions`)
+      .set('authorization', asAlice());
+    expect(revisions.body.items).toHaveLength(REVISIONS_KEPT);
+    expect(revisions.body.items.at(-1).revision).toBe(4);
+    const old = await api()
+      .post(`${path}/rollback`)
+      .set('authorization', asAlice())
+      .send({ revision: 2 });
+    expect(old.status).toBe(400);
+    expect(old.body.error.message).toMatch(
+      new RegExp(
+        `no revision 2; its latest is ${
+          REVISIONS_KEPT + 3
+        } and the latest ${REVISIONS_KEPT} are kept`,
+      ),
+    );
   });
 
   it('refuses a body over the limit with 413', async () => {
