@@ -102,6 +102,16 @@ export function errorHandler(
       error.status < 500
         ? error.status
         : 500);
+    if (error instanceof URIError) {
+      // Express could not decode a path parameter.
+      sendError(
+        res,
+        400,
+        'InputError',
+        `The path ${req.path} has a malformed percent-encoding; write a literal "%" as %25 and encode other special characters with encodeURIComponent`,
+      );
+      return;
+    }
     if (error instanceof MethodNotAllowedError) {
       res.setHeader('Allow', error.allow.join(', '));
     }
