@@ -109,21 +109,22 @@ export async function createRouter(
     namespacePrefix: options.namespacePrefix,
   };
   const router = Router();
-  router.use(jsonBody());
+  const credentialsOf = (req: Request) =>
+    httpAuth.credentials(req, { allow: ['user', 'service'] });
+
+  // Every write counts against its caller's rate limit, refused ones too,
+  // before anything reads the body.
   const limiter = new WriteRateLimiter(
     options.database,
     options.rateLimit ?? DEFAULT_RATE_LIMIT,
   );
-
-  const credentialsOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
-
-  /** The credentials of a write, counted against the caller's rate limit. */
-  const writerOf = async (req: Request) => {
-    const credentials = await credentialsOf(req);
-    await limiter.take(actorOf(credentials).ref);
-    return credentials;
-  };
+  router.use(async (req, _res, next) => {
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+      await limiter.take(actorOf(await credentialsOf(req)).ref);
+    }
+    next();
+  });
+  router.use(jsonBody());
 
   const planNamed = (name: string): Plan => {
     const plan = plans().find(p => p.name === name);
@@ -191,7 +192,7 @@ export async function createRouter(
   });
 
   router.post('/tenants', async (req, res) => {
-    const credentials = await writerOf(req);
+    const credentials = await credentialsOf(req);
     const body = parseInput(createTenantRequestSchema, req.body, 'tenant');
     planNamed(body.plan);
     await access.requireBasic(credentials, tenantCreatePermission);
@@ -242,7 +243,7 @@ export async function createRouter(
   });
 
   router.patch('/tenants/:tenant', async (req, res) => {
-    const credentials = await writerOf(req);
+    const credentials = await credentialsOf(req);
     const name = parseTenantName(req.params.tenant);
     const body = parseInput(updateTenantRequestSchema, req.body, 'update');
     if (
@@ -289,7 +290,7 @@ export async function createRouter(
   });
 
   router.delete('/tenants/:tenant', async (req, res) => {
-    const credentials = await writerOf(req);
+    const credentials = await credentialsOf(req);
     const name = parseTenantName(req.params.tenant);
     const expectedGeneration = parseExpectedGenerationQuery(req.query);
     await access.require(credentials, tenantDeletePermission, name);
@@ -348,7 +349,7 @@ export async function createRouter(
       mustExist: boolean;
     },
   ) => {
-    const credentials = await writerOf(req);
+    const credentials = await credentialsOf(req);
     const tenantName = parseTenantName(req.params.tenant);
     const name = parseAppName(req.params.app);
     // Visibility first: another team's tenant answers as a missing one,
@@ -539,7 +540,7 @@ export async function createRouter(
   });
 
   router.delete('/tenants/:tenant/apps/:app', async (req, res) => {
-    const credentials = await writerOf(req);
+    const credentials = await credentialsOf(req);
     const tenant = parseTenantName(req.params.tenant);
     const name = parseAppName(req.params.app);
     const expectedGeneration = parseExpectedGenerationQuery(req.query);
