@@ -16,3 +16,5 @@ export {
   startPavedBackend,
 } from './backend';
 export type { PavedTestBackend } from './backend';
+/** To read what a test backend stored (its key is `test-encryption-key`). */
+export { SecretBox } from '../database/SecretBox';

@@ -17,10 +17,13 @@ export {
   BOB,
   TEAM_A,
   TEAM_B,
+  SecretBox,
 } from '@paved/plugin-paved-backend/testUtils';
 
 export interface ActionTestBackend {
   backend: PavedTestBackend;
+  /** The Paved backend's database, to see what it stored. */
+  knex: Awaited<ReturnType<TestDatabases['init']>>;
   baseUrl: string;
   /** A client source whose requests carry `user`'s credentials. */
   clientsFor(user: string): PavedClientSource;
@@ -48,6 +51,7 @@ export async function startActionTestBackend(
     new PavedApiClient({ baseUrl, token: mockCredentials.user.token(user) });
   return {
     backend,
+    knex,
     baseUrl,
     client,
     clientsFor: user => ({ forInitiator: async () => client(user) }),
@@ -58,13 +62,14 @@ export async function startActionTestBackend(
 /** An action context as the Scaffolder gives it, with the task log captured. */
 export function actionContext<TInput extends Record<string, any>>(
   input: TInput,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; secrets?: Record<string, string> } = {},
 ) {
   const log: string[] = [];
   const checkpoints = new Map<string, unknown>();
   const ctx = createMockActionContext({
     input: input as any,
     task: { id: 'task-1' },
+    ...(options.secrets ? { secrets: options.secrets } : {}),
   });
   ctx.isDryRun = options.dryRun ?? false;
   const record = (level: string) => (message: string) =>
@@ -72,6 +77,7 @@ export function actionContext<TInput extends Record<string, any>>(
   ctx.logger.info = record('info') as any;
   ctx.logger.warn = record('warn') as any;
   ctx.logger.error = record('error') as any;
+  ctx.logger.debug = record('debug') as any;
   // The Scaffolder stores checkpoint results with the task and, when a task
   // is retried, returns them instead of running `fn` again.
   ctx.checkpoint = (async ({

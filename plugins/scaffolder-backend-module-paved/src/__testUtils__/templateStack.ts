@@ -9,6 +9,11 @@ import fs from 'fs';
 import path from 'path';
 import request from 'supertest';
 import {
+  coreServices,
+  createBackendModule,
+  DatabaseService,
+} from '@backstage/backend-plugin-api';
+import {
   mockCredentials,
   mockServices,
   startTestBackend,
@@ -29,7 +34,12 @@ import { DataPlaneOptions, eventually, TestCluster } from '@paved/test-cluster';
 import { Operator } from '@paved/operator';
 import { scaffolderModulePaved } from '../module';
 
-export { ALICE, BOB, TEAM_A } from '@paved/plugin-paved-backend/testUtils';
+export {
+  ALICE,
+  BOB,
+  SecretBox,
+  TEAM_A,
+} from '@paved/plugin-paved-backend/testUtils';
 
 /**
  * The data plane the template test and bench run on: idle apps scale to
@@ -63,16 +73,48 @@ export interface TemplateRun {
   submittedAt: number;
 }
 
+/** A knex client (the type of a plugin's database client). */
+export type DatabaseClient = Awaited<ReturnType<DatabaseService['getClient']>>;
+
+/**
+ * Hands out the database client of a plugin, from a module of that plugin:
+ * the same client the plugin uses (the database manager keeps one per
+ * plugin), so a test can look at what the plugin stored.
+ */
+function databaseProbe(pluginId: string, found: (db: DatabaseClient) => void) {
+  return createBackendModule({
+    pluginId,
+    moduleId: 'test-database-probe',
+    register(env) {
+      env.registerInit({
+        deps: { database: coreServices.database },
+        async init({ database }) {
+          found(await database.getClient());
+        },
+      });
+    },
+  });
+}
+
 export interface TemplateStack {
   /** supertest against the backend: /api/catalog, /api/scaffolder, /api/paved. */
   api: ReturnType<typeof request>;
+  /** The Scaffolder's own database (tables tasks, task_events, …). */
+  scaffolderDatabase: DatabaseClient;
+  /** The Paved backend's database. */
+  pavedDatabase: DatabaseClient;
   /** The Authorization header of a user. */
   as(user: string): string;
-  /** POSTs a task; resolves with its id and when it was sent. */
+  /**
+   * POSTs a task; resolves with its id and when it was sent. `secrets` go
+   * in the request's `secrets`, as the Scaffolder's form sends the values of
+   * `ui:field: Secret` fields.
+   */
   submit(
     user: string,
     template: string,
     values: object,
+    secrets?: Record<string, string>,
   ): Promise<{ id: string; submittedAt: number }>;
   /** Polls a task until it is completed or failed; then reads its log. */
   finish(
@@ -85,7 +127,11 @@ export interface TemplateStack {
     user: string,
     template: string,
     values: object,
-    options?: { timeoutMs?: number; pollMs?: number },
+    options?: {
+      timeoutMs?: number;
+      pollMs?: number;
+      secrets?: Record<string, string>;
+    },
   ): Promise<TemplateRun>;
   stop(): Promise<void>;
 }
@@ -99,20 +145,25 @@ function repoRoot(): string {
 
 /**
  * Starts the operator and the backend against `cluster`, and waits until
- * the catalog has loaded the templates.
+ * the catalog has loaded the templates. Without a cluster, only the
+ * backend: Paved saves what a template deploys and waits for a cluster
+ * (an app never gets Ready).
  */
 export async function startTemplateStack(
-  cluster: TestCluster,
+  cluster: TestCluster | undefined,
 ): Promise<TemplateStack> {
-  const { kubeConfig, kubeconfigPath } = cluster;
-  const operator = await Operator.create({
-    kubeConfig,
-    concurrency: 4,
-    pollMs: 200,
-  });
+  const operator = cluster
+    ? await Operator.create({
+        kubeConfig: cluster.kubeConfig,
+        concurrency: 4,
+        pollMs: 200,
+      })
+    : undefined;
+  let scaffolderDatabase: DatabaseClient | undefined;
+  let pavedDatabase: DatabaseClient | undefined;
   let backend: Awaited<ReturnType<typeof startTestBackend>> | undefined;
   try {
-    await operator.start();
+    await operator?.start();
     const root = repoRoot();
     backend = await startTestBackend({
       features: [
@@ -122,6 +173,12 @@ export async function startTemplateStack(
         catalogModulePavedEntityProvider,
         scaffolderBackend,
         scaffolderModulePaved,
+        databaseProbe('scaffolder', db => {
+          scaffolderDatabase = db;
+        }),
+        databaseProbe('paved', db => {
+          pavedDatabase = db;
+        }),
         localPolicyPermissionsFactory,
         groupUserInfoFactory,
         schedulerServiceFactory,
@@ -141,7 +198,9 @@ export async function startTemplateStack(
             },
             permission: { enabled: true },
             paved: {
-              kubernetes: { kubeconfig: kubeconfigPath },
+              ...(cluster
+                ? { kubernetes: { kubeconfig: cluster.kubeconfigPath } }
+                : {}),
               secrets: { encryptionKey: 'test-encryption-key' },
               sync: { frequencySeconds: 1 },
               catalog: { frequencySeconds: 1 },
@@ -152,7 +211,7 @@ export async function startTemplateStack(
     });
   } catch (error) {
     await backend?.stop();
-    await operator.stop();
+    await operator?.stop();
     throw error;
   }
   const api = request(backend.server);
@@ -172,16 +231,25 @@ export async function startTemplateStack(
     }
   } catch (error) {
     await backend.stop();
-    await operator.stop();
+    await operator?.stop();
     throw error;
   }
 
-  const submit: TemplateStack['submit'] = async (user, template, values) => {
+  const submit: TemplateStack['submit'] = async (
+    user,
+    template,
+    values,
+    secrets,
+  ) => {
     const submittedAt = Date.now();
     const created = await api
       .post('/api/scaffolder/v2/tasks')
       .set('authorization', as(user))
-      .send({ templateRef: `template:default/${template}`, values });
+      .send({
+        templateRef: `template:default/${template}`,
+        values,
+        ...(secrets ? { secrets } : {}),
+      });
     if (created.status !== 201) {
       throw new Error(
         `POST /v2/tasks for ${template} answered ${
@@ -239,14 +307,20 @@ export async function startTemplateStack(
   const started = backend;
   return {
     api,
+    scaffolderDatabase: scaffolderDatabase!,
+    pavedDatabase: pavedDatabase!,
     as,
     submit,
     finish,
     runTemplate: async (user, template, values, options) =>
-      finish(user, await submit(user, template, values), options),
+      finish(
+        user,
+        await submit(user, template, values, options?.secrets),
+        options,
+      ),
     async stop() {
       await started.stop();
-      await operator.stop();
+      await operator?.stop();
     },
   };
 }

@@ -25,7 +25,7 @@ export const examples: TemplateExample[] = [
   },
   {
     description:
-      'Deploy without waiting, with a secret env var and more memory',
+      "Deploy without waiting, with more memory and a secret env var whose value comes from the task's secrets (a `ui:field: Secret` parameter named databaseUrl), never from the inputs",
     example: yaml.stringify({
       steps: [
         {
@@ -37,13 +37,8 @@ export const examples: TemplateExample[] = [
             name: 'api',
             image: 'registry.example.com/team-a/api:2.3.1',
             port: 3000,
-            env: [
-              {
-                name: 'DATABASE_URL',
-                value: 'postgres://db/api',
-                secret: true,
-              },
-            ],
+            env: [{ name: 'LOG_LEVEL', value: 'info' }],
+            secretEnv: [{ name: 'DATABASE_URL', secret: 'databaseUrl' }],
             memory: '512Mi',
             waitForReady: false,
           },

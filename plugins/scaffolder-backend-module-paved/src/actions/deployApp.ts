@@ -65,18 +65,41 @@ export function createPavedAppDeployAction(options: {
           z
             .array(
               z.object({
-                name: z.string().describe('Variable name, e.g. DATABASE_URL'),
+                name: z.string().describe('Variable name, e.g. LOG_LEVEL'),
                 value: z.string().max(32768).describe('Variable value'),
                 secret: z
                   .boolean()
                   .optional()
                   .describe(
-                    'Store the value in a Kubernetes Secret and never show it again',
+                    'Refused when true: a plain input is stored in the task table in plaintext. Use secretEnv for secret values',
                   ),
               }),
             )
             .default([])
-            .describe('Environment variables of the container'),
+            .describe(
+              'Plain environment variables of the container (the task table keeps them): no secrets here, see secretEnv',
+            ),
+        secretEnv: z =>
+          z
+            .array(
+              z.object({
+                name: z
+                  .string()
+                  .optional()
+                  .describe(
+                    'Variable name, e.g. DATABASE_URL; an entry without a name is skipped (an unused slot of a template)',
+                  ),
+                secret: z
+                  .string()
+                  .describe(
+                    "The key of the task's secrets (ctx.secrets) that holds the value: the name of the template's `ui:field: Secret` parameter, or a key of `secrets` in POST /v2/tasks",
+                  ),
+              }),
+            )
+            .default([])
+            .describe(
+              "Secret environment variables, their values read from the task's secrets (never from inputs or parameters), stored encrypted by Paved and applied as a Kubernetes Secret; the API shows them as ********",
+            ),
         minInstances: z =>
           z
             .number()
@@ -139,6 +162,7 @@ export function createPavedAppDeployAction(options: {
       const input = withDefaults(ctx.input, {
         port: 8080,
         env: [],
+        secretEnv: [],
         minInstances: 0,
         maxInstances: 10,
         waitForReady: true,
@@ -147,12 +171,23 @@ export function createPavedAppDeployAction(options: {
       const ref = appRef(input.tenant, input.name);
       const client = await options.clients.forInitiator(ctx);
 
+      const secretEnv = readSecretEnv(input.secretEnv, ctx.secrets);
       rejectInvalidInput([
         tenantNameProblem(input.tenant),
         appNameProblem(input.name),
         imageProblem(input.image),
         portProblem(input.port),
         ...input.env.map(e => envNameProblem(e.name)),
+        ...input.env.map(e =>
+          e.secret
+            ? `Env var ${e.name} is marked secret but its value came as a plain input, which the Scaffolder keeps in its task table in plaintext; take it with a \`ui:field: Secret\` parameter and pass it in secretEnv (see the paved:app:deploy docs)`
+            : undefined,
+        ),
+        ...secretEnv.problems,
+        ...duplicateEnvNames([
+          ...input.env.map(e => e.name),
+          ...secretEnv.values.map(e => e.name),
+        ]),
         input.cpu === undefined ? undefined : cpuProblem(input.cpu),
         input.memory === undefined ? undefined : memoryProblem(input.memory),
         input.minInstances > input.maxInstances
@@ -167,11 +202,14 @@ export function createPavedAppDeployAction(options: {
       const body = {
         image: input.image,
         port: input.port,
-        env: input.env.map(e => ({
-          name: e.name,
-          value: e.value,
-          secret: e.secret ?? false,
-        })),
+        env: [
+          ...input.env.map(e => ({ name: e.name, value: e.value })),
+          ...secretEnv.values.map(e => ({
+            name: e.name,
+            value: e.value,
+            secret: true,
+          })),
+        ],
         scaling: {
           minInstances: input.minInstances,
           maxInstances: input.maxInstances,
@@ -192,7 +230,7 @@ export function createPavedAppDeployAction(options: {
             existing ? `update ${ref} (now ${existing.image})` : `create ${ref}`
           } with image ${input.image} on port ${input.port} in namespace ${
             tenant.namespace
-          }`,
+          }${describeSecretEnv(secretEnv.values)}`,
         );
         ctx.output('entityRef', appEntityRef(input.tenant, input.name));
         ctx.output('appRef', ref);
@@ -213,7 +251,9 @@ export function createPavedAppDeployAction(options: {
         },
       });
       ctx.logger.info(
-        `Saved ${ref} revision ${deployed.revision}; the operator is rolling it out`,
+        `Saved ${ref} revision ${deployed.revision}${describeSecretEnv(
+          secretEnv.values,
+        )}; the operator is rolling it out`,
       );
 
       let app: AppView;
@@ -248,6 +288,77 @@ export function createPavedAppDeployAction(options: {
       ctx.output('phase', app.status.phase ?? 'Pending');
     },
   });
+}
+
+/** Keys of the task's secrets the Scaffolder itself puts there. */
+const RESERVED_SECRETS = ['backstageToken'];
+
+/** The largest secret value, as for plain env values. */
+const SECRET_VALUE_MAX_LENGTH = 32768;
+
+/**
+ * Reads each `secretEnv` entry's value from the task's secrets. Problems
+ * name the env var and the secret key, never a value.
+ */
+export function readSecretEnv(
+  entries: Array<{ name?: string; secret: string }>,
+  secrets: Record<string, string> | undefined,
+): {
+  values: Array<{ name: string; value: string }>;
+  problems: string[];
+} {
+  const values: Array<{ name: string; value: string }> = [];
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const name = entry.name?.trim();
+    if (!name) continue; // an unused slot of a template
+    const nameProblem = envNameProblem(name);
+    if (nameProblem) {
+      problems.push(nameProblem);
+      continue;
+    }
+    const key = entry.secret;
+    if (RESERVED_SECRETS.includes(key) || key.startsWith('__')) {
+      problems.push(
+        `Secret env var ${name} names the task secret "${key}", which the Scaffolder sets itself (the user's credentials), not a value the user gave`,
+      );
+      continue;
+    }
+    const value = secrets?.[key];
+    if (value === undefined || value === '') {
+      problems.push(
+        `Secret env var ${name} needs the task secret "${key}", which this task was not given: the template collects it with a \`ui:field: Secret\` parameter named ${key} (or the caller passes it in \`secrets\` of POST /v2/tasks)`,
+      );
+      continue;
+    }
+    if (value.length > SECRET_VALUE_MAX_LENGTH) {
+      problems.push(
+        `The value of secret env var ${name} is longer than ${SECRET_VALUE_MAX_LENGTH} characters`,
+      );
+      continue;
+    }
+    values.push({ name, value });
+  }
+  return { values, problems };
+}
+
+function duplicateEnvNames(names: string[]): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const name of names) (seen.has(name) ? twice : seen).add(name);
+  return [...twice].map(
+    name =>
+      `Env var ${name} is given more than once (env and secretEnv together)`,
+  );
+}
+
+/** For the log: the names of the secret env vars, never their values. */
+function describeSecretEnv(values: Array<{ name: string }>): string {
+  return values.length
+    ? ` and secret env ${values.length === 1 ? 'var' : 'vars'} ${values
+        .map(v => v.name)
+        .join(', ')} (values from the task's secrets, not logged)`
+    : '';
 }
 
 async function getAppIfExists(
