@@ -35,6 +35,13 @@ export interface Config {
     catalog?: {
       /** How often the catalog module reads the apps. Default 10. */
       frequencySeconds?: number;
+      /**
+       * Show Paved's app entities to every signed-in user, for
+       * organisations that want that. By default (false) Paved's permission
+       * policy shows them only to the app's owner group and
+       * paved.permissions.admins.
+       */
+      visibleToAll?: boolean;
     };
     permissions?: {
       /**
@@ -43,6 +50,18 @@ export interface Config {
        * including overriding plan limits.
        */
       admins?: string[];
+    };
+    /**
+     * Paved's write rate limit, per identity (user or service token),
+     * counted in the database so all replicas share it. Over the limit,
+     * writes answer 429 with Retry-After. Reads are not limited here (use
+     * Backstage's backend.rateLimit, which limits by client IP).
+     */
+    rateLimit?: {
+      /** Writes allowed per identity and window; 0 turns the limit off. Default 120. */
+      writes?: number;
+      /** The window, in seconds. Default 60. */
+      windowSeconds?: number;
     };
     /**
      * Encryption of secret env values in the database (AES-256-GCM). With

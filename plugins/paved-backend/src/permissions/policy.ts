@@ -13,7 +13,10 @@ import {
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
-import { PAVED_TENANT_RESOURCE_TYPE } from '@paved/plugin-paved-common';
+import {
+  ANNOTATION_APP,
+  PAVED_TENANT_RESOURCE_TYPE,
+} from '@paved/plugin-paved-common';
 import {
   createPavedTenantConditionalDecision,
   pavedTenantConditions,
@@ -26,6 +29,12 @@ export interface PavedPolicyOptions {
    * including overriding plan limits. From `paved.permissions.admins`.
    */
   admins?: string[];
+  /**
+   * Show Paved's catalog entities (one Component per app) to every
+   * signed-in user. By default only the app's owner group and admins see
+   * them. From `paved.catalog.visibleToAll`.
+   */
+  catalogVisibleToAll?: boolean;
 }
 
 /**
@@ -45,7 +54,8 @@ export class PavedPermissionPolicy implements PermissionPolicy {
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
     return (
-      pavedTenantDecision(request, user, this.options) ?? {
+      pavedTenantDecision(request, user, this.options) ??
+      pavedCatalogDecision(request, user, this.options) ?? {
         result: AuthorizeResult.ALLOW,
       }
     );
@@ -82,6 +92,69 @@ export function pavedTenantDecision(
   return { result: user ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
 }
 
+const CATALOG_ENTITY = 'catalog-entity';
+
+/**
+ * The decision for reading catalog entities, or undefined for other
+ * permissions: Paved's entities (annotated `paved.dev/app`) only for their
+ * owner group and admins, other entities as before (allowed). Backend
+ * services read everything: the search indexer and Paved's own provider
+ * run as services, and users' reads are filtered again where they land.
+ */
+export function pavedCatalogDecision(
+  request: PolicyQuery,
+  user?: PolicyQueryUser,
+  options: PavedPolicyOptions = {},
+): PolicyDecision | undefined {
+  const { permission } = request;
+  if (
+    permission.name !== 'catalog.entity.read' ||
+    !isResourcePermission(permission, CATALOG_ENTITY)
+  ) {
+    return undefined;
+  }
+  if (options.catalogVisibleToAll || !user) {
+    return { result: AuthorizeResult.ALLOW };
+  }
+  const claims = user.info.ownershipEntityRefs ?? [];
+  if (options.admins?.some(admin => claims.includes(admin))) {
+    return { result: AuthorizeResult.ALLOW };
+  }
+  return {
+    result: AuthorizeResult.CONDITIONAL,
+    pluginId: 'catalog',
+    resourceType: CATALOG_ENTITY,
+    conditions: {
+      anyOf: [
+        {
+          not: {
+            rule: 'HAS_ANNOTATION',
+            resourceType: CATALOG_ENTITY,
+            params: { annotation: ANNOTATION_APP },
+          },
+        },
+        {
+          rule: 'IS_ENTITY_OWNER',
+          resourceType: CATALOG_ENTITY,
+          params: { claims },
+        },
+      ],
+    },
+  };
+}
+
+/** The policy's options from app-config. */
+export function pavedPolicyOptions(config: {
+  getOptionalStringArray(key: string): string[] | undefined;
+  getOptionalBoolean(key: string): boolean | undefined;
+}): PavedPolicyOptions {
+  return {
+    admins: config.getOptionalStringArray('paved.permissions.admins'),
+    catalogVisibleToAll:
+      config.getOptionalBoolean('paved.catalog.visibleToAll') ?? false,
+  };
+}
+
 /**
  * Installs {@link PavedPermissionPolicy} as the backend's permission policy.
  * Use it instead of the allow-all policy module, not next to it.
@@ -93,11 +166,7 @@ export const permissionModulePavedPolicy = createBackendModule({
     reg.registerInit({
       deps: { policy: policyExtensionPoint, config: coreServices.rootConfig },
       async init({ policy, config }) {
-        policy.setPolicy(
-          new PavedPermissionPolicy({
-            admins: config.getOptionalStringArray('paved.permissions.admins'),
-          }),
-        );
+        policy.setPolicy(new PavedPermissionPolicy(pavedPolicyOptions(config)));
       },
     });
   },

@@ -12,7 +12,10 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Knex } from 'knex';
 import request from 'supertest';
 import { pavedPlugin } from '../plugin';
-import { PavedPermissionPolicy } from '../permissions/policy';
+import {
+  PavedPermissionPolicy,
+  pavedPolicyOptions,
+} from '../permissions/policy';
 
 /** Two users in two groups, and a platform admin in neither. */
 export const ALICE = 'user:default/alice';
@@ -59,9 +62,7 @@ export const localPolicyPermissionsFactory = createServiceFactory({
   service: coreServices.permissions,
   deps: { userInfo: coreServices.userInfo, config: coreServices.rootConfig },
   factory: ({ userInfo, config }) => {
-    const policy = new PavedPermissionPolicy({
-      admins: config.getOptionalStringArray('paved.permissions.admins'),
-    });
+    const policy = new PavedPermissionPolicy(pavedPolicyOptions(config));
     const decide = async (requests: any[], options: any) => {
       const { credentials } = options;
       if (credentials.principal.type === 'service') {
