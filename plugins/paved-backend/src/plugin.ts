@@ -50,7 +50,17 @@ export const pavedPlugin = createBackendPlugin({
         scheduler,
         lifecycle,
       }) {
-        const plans = resolvePlans(config.getOptional('paved.plans'));
+        let plans = resolvePlans(config.getOptional('paved.plans'));
+        // A changed paved.plans reaches existing tenants with the next full
+        // sync (their Tenant CRs carry the limits), without a restart where
+        // the config is watched.
+        config.subscribe?.(() => {
+          try {
+            plans = resolvePlans(config.getOptional('paved.plans'));
+          } catch (error) {
+            logger.error(`Ignoring the changed paved.plans: ${error}`);
+          }
+        });
         const namespacePrefix = config.getOptionalString(
           'paved.namespacePrefix',
         );
@@ -112,20 +122,35 @@ export const pavedPlugin = createBackendPlugin({
         const cache = client ? new StatusCache(client, logger) : undefined;
         if (cache) {
           // A tenant that turns Active has its namespace now: apps waiting
-          // for it can be applied without waiting for the next sync run.
+          // for it can be applied without waiting for the next sync run
+          // (a full one when its phase changed: after a rebuilt cluster, its
+          // apps are missing, not behind).
           let pending: NodeJS.Timeout | undefined;
+          let full = false;
           cache.onChange(change => {
-            if (change.kind !== 'tenant' || pending) return;
+            // Deleted or hand-edited CRs are put back from the database.
+            sync.handleChange(change);
+            if (change.kind !== 'tenant') return;
+            if (
+              change.event !== 'listed' &&
+              change.resource.status?.phase !== change.previous?.status?.phase
+            ) {
+              full = true;
+            }
+            if (pending) return;
             pending = setTimeout(() => {
               pending = undefined;
-              sync
-                .syncAll()
-                .catch(error => logger.warn(`Sync failed: ${error}`));
+              const run = full ? sync.syncAll() : sync.syncBehind();
+              full = false;
+              run.catch(error => logger.warn(`Sync failed: ${error}`));
             }, 500);
             pending.unref?.();
           });
           lifecycle.addStartupHook(() => cache.start());
-          lifecycle.addShutdownHook(() => cache.stop());
+          lifecycle.addShutdownHook(async () => {
+            await cache.stop();
+            await sync.close();
+          });
         }
 
         const frequencySeconds =
@@ -137,10 +162,12 @@ export const pavedPlugin = createBackendPlugin({
           initialDelay: { seconds: Math.min(frequencySeconds, 5) },
           fn: async () => {
             if (!sync.configured) return;
-            const { applied, behind } = await sync.syncAll();
-            if (applied || behind) {
+            const { applied, behind, repaired, unknown } = await sync.syncAll();
+            if (applied || behind || repaired) {
               logger.info(
-                `Cluster sync: ${applied} applied, ${behind} still behind`,
+                `Cluster sync: ${applied} applied, ${behind} still behind, ${repaired} re-applied after drift${
+                  unknown ? `, ${unknown} unknown CRs left alone` : ''
+                }`,
               );
             }
           },

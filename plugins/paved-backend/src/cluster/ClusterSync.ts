@@ -1,5 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  DEFAULT_NAMESPACE_PREFIX,
   FIELD_MANAGER_BACKEND,
   Plan,
   effectiveLimits,
@@ -12,14 +13,21 @@ import type {
 } from '../database/PavedStore';
 import { KubeClient, KubeError } from './KubeClient';
 import {
+  ALL_APPS_PATH,
+  PAVED_SECRETS_PATH,
+  TENANTS_PATH,
   appPath,
   appResource,
   appSecretName,
   appSecretResource,
+  isPavedObject,
+  matchesDesired,
+  secretKeysOf,
   secretPath,
   tenantPath,
   tenantResource,
 } from './resources';
+import type { Change } from './StatusCache';
 
 /** Runs one task per key at a time; later callers queue behind. */
 class KeyedLock {
@@ -49,6 +57,72 @@ interface Attempt {
   generation?: number;
 }
 
+/** What one run of {@link ClusterSync.syncAll} did. */
+export interface SyncSummary {
+  /** Rows behind (or deleting) that were applied (or deleted). */
+  applied: number;
+  /** Rows still behind after the run. */
+  behind: number;
+  /** Rows in step with the database whose CR was missing or changed, re-applied. */
+  repaired: number;
+  /** Of those, re-applies that failed (retried next run). */
+  failed: number;
+  /** CRs with Paved's labels the database does not know (left alone). */
+  unknown: number;
+}
+
+/**
+ * A tenant whose plan is no longer in `paved.plans`: the tenant keeps what
+ * the cluster has, and the error says what to do.
+ */
+export class PlanNotOfferedError extends Error {
+  constructor(tenant: TenantRecord, offered: string[]) {
+    super(
+      `Plan "${
+        tenant.plan
+      }" is no longer offered (paved.plans); move the tenant to one of ${offered.join(
+        ', ',
+      )}, or add the plan back to paved.plans. The cluster keeps the limits it was last given.`,
+    );
+    this.name = 'PlanNotOfferedError';
+  }
+}
+
+/** How long watch events gather before the quick repair looks at them. */
+const REPAIR_DELAY_MS = 100;
+/** Re-applies in flight at once during a full reconciliation. */
+const REPAIR_CONCURRENCY = 8;
+
+type Listed = { metadata: any; spec?: any; data?: Record<string, string> };
+
+async function inParallel<T>(
+  items: T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await task(items[next++]);
+    }),
+  );
+}
+
+/** True when more than status changed: spec (metadata.generation), labels or annotations. */
+function ownedFieldsChanged(change: Change) {
+  if (change.event !== 'modified') return true;
+  const before = change.previous?.metadata;
+  const after = change.resource.metadata;
+  return (
+    !before ||
+    before.generation !== after.generation ||
+    JSON.stringify(before.labels ?? {}) !==
+      JSON.stringify(after.labels ?? {}) ||
+    JSON.stringify(before.annotations ?? {}) !==
+      JSON.stringify(after.annotations ?? {})
+  );
+}
+
 /**
  * Brings the cluster in line with the database. A write saves its row (with
  * a bumped generation) first and then asks for a sync of that row; when the
@@ -60,6 +134,15 @@ interface Attempt {
  */
 export class ClusterSync {
   private readonly lock = new KeyedLock();
+  /** Last failure logged per row, so a failure that repeats is logged once. */
+  private readonly reported = new Map<string, string>();
+  /** CRs with Paved's labels unknown to the database, logged once each. */
+  private readonly unknownReported = new Set<string>();
+  private readonly queued = new Map<string, Change>();
+  private timer?: NodeJS.Timeout;
+  private repairing?: Promise<void>;
+  private running?: Promise<SyncSummary>;
+  private closed = false;
 
   constructor(
     private readonly options: {
@@ -76,19 +159,32 @@ export class ClusterSync {
     return Boolean(this.options.client);
   }
 
-  syncTenant(name: string): Promise<SyncOutcome> {
+  /**
+   * Brings one tenant to the cluster if it is behind; with `force`, applies
+   * it even when it is not (drift repair: the CR was deleted or edited).
+   */
+  syncTenant(
+    name: string,
+    options?: { force?: boolean },
+  ): Promise<SyncOutcome> {
     return this.lock.run(`tenant:${name}`, () =>
       this.untilSettled(
-        force => this.syncTenantNow(name, force),
+        force => this.syncTenantNow(name, force || Boolean(options?.force)),
         () => this.options.store.getTenant(name),
       ),
     );
   }
 
-  syncApp(tenant: string, name: string): Promise<SyncOutcome> {
+  /** Like {@link ClusterSync.syncTenant}, for an app (and its Secret). */
+  syncApp(
+    tenant: string,
+    name: string,
+    options?: { force?: boolean },
+  ): Promise<SyncOutcome> {
     return this.lock.run(`app:${tenant}/${name}`, () =>
       this.untilSettled(
-        force => this.syncAppNow(tenant, name, force),
+        force =>
+          this.syncAppNow(tenant, name, force || Boolean(options?.force)),
         () => this.options.store.getApp(tenant, name),
       ),
     );
@@ -114,8 +210,282 @@ export class ClusterSync {
     return attempt.outcome;
   }
 
+  /**
+   * The scheduled full reconciliation: re-applies every row that is behind
+   * ({@link ClusterSync.syncBehind}), then compares every live row with the
+   * cluster (one LIST each of Tenants, Apps and Paved's Secrets) and
+   * re-applies, with force, each row whose CR is missing or differs from
+   * what the backend would apply (the plan's current limits included), or
+   * whose Secret is missing or lacks a key. One run at a time; a call during
+   * a run gets that run's result.
+   */
+  syncAll(): Promise<SyncSummary> {
+    if (!this.running) {
+      this.running = this.reconcile().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async reconcile(): Promise<SyncSummary> {
+    const { store, client, namespacePrefix } = this.options;
+    const { applied, behind } = await this.syncBehind();
+    const summary: SyncSummary = {
+      applied,
+      behind,
+      repaired: 0,
+      failed: 0,
+      unknown: 0,
+    };
+    if (!client) return summary;
+    const list = async (path: string) =>
+      (await client.request<{ items: Listed[] }>('GET', path)).items;
+    const byKey = (items: Listed[]) =>
+      new Map(
+        items.map(item => [
+          `${item.metadata.namespace ?? ''}/${item.metadata.name}`,
+          item,
+        ]),
+      );
+    // The cluster first, then the database: a row saved meanwhile is
+    // compared with an older CR and re-applied once more, which is harmless.
+    const [tenantCrs, appCrs, secrets] = await Promise.all([
+      list(TENANTS_PATH).then(byKey),
+      list(ALL_APPS_PATH).then(byKey),
+      list(PAVED_SECRETS_PATH).then(byKey),
+    ]);
+    const [tenants, apps, pending] = await Promise.all([
+      store.listTenants(),
+      store.listApps(),
+      store.listBehind(),
+    ]);
+    const inStep = (row: { generation: number; appliedGeneration: number }) =>
+      row.appliedGeneration >= row.generation;
+
+    const tenantRepairs: TenantRecord[] = [];
+    const recreatedTenants = new Set<string>();
+    for (const tenant of tenants) {
+      if (!inStep(tenant)) continue; // syncBehind's, and the writes', job
+      const live = tenantCrs.get(`/${tenant.name}`);
+      if (live?.metadata.deletionTimestamp) continue; // re-created once gone
+      let desired;
+      try {
+        desired = tenantResource(tenant, this.limitsOf(tenant));
+      } catch (error) {
+        await this.recordFailure(
+          `tenant:${tenant.name}`,
+          `tenant ${tenant.name}`,
+          error,
+          message => store.markTenantFailed(tenant.name, message),
+          tenant.lastError,
+        );
+        continue;
+      }
+      if (!live) recreatedTenants.add(tenant.name);
+      if (!live || !matchesDesired(live, desired) || tenant.lastError) {
+        tenantRepairs.push(tenant);
+      }
+    }
+
+    const appRepairs: AppRecord[] = [];
+    for (const app of apps) {
+      if (!inStep(app)) continue;
+      // Its namespace comes from the operator once the Tenant is back; the
+      // next run (or the tenant's phase change) applies the app.
+      if (recreatedTenants.has(app.tenant)) continue;
+      const namespace = tenantNamespace(app.tenant, namespacePrefix);
+      const live = appCrs.get(`${namespace}/${app.name}`);
+      if (live?.metadata.deletionTimestamp) continue;
+      const keys = secretKeysOf(app);
+      const secret = secrets.get(`${namespace}/${appSecretName(app.name)}`);
+      const secretDrift =
+        keys.length > 0 &&
+        (!secret || keys.some(key => secret.data?.[key] === undefined));
+      if (
+        !live ||
+        !matchesDesired(live, appResource(app, namespacePrefix)) ||
+        secretDrift ||
+        app.lastError
+      ) {
+        appRepairs.push(app);
+      }
+    }
+
+    const count = (outcome: SyncOutcome) => {
+      if (outcome === 'applied') summary.repaired++;
+      else if (outcome === 'behind') summary.failed++;
+    };
+    await inParallel(tenantRepairs, REPAIR_CONCURRENCY, async tenant => {
+      this.options.logger.debug(
+        `Drift: re-applying Tenant ${tenant.name} from the database`,
+      );
+      count(await this.syncTenant(tenant.name, { force: true }));
+    });
+    await inParallel(appRepairs, REPAIR_CONCURRENCY, async app => {
+      this.options.logger.debug(
+        `Drift: re-applying App ${app.tenant}/${app.name} from the database`,
+      );
+      count(await this.syncApp(app.tenant, app.name, { force: true }));
+    });
+    if (tenantRepairs.length || appRepairs.length) {
+      this.options.logger.info(
+        `Drift repair: ${tenantRepairs.length} Tenants and ${appRepairs.length} Apps were missing or changed in the cluster; ${summary.repaired} re-applied, ${summary.failed} failed (retried next run)`,
+      );
+    }
+
+    summary.unknown = this.noteUnknown(
+      tenantCrs,
+      appCrs,
+      new Set([
+        ...tenants.map(t => t.name),
+        ...pending.tenants.map(t => t.name),
+      ]),
+      new Set(
+        [...apps, ...pending.apps].map(
+          a => `${tenantNamespace(a.tenant, namespacePrefix)}/${a.name}`,
+        ),
+      ),
+    );
+    return summary;
+  }
+
+  /**
+   * CRs with Paved's labels that the database does not know (created by
+   * hand, or left by another backend's database) are left alone: deleting a
+   * Tenant deletes its namespace and workloads, and a database restored from
+   * an older backup must not take running tenants with it. Logged once each.
+   */
+  private noteUnknown(
+    tenantCrs: Map<string, Listed>,
+    appCrs: Map<string, Listed>,
+    tenants: Set<string>,
+    apps: Set<string>,
+  ): number {
+    const unknown = new Set<string>();
+    for (const [key, cr] of tenantCrs) {
+      if (isPavedObject(cr) && !cr.metadata.deletionTimestamp) {
+        if (!tenants.has(cr.metadata.name))
+          unknown.add(`Tenant ${key.slice(1)}`);
+      }
+    }
+    for (const [key, cr] of appCrs) {
+      if (isPavedObject(cr) && !cr.metadata.deletionTimestamp) {
+        if (!apps.has(key)) unknown.add(`App ${key}`);
+      }
+    }
+    for (const what of unknown) {
+      if (this.unknownReported.has(what)) continue;
+      this.unknownReported.add(what);
+      this.options.logger.warn(
+        `${what} carries Paved's labels but is not in Paved's database; left alone (delete it by hand if nobody needs it)`,
+      );
+    }
+    for (const what of this.unknownReported) {
+      if (!unknown.has(what)) this.unknownReported.delete(what);
+    }
+    return unknown.size;
+  }
+
+  /**
+   * The quick repair: the status cache reports each Tenant and App it sees
+   * change; one deleted, or changed in more than its status, is compared
+   * with its row shortly after and re-applied when it drifted. Events of a
+   * (re-)list are left to the scheduled full reconciliation.
+   */
+  handleChange(change: Change): void {
+    if (this.closed || !this.options.client) return;
+    if (change.event === 'listed' || !ownedFieldsChanged(change)) return;
+    const key =
+      change.kind === 'tenant'
+        ? `tenant:${change.name}`
+        : `app:${change.namespace}/${change.name}`;
+    this.queued.set(key, change);
+    this.scheduleRepair();
+  }
+
+  /** Stops the quick repair and waits for what is in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queued.clear();
+    await this.repairing;
+    await this.running?.catch(() => undefined);
+  }
+
+  private scheduleRepair() {
+    if (this.timer || this.repairing || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const changes = [...this.queued.values()];
+      this.queued.clear();
+      this.repairing = inParallel(changes, REPAIR_CONCURRENCY, change =>
+        this.repair(change).catch(error =>
+          this.options.logger.warn(`Drift repair failed: ${error}`),
+        ),
+      ).finally(() => {
+        this.repairing = undefined;
+        if (this.queued.size) this.scheduleRepair();
+      });
+    }, REPAIR_DELAY_MS);
+    this.timer.unref?.();
+  }
+
+  private async repair(change: Change) {
+    const { store, namespacePrefix } = this.options;
+    const deleted = change.event === 'deleted';
+    if (!deleted && change.resource.metadata.deletionTimestamp) return;
+    if (change.kind === 'tenant') {
+      const tenant = await store.getTenant(change.name);
+      if (!tenant) return;
+      // A deleting row finishes its deletion; one behind is being applied.
+      if (tenant.deleting || tenant.appliedGeneration < tenant.generation) {
+        if (deleted) await this.syncTenant(tenant.name);
+        return;
+      }
+      if (!deleted) {
+        let desired;
+        try {
+          desired = tenantResource(tenant, this.limitsOf(tenant));
+        } catch {
+          return; // the full reconciliation records why
+        }
+        if (matchesDesired(change.resource, desired)) return;
+      }
+      this.options.logger.info(
+        `Tenant ${tenant.name} was ${
+          deleted ? 'deleted' : 'changed'
+        } in the cluster; re-applying it from the database`,
+      );
+      await this.syncTenant(tenant.name, { force: true });
+      return;
+    }
+    const prefix = namespacePrefix ?? DEFAULT_NAMESPACE_PREFIX;
+    if (!change.namespace.startsWith(prefix)) return;
+    const tenantName = change.namespace.slice(prefix.length);
+    const app = await store.getApp(tenantName, change.name);
+    if (!app) return;
+    if (app.deleting || app.appliedGeneration < app.generation) {
+      if (deleted) await this.syncApp(app.tenant, app.name);
+      return;
+    }
+    if (
+      !deleted &&
+      matchesDesired(change.resource, appResource(app, namespacePrefix))
+    ) {
+      return;
+    }
+    this.options.logger.info(
+      `App ${app.tenant}/${app.name} was ${
+        deleted ? 'deleted' : 'changed'
+      } in the cluster; re-applying it from the database`,
+    );
+    await this.syncApp(app.tenant, app.name, { force: true });
+  }
+
   /** Re-applies every row that is behind: tenants first, then apps. */
-  async syncAll(): Promise<{ applied: number; behind: number }> {
+  async syncBehind(): Promise<{ applied: number; behind: number }> {
     const behind = await this.options.store.listBehind();
     let applied = 0;
     let stillBehind = 0;
@@ -163,10 +533,15 @@ export class ClusterSync {
         FIELD_MANAGER_BACKEND,
       );
       await store.markTenantApplied(name, tenant.generation);
+      this.reported.delete(`tenant:${name}`);
       return { outcome: 'applied', generation: tenant.generation };
     } catch (error) {
-      await this.recordFailure(`tenant ${name}`, error, message =>
-        store.markTenantFailed(name, message),
+      await this.recordFailure(
+        `tenant:${name}`,
+        `tenant ${name}`,
+        error,
+        message => store.markTenantFailed(name, message),
+        tenant.lastError,
       );
       return { outcome: 'behind' };
     }
@@ -205,10 +580,15 @@ export class ClusterSync {
         FIELD_MANAGER_BACKEND,
       );
       await store.markAppApplied(tenant, name, app.generation);
+      this.reported.delete(`app:${tenant}/${name}`);
       return { outcome: 'applied', generation: app.generation };
     } catch (error) {
-      await this.recordFailure(`app ${tenant}/${name}`, error, message =>
-        store.markAppFailed(tenant, name, message),
+      await this.recordFailure(
+        `app:${tenant}/${name}`,
+        `app ${tenant}/${name}`,
+        error,
+        message => store.markAppFailed(tenant, name, message),
+        app.lastError,
       );
       return { outcome: 'behind' };
     }
@@ -239,10 +619,12 @@ export class ClusterSync {
   }
 
   private limitsOf(tenant: TenantRecord) {
-    const plan = this.options.plans().find(p => p.name === tenant.plan);
+    const plans = this.options.plans();
+    const plan = plans.find(p => p.name === tenant.plan);
     if (!plan) {
-      throw new Error(
-        `Tenant ${tenant.name} is on plan "${tenant.plan}", which is no longer in paved.plans`,
+      throw new PlanNotOfferedError(
+        tenant,
+        plans.map(p => p.name),
       );
     }
     return effectiveLimits(plan, tenant.limits);
@@ -266,15 +648,27 @@ export class ClusterSync {
     }
   }
 
+  /**
+   * Logs a failure once per change of its message (a failure that repeats
+   * every run is logged at debug level) and saves it as the row's
+   * `last_error`, unless the row already says so.
+   */
   private async recordFailure(
+    key: string,
     what: string,
     error: unknown,
     save: (message: string) => Promise<void>,
+    saved?: string,
   ) {
     const message = error instanceof Error ? error.message : String(error);
-    this.options.logger.warn(
-      `Could not bring ${what} to the cluster; the sync job will retry: ${message}`,
-    );
+    const line = `Could not bring ${what} to the cluster; the sync job will retry: ${message}`;
+    if (this.reported.get(key) === message) {
+      this.options.logger.debug(line);
+    } else {
+      this.reported.set(key, message);
+      this.options.logger.warn(line);
+    }
+    if (saved === message) return;
     try {
       await save(message);
     } catch (saveError) {

@@ -7,9 +7,36 @@ import {
 import { KubeClient, KubeError, WatchEvent } from './KubeClient';
 import { ALL_APPS_PATH, TENANTS_PATH } from './resources';
 
-type Change =
-  | { kind: 'tenant'; name: string }
-  | { kind: 'app'; tenant: string; name: string };
+/**
+ * How an object turned up: in a (re-)list, or as a watch event. A re-list
+ * reports objects that vanished while the watch was down as `deleted`.
+ */
+export type ChangeEvent = 'listed' | 'added' | 'modified' | 'deleted';
+
+/** One Tenant or App the cache saw change, with what it was before. */
+export type Change = { event: ChangeEvent } & (
+  | {
+      kind: 'tenant';
+      name: string;
+      resource: TenantResource;
+      previous?: TenantResource;
+    }
+  | {
+      kind: 'app';
+      /** From the `paved.dev/tenant` label ('' when missing). */
+      tenant: string;
+      namespace: string;
+      name: string;
+      resource: AppResource;
+      previous?: AppResource;
+    }
+);
+
+const WATCH_EVENTS = {
+  ADDED: 'added',
+  MODIFIED: 'modified',
+  DELETED: 'deleted',
+} as const;
 
 const WATCH_TIMEOUT_SECONDS = 240;
 const MAX_BACKOFF_MS = 30_000;
@@ -31,7 +58,11 @@ class Reflector<T extends { metadata: { name: string; namespace?: string } }> {
     private readonly client: KubeClient,
     private readonly path: string,
     private readonly key: (item: T) => string,
-    private readonly onChange: (item: T) => void,
+    private readonly onChange: (
+      item: T,
+      event: ChangeEvent,
+      previous?: T,
+    ) => void,
     private readonly logger: LoggerService,
   ) {}
 
@@ -94,9 +125,11 @@ class Reflector<T extends { metadata: { name: string; namespace?: string } }> {
     this.resourceVersion = list.metadata.resourceVersion;
     this.synced = true;
     for (const [key, item] of previous) {
-      if (!this.items.has(key)) this.onChange(item);
+      if (!this.items.has(key)) this.onChange(item, 'deleted', item);
     }
-    for (const item of this.items.values()) this.onChange(item);
+    for (const [key, item] of this.items) {
+      this.onChange(item, 'listed', previous.get(key));
+    }
   }
 
   private async watchOnce() {
@@ -115,9 +148,10 @@ class Reflector<T extends { metadata: { name: string; namespace?: string } }> {
         if (rv) this.resourceVersion = rv;
         if (event.type === 'BOOKMARK') return;
         const key = this.key(event.object);
+        const previous = this.items.get(key);
         if (event.type === 'DELETED') this.items.delete(key);
         else this.items.set(key, event.object);
-        this.onChange(event.object);
+        this.onChange(event.object, WATCH_EVENTS[event.type], previous);
       },
       this.abort.signal,
     );
@@ -140,23 +174,34 @@ export class StatusCache {
   private readonly apps: Reflector<AppResource>;
   private readonly listeners = new Set<(change: Change) => void>();
 
-  constructor(client: KubeClient, logger: LoggerService) {
+  constructor(client: KubeClient, private readonly logger: LoggerService) {
     this.tenants = new Reflector<TenantResource>(
       client,
       TENANTS_PATH,
       t => t.metadata.name,
-      t => this.emit({ kind: 'tenant', name: t.metadata.name }),
+      (t, event, previous) =>
+        this.emit({
+          kind: 'tenant',
+          name: t.metadata.name,
+          event,
+          resource: t,
+          previous,
+        }),
       logger,
     );
     this.apps = new Reflector<AppResource>(
       client,
       ALL_APPS_PATH,
       namespacedKey,
-      a =>
+      (a, event, previous) =>
         this.emit({
           kind: 'app',
           tenant: a.metadata.labels?.[LABEL_TENANT] ?? '',
+          namespace: a.metadata.namespace ?? '',
           name: a.metadata.name,
+          event,
+          resource: a,
+          previous,
         }),
       logger,
     );
@@ -198,6 +243,13 @@ export class StatusCache {
   }
 
   private emit(change: Change) {
-    for (const listener of this.listeners) listener(change);
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        // A listener's bug must not end the watch.
+        this.logger.warn(`Status cache listener failed: ${error}`);
+      }
+    }
   }
 }

@@ -352,6 +352,28 @@ describe('Paved backend on a real API server', () => {
     expect(after.spec).toEqual(before.spec);
   });
 
+  it('puts back CRs deleted or edited by hand (the plugin wires the watch and the full sync)', async () => {
+    await admin.request('DELETE', appPath('tenant-acme', 'race'));
+    await admin.request(
+      'PATCH',
+      tenantPath('acme'),
+      { spec: { owner: 'group:default/mallory' } },
+      'application/merge-patch+json',
+    );
+    const app = await eventually(
+      'App CR back',
+      () => getOrUndefined(appPath('tenant-acme', 'race')),
+      10_000,
+    );
+    expect(app.metadata.annotations['paved.dev/backend-generation']).toBe('5');
+    await eventually(
+      'owner restored',
+      async () =>
+        (await admin.request('GET', tenantPath('acme'))).spec.owner === TEAM_A,
+      10_000,
+    );
+  });
+
   it('deletes the Tenant CR and then the rows', async () => {
     const res = await api()
       .delete('/api/paved/tenants/acme')

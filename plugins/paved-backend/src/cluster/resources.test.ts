@@ -4,6 +4,9 @@ import {
   ANNOTATION_BACKEND_GENERATION,
   appResource,
   appSecretResource,
+  covers,
+  matchesDesired,
+  secretKeysOf,
   tenantResource,
 } from './resources';
 
@@ -71,5 +74,76 @@ describe('resources', () => {
     expect(Buffer.from(secret.data.TOKEN, 'base64').toString('utf8')).toBe(
       'hünter2',
     );
+  });
+});
+
+describe('drift comparison', () => {
+  const limits = { cpu: '16', memory: '32Gi', maxApps: 3 };
+
+  it('finds nothing when the cluster has what the backend applies, plus defaults, status and other fields', () => {
+    const desired = appResource(app);
+    const live = {
+      ...JSON.parse(JSON.stringify(desired)),
+      status: { phase: 'Ready' },
+    };
+    live.metadata.annotations['kubectl.kubernetes.io/last-applied'] = '{}';
+    live.metadata.labels.extra = 'x';
+    live.metadata.generation = 7;
+    live.spec.extraFieldOfAnotherManager = true;
+    expect(matchesDesired(live, desired)).toBe(true);
+    // An empty list or map the server left out is no drift.
+    delete live.spec.env;
+    delete live.spec.domains;
+    expect(matchesDesired(live, desired)).toBe(true);
+  });
+
+  it('finds a missing object, a changed spec field, label or annotation', () => {
+    const desired = tenantResource({ ...tenant, appliedGeneration: 4 }, limits);
+    const copy = () => JSON.parse(JSON.stringify(desired));
+    expect(matchesDesired(undefined, desired)).toBe(false);
+    expect(matchesDesired(copy(), desired)).toBe(true);
+
+    const owner = copy();
+    owner.spec.owner = 'group:default/mallory';
+    expect(matchesDesired(owner, desired)).toBe(false);
+
+    const plan = copy();
+    plan.spec.limits.cpu = '64';
+    expect(matchesDesired(plan, desired)).toBe(false);
+
+    const label = copy();
+    delete label.metadata.labels['paved.dev/tenant'];
+    expect(matchesDesired(label, desired)).toBe(false);
+
+    const annotation = copy();
+    annotation.metadata.annotations[ANNOTATION_BACKEND_GENERATION] = '3';
+    expect(matchesDesired(annotation, desired)).toBe(false);
+  });
+
+  it('compares lists element by element and by length', () => {
+    expect(covers([{ a: 1, b: 2 }], [{ a: 1 }])).toBe(true);
+    expect(covers([{ a: 1 }, { a: 2 }], [{ a: 1 }])).toBe(false);
+    expect(covers([{ a: 2 }], [{ a: 1 }])).toBe(false);
+    expect(covers(undefined, [])).toBe(true);
+    expect(covers(undefined, [1])).toBe(false);
+    expect(covers('1', 1)).toBe(false);
+  });
+
+  it("knows the keys an app's Secret must hold", () => {
+    const withSecret: AppRecord = {
+      ...app,
+      spec: appSpecSchema.parse({
+        image: 'web:1',
+        env: [
+          { name: 'MODE', value: 'prod' },
+          {
+            name: 'TOKEN',
+            secretKeyRef: { name: 'web-paved-env', key: 'TOKEN' },
+          },
+        ],
+      }),
+    };
+    expect(secretKeysOf(withSecret)).toEqual(['TOKEN']);
+    expect(secretKeysOf(app)).toEqual([]);
   });
 });

@@ -5,6 +5,8 @@
 import {
   ANNOTATION_REDEPLOY,
   APP_KIND,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_PAVED,
   APP_PLURAL,
   PAVED_API_VERSION,
   PAVED_GROUP,
@@ -22,6 +24,10 @@ export const ANNOTATION_BACKEND_GENERATION = 'paved.dev/backend-generation';
 
 export const TENANTS_PATH = `/apis/${PAVED_GROUP}/${PAVED_VERSION}/${TENANT_PLURAL}`;
 export const ALL_APPS_PATH = `/apis/${PAVED_GROUP}/${PAVED_VERSION}/${APP_PLURAL}`;
+/** Paved's Secrets in every namespace (selected by the managed-by label). */
+export const PAVED_SECRETS_PATH = `/api/v1/secrets?labelSelector=${encodeURIComponent(
+  `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`,
+)}`;
 
 export function tenantPath(name: string) {
   return `${TENANTS_PATH}/${encodeURIComponent(name)}`;
@@ -110,4 +116,80 @@ export function appSecretResource(
       ]),
     ),
   };
+}
+
+/** True when an object in the cluster carries Paved's managed-by label. */
+export function isPavedObject(object: {
+  metadata?: { labels?: Record<string, string> };
+}) {
+  return object.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_PAVED;
+}
+
+function isEmpty(value: unknown) {
+  return (
+    (Array.isArray(value) && value.length === 0) ||
+    (value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      Object.keys(value).length === 0)
+  );
+}
+
+/**
+ * True when `actual` (an object as the API server has it) holds everything
+ * in `wanted` (what the backend would apply): every field the backend sets
+ * has the backend's value. Fields only in `actual` (defaults, status, other
+ * managers' fields) do not count, nor does an empty list or map that the
+ * server left out: a server-side apply of `wanted` would change nothing.
+ */
+export function covers(actual: unknown, wanted: unknown): boolean {
+  if (wanted === undefined) return true;
+  if (Array.isArray(wanted)) {
+    if (actual === undefined && wanted.length === 0) return true;
+    return (
+      Array.isArray(actual) &&
+      actual.length === wanted.length &&
+      wanted.every((item, i) => covers(actual[i], item))
+    );
+  }
+  if (wanted !== null && typeof wanted === 'object') {
+    if (actual === undefined && isEmpty(wanted)) return true;
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+      return false;
+    return Object.entries(wanted).every(([key, value]) =>
+      (actual as Record<string, unknown>)[key] === undefined
+        ? value === undefined || isEmpty(value)
+        : covers((actual as Record<string, unknown>)[key], value),
+    );
+  }
+  return actual === wanted;
+}
+
+/**
+ * True when a Tenant or App in the cluster has what the backend would apply
+ * (its labels, annotations and spec); false means drift to repair.
+ */
+export function matchesDesired(
+  actual: { metadata?: unknown; spec?: unknown } | undefined,
+  desired: {
+    metadata: { labels?: unknown; annotations?: unknown };
+    spec: unknown;
+  },
+): boolean {
+  if (!actual) return false;
+  const wanted = JSON.parse(JSON.stringify(desired));
+  const meta = (actual.metadata ?? {}) as Record<string, unknown>;
+  return (
+    covers(meta.labels, wanted.metadata.labels) &&
+    covers(meta.annotations, wanted.metadata.annotations) &&
+    covers(actual.spec, wanted.spec)
+  );
+}
+
+/** The keys an app's Secret must hold: its env entries that reference it. */
+export function secretKeysOf(app: AppRecord): string[] {
+  const name = appSecretName(app.name);
+  return app.spec.env
+    .filter(entry => entry.secretKeyRef?.name === name)
+    .map(entry => entry.secretKeyRef!.key);
 }

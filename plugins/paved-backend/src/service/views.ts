@@ -36,7 +36,9 @@ function syncView(record: {
     generation: record.generation,
     appliedGeneration: record.appliedGeneration,
     pending,
-    ...(pending && record.lastError ? { lastError: record.lastError } : {}),
+    // Also when not pending: the last drift repair failed, or the tenant's
+    // plan is no longer offered; the sync job says why until it is fixed.
+    ...(record.lastError ? { lastError: record.lastError } : {}),
   };
 }
 
