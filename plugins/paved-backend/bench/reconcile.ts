@@ -1,0 +1,241 @@
+/* eslint-disable no-console */
+/**
+ * Benchmark of the full drift reconciliation (ClusterSync.syncAll) against a
+ * real kube-apiserver (packages/test-cluster): 2,000 apps in 10 tenants
+ * (PAVED_BENCH_APPS to change), on SQLite in memory or PostgreSQL when
+ * PAVED_POSTGRES_URL is set. Prints the time of a run with nothing to do
+ * (the steady state: three LISTs and a compare per row), of one that finds
+ * 10% of the App CRs deleted, and of a rebuilt cluster (every CR gone).
+ * Not part of the test suite: `yarn bench:reconcile`.
+ */
+import { mockServices } from '@backstage/backend-test-utils';
+import { appSpecSchema, resolvePlans } from '@paved/plugin-paved-common';
+import { startTestCluster } from '@paved/test-cluster';
+import knexFactory, { Knex } from 'knex';
+import os from 'os';
+import { performance } from 'perf_hooks';
+import { ClusterSync } from '../src/cluster/ClusterSync';
+import { KubeClient } from '../src/cluster/KubeClient';
+import { ALL_APPS_PATH, appPath, tenantPath } from '../src/cluster/resources';
+import { DatabasePavedStore } from '../src/database/DatabasePavedStore';
+import { SecretBox } from '../src/database/SecretBox';
+
+const APPS = Number(process.env.PAVED_BENCH_APPS ?? 2000);
+const TENANTS = 10;
+const STEADY_RUNS = 5;
+
+async function database(): Promise<{
+  knex: Knex;
+  label: string;
+  drop(): Promise<void>;
+}> {
+  const url = process.env.PAVED_POSTGRES_URL;
+  if (!url) {
+    return {
+      knex: knexFactory({
+        client: 'better-sqlite3',
+        connection: ':memory:',
+        useNullAsDefault: true,
+      }),
+      label: 'SQLite (in memory)',
+      drop: async () => {},
+    };
+  }
+  const name = `paved_bench_reconcile_${Date.now()}`;
+  const admin = knexFactory({ client: 'pg', connection: url });
+  await admin.raw(`CREATE DATABASE ${name}`);
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const knex = knexFactory({
+    client: 'pg',
+    connection: target.toString(),
+    pool: { min: 0, max: 10 },
+  });
+  return {
+    knex,
+    label: 'PostgreSQL',
+    drop: async () => {
+      await knex.destroy();
+      await admin.raw(`DROP DATABASE ${name}`);
+      await admin.destroy();
+    },
+  };
+}
+
+async function timed<T>(task: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const result = await task();
+  return [result, performance.now() - t0];
+}
+
+async function inParallel<T>(items: T[], task: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < items.length) await task(items[next++]);
+    }),
+  );
+}
+
+async function main() {
+  const cluster = await startTestCluster({
+    knative: false,
+    capsule: false,
+    cilium: false,
+  });
+  const db = await database();
+  try {
+    const admin = new KubeClient(cluster.kubeConfig);
+    const store = await DatabasePavedStore.create({
+      database: mockServices.database({ knex: db.knex }),
+      secretBox: new SecretBox('bench'),
+    });
+    const actor = { ref: 'user:default/bench', principalType: 'user' as const };
+    const sync = new ClusterSync({
+      store,
+      client: new KubeClient(cluster.kubeConfig),
+      plans: () =>
+        resolvePlans({ bench: { cpu: '64', memory: '128Gi', maxApps: 1000 } }),
+      logger: mockServices.rootLogger({ level: 'warn' }),
+    });
+    for (let t = 0; t < TENANTS; t++) {
+      await store.createTenant(
+        {
+          name: `bench-${t}`,
+          displayName: `Bench ${t}`,
+          owner: 'group:default/team-a',
+          plan: 'bench',
+          networkIsolation: true,
+        },
+        actor,
+      );
+      await admin.request('POST', '/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: `tenant-bench-${t}` },
+      });
+    }
+    const names = Array.from({ length: APPS }, (_, i) => ({
+      tenant: `bench-${i % TENANTS}`,
+      app: `app-${i}`,
+    }));
+    // One app in ten has a secret env var (and so a Secret).
+    await inParallel(names, async ({ tenant, app }) => {
+      const secret = Number(app.slice(4)) % 10 === 0;
+      await store.writeApp({
+        tenant,
+        name: app,
+        spec: () =>
+          appSpecSchema.parse({
+            image: `ghcr.io/acme/${app}:1.0.0`,
+            env: [
+              { name: 'MODE', value: 'bench' },
+              ...(secret
+                ? [
+                    {
+                      name: 'TOKEN',
+                      secretKeyRef: { name: `${app}-paved-env`, key: 'TOKEN' },
+                    },
+                  ]
+                : []),
+            ],
+          }),
+        secrets: secret ? new Map([['TOKEN', `t-${app}`]]) : undefined,
+        action: 'deploy',
+        actor,
+      });
+    });
+
+    const [first, firstMs] = await timed(() => sync.syncAll());
+    if (first.applied !== APPS + TENANTS) {
+      throw new Error(`first run applied ${JSON.stringify(first)}`);
+    }
+    const steady: number[] = [];
+    for (let i = 0; i < STEADY_RUNS; i++) {
+      const [result, ms] = await timed(() => sync.syncAll());
+      if (result.repaired || result.applied) {
+        throw new Error(`steady run did something: ${JSON.stringify(result)}`);
+      }
+      steady.push(ms);
+    }
+    const [, listMs] = await timed(() => admin.request('GET', ALL_APPS_PATH));
+
+    const tenth = names.filter((_, i) => i % 10 === 3);
+    await inParallel(tenth, ({ tenant, app }) =>
+      admin.request('DELETE', appPath(`tenant-${tenant}`, app)),
+    );
+    const [partial, partialMs] = await timed(() => sync.syncAll());
+    if (partial.repaired !== tenth.length) {
+      throw new Error(`10% run: ${JSON.stringify(partial)}`);
+    }
+
+    // A rebuilt cluster: every App, Secret and Tenant gone (the namespaces
+    // stay, as if the operator had already made them again).
+    await inParallel(names, ({ tenant, app }) =>
+      admin.request('DELETE', appPath(`tenant-${tenant}`, app)),
+    );
+    for (let t = 0; t < TENANTS; t++) {
+      await admin.request(
+        'DELETE',
+        `/api/v1/namespaces/tenant-bench-${t}/secrets?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dpaved`,
+      );
+      await admin.request('DELETE', tenantPath(`bench-${t}`));
+    }
+    const [rebuiltTenants, rebuiltTenantsMs] = await timed(() =>
+      sync.syncAll(),
+    );
+    const [rebuiltApps, rebuiltAppsMs] = await timed(() => sync.syncAll());
+    if (rebuiltTenants.repaired !== TENANTS || rebuiltApps.repaired !== APPS) {
+      throw new Error(
+        `rebuild: ${JSON.stringify(rebuiltTenants)} ${JSON.stringify(
+          rebuiltApps,
+        )}`,
+      );
+    }
+
+    const ms = (v: number) => `${v.toFixed(0)} ms`;
+    steady.sort((a, b) => a - b);
+    console.log(
+      `Paved full reconciliation: ${APPS} apps (${
+        APPS / 10
+      } with a Secret) in ${TENANTS} tenants, ${
+        db.label
+      }, real kube-apiserver, ${os.cpus().length} CPUs`,
+    );
+    console.log(
+      `first sync (all ${APPS + TENANTS} rows behind, applied one by one): ${ms(
+        firstMs,
+      )}`,
+    );
+    console.log(
+      `steady state, nothing to repair (${STEADY_RUNS}x): median ${ms(
+        steady[Math.floor(STEADY_RUNS / 2)],
+      )}, max ${ms(
+        steady[STEADY_RUNS - 1],
+      )} (of which one LIST of all Apps: ${ms(listMs)})`,
+    );
+    console.log(
+      `${tenth.length} App CRs deleted by hand: ${ms(
+        partialMs,
+      )} to find and re-apply them`,
+    );
+    console.log(
+      `rebuilt cluster: ${ms(
+        rebuiltTenantsMs,
+      )} for the ${TENANTS} Tenants, then ${ms(
+        rebuiltAppsMs,
+      )} for the ${APPS} Apps and ${APPS / 10} Secrets`,
+    );
+  } finally {
+    await db.drop();
+    await cluster.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  error => {
+    console.error(error);
+    process.exit(1);
+  },
+);
