@@ -30,6 +30,14 @@ export function AppStatusNotice({ app }: { app: AppView }) {
       </Alert>
     );
   }
+  if (app.sync.lastError) {
+    return (
+      <Alert severity="warning">
+        The cluster could not be brought in line with this app (
+        {app.sync.lastError}); it is retried automatically.
+      </Alert>
+    );
+  }
   if (
     app.status.phase === 'Failed' ||
     (app.status.message && app.status.phase !== 'Ready')

@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { pavedApiRef } from '../api';
-import { TenantsPage } from './TenantsPage';
+import { TenantDetailPage, TenantsPage } from './TenantsPage';
 import { FakePavedApi, tenantView } from '../testing/FakePavedApi';
 
 describe('TenantsPage', () => {
@@ -38,5 +38,32 @@ describe('TenantsPage', () => {
     expect(
       await screen.findByText(/You have no tenants yet/),
     ).toBeInTheDocument();
+  });
+
+  it("shows a tenant's sync error, such as a plan no longer offered", async () => {
+    const message =
+      'Plan "gold" is no longer offered (paved.plans); move the tenant to one of free, starter';
+    const api = new FakePavedApi(
+      [],
+      [
+        tenantView({
+          plan: 'gold',
+          sync: {
+            generation: 1,
+            appliedGeneration: 1,
+            pending: false,
+            lastError: message,
+          },
+        }),
+      ],
+    );
+    await renderInTestApp(<TenantDetailPage />, {
+      apis: [[pavedApiRef, api]],
+      mountPath: '/:tenant',
+      initialRouteEntries: ['/team-a'],
+    });
+    expect(
+      await screen.findByText(/could not be brought in line with this tenant/),
+    ).toHaveTextContent(message);
   });
 });

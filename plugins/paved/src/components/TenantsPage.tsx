@@ -115,6 +115,14 @@ export function TenantDetailPage() {
           the saved configuration.
         </Alert>
       )}
+      {t.sync.lastError && (
+        <Alert severity={t.sync.pending ? 'info' : 'warning'}>
+          {t.sync.pending
+            ? 'The last change is saved and waiting for the cluster: '
+            : 'The cluster could not be brought in line with this tenant: '}
+          {t.sync.lastError}
+        </Alert>
+      )}
       <h2>
         {t.displayName}{' '}
         <PhaseChip phase={t.status.phase} known={t.status.known} />
