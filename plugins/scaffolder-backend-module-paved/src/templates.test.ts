@@ -54,8 +54,9 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
     user: string,
     template: string,
     values: object,
+    secrets?: Record<string, string>,
   ) => {
-    const run = await stack.runTemplate(user, template, values);
+    const run = await stack.runTemplate(user, template, values, { secrets });
     // What the task page shows, for failed runs: what a user would read.
     const log =
       run.task.status === 'failed'
@@ -108,8 +109,11 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
     expect(cr.spec).toMatchObject({ owner: TEAM_A, plan: 'starter' });
   });
 
-  it('"Deploy a container image" waits until Ready, and the URL it links answers from the container', async () => {
-    const { task, log, output } = await runTemplate(
+  it('"Deploy a container image" waits until Ready, and the URL it links answers from the container, which has the secret env value that no Scaffolder table holds', async () => {
+    // GREETING is a secret env var: the example app answers "Hello,
+    // <GREETING>!", so the answer shows the container got the value.
+    const greeting = 'Paved-s3cr3t-5e0d2b';
+    const { id, task, log, output } = await runTemplate(
       ALICE,
       'paved-deploy-image',
       {
@@ -117,10 +121,14 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
         name: 'web',
         image: EXAMPLE_APP_IMAGE,
         port: 8080,
-        env: [{ name: 'GREETING', value: 'Paved' }],
+        env: [{ name: 'PLAIN_SETTING', value: 'visible' }],
+        secretName1: 'GREETING',
+        // What the form's Secret field leaves in the values: its mask.
+        secretValue1: '*'.repeat(greeting.length),
         minInstances: 0,
         maxInstances: 3,
       },
+      { secretValue1: greeting },
     );
     expect(task.status).toBe('completed');
     expect(log).toMatch(
@@ -142,7 +150,7 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
       { timeoutMs: 60_000 },
     );
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatch(/^Hello, Paved!/);
+    expect(answer.body).toMatch(new RegExp(`^Hello, ${greeting}!`));
     // Knative's revision, named by Knative, served it.
     expect(answer.body).toContain('K_REVISION=web-00001');
 
@@ -157,9 +165,49 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
       plural: 'services',
       name: 'web',
     });
-    expect(ksvc.spec.template.spec.containers[0].env).toEqual([
-      { name: 'GREETING', value: 'Paved' },
-    ]);
+    const containerEnv = ksvc.spec.template.spec.containers[0].env;
+    expect(containerEnv).toContainEqual({
+      name: 'PLAIN_SETTING',
+      value: 'visible',
+    });
+    expect(containerEnv.find((e: any) => e.name === 'GREETING')).toMatchObject({
+      valueFrom: { secretKeyRef: { key: 'GREETING' } },
+    });
+    expect(JSON.stringify(ksvc)).not.toContain(greeting);
+    // The value is in the app's Secret, which the backend applied.
+    const secret = await cluster()
+      .kubeConfig.makeApiClient(k8s.CoreV1Api)
+      .readNamespacedSecret({
+        name: 'web-paved-env',
+        namespace: 'tenant-shop',
+      });
+    expect(Buffer.from(secret.data!.GREETING, 'base64').toString()).toBe(
+      greeting,
+    );
+
+    // Masked in the Paved API; nowhere in the Scaffolder's database (task
+    // spec and parameters, its secrets column, its events, any table).
+    const row = await stack.api
+      .get('/api/paved/tenants/shop/apps/web')
+      .set('authorization', stack.as(ALICE));
+    expect(row.body.env).toContainEqual({
+      name: 'GREETING',
+      value: '********',
+      secret: true,
+    });
+    expect(JSON.stringify(row.body)).not.toContain(greeting);
+    expect(log).not.toContain(greeting);
+    const [taskRow] = await stack.scaffolderDatabase('tasks').where({ id });
+    expect(taskRow.secrets).toBeNull();
+    const scaffolderTables: Array<{ name: string }> =
+      await stack.scaffolderDatabase.raw(
+        "select name from sqlite_master where type = 'table'",
+      );
+    for (const { name } of scaffolderTables) {
+      expect(
+        JSON.stringify(await stack.scaffolderDatabase(name).select()),
+      ).not.toContain(greeting);
+    }
   });
 
   it('"Deploy a container image" of an image that is not there fails the task with the reason the operator gives', async () => {
