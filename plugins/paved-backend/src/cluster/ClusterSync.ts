@@ -90,6 +90,13 @@ export class PlanNotOfferedError extends Error {
 
 /** How long watch events gather before the quick repair looks at them. */
 const REPAIR_DELAY_MS = 100;
+/**
+ * Quick repairs of one object allowed per window: one that is changed again
+ * each time it is put back (a mutating webhook or another controller owning
+ * the same field) is left to the scheduled sync instead of a tight loop.
+ */
+const QUICK_REPAIR_BURST = 5;
+const QUICK_REPAIR_WINDOW_MS = 60_000;
 /** Re-applies in flight at once during a full reconciliation. */
 const REPAIR_CONCURRENCY = 8;
 
@@ -142,7 +149,11 @@ export class ClusterSync {
   private timer?: NodeJS.Timeout;
   private repairing?: Promise<void>;
   private running?: Promise<SyncSummary>;
+  private rerun?: Promise<SyncSummary>;
   private closed = false;
+  /** When each object was last quick-repaired, to notice a fight. */
+  private readonly quickRepairs = new Map<string, number[]>();
+  private readonly fightsReported = new Set<string>();
 
   constructor(
     private readonly options: {
@@ -216,15 +227,24 @@ export class ClusterSync {
    * cluster (one LIST each of Tenants, Apps and Paved's Secrets) and
    * re-applies, with force, each row whose CR is missing or differs from
    * what the backend would apply (the plan's current limits included), or
-   * whose Secret is missing or lacks a key. One run at a time; a call during
-   * a run gets that run's result.
+   * whose Secret is missing or lacks a key. One run at a time; calls during
+   * a run share the one run after it.
    */
   syncAll(): Promise<SyncSummary> {
-    if (!this.running) {
-      this.running = this.reconcile().finally(() => {
-        this.running = undefined;
-      });
+    if (this.running) {
+      // What changed since the running one listed is seen by the next run,
+      // which every call made meanwhile shares.
+      this.rerun ??= this.running
+        .catch(() => undefined)
+        .then(() => {
+          this.rerun = undefined;
+          return this.syncAll();
+        });
+      return this.rerun;
     }
+    this.running = this.reconcile().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
@@ -412,6 +432,7 @@ export class ClusterSync {
     this.queued.clear();
     await this.repairing;
     await this.running?.catch(() => undefined);
+    await this.rerun?.catch(() => undefined);
   }
 
   private scheduleRepair() {
@@ -430,6 +451,39 @@ export class ClusterSync {
       });
     }, REPAIR_DELAY_MS);
     this.timer.unref?.();
+  }
+
+  /** False (and a warning, once) when `key` was quick-repaired too often lately. */
+  private mayQuickRepair(key: string, what: string) {
+    const now = Date.now();
+    const recent = (this.quickRepairs.get(key) ?? []).filter(
+      at => now - at < QUICK_REPAIR_WINDOW_MS,
+    );
+    if (recent.length >= QUICK_REPAIR_BURST) {
+      this.quickRepairs.set(key, recent);
+      if (!this.fightsReported.has(key)) {
+        this.fightsReported.add(key);
+        this.options.logger.warn(
+          `${what} was changed in the cluster again each time it was put back (${
+            recent.length
+          } times in ${
+            QUICK_REPAIR_WINDOW_MS / 1000
+          } s): is another controller or a mutating webhook changing the fields Paved sets? It is now re-applied by the scheduled sync only`,
+        );
+      }
+      return false;
+    }
+    recent.push(now);
+    this.quickRepairs.set(key, recent);
+    if (recent.length === 1) this.fightsReported.delete(key);
+    if (this.quickRepairs.size > 10_000) {
+      for (const [k, times] of this.quickRepairs) {
+        if (now - times[times.length - 1] >= QUICK_REPAIR_WINDOW_MS) {
+          this.quickRepairs.delete(k);
+        }
+      }
+    }
+    return true;
   }
 
   private async repair(change: Change) {
@@ -452,6 +506,11 @@ export class ClusterSync {
           return; // the full reconciliation records why
         }
         if (matchesDesired(change.resource, desired)) return;
+      }
+      if (
+        !this.mayQuickRepair(`tenant:${tenant.name}`, `Tenant ${tenant.name}`)
+      ) {
+        return;
       }
       this.options.logger.info(
         `Tenant ${tenant.name} was ${
@@ -476,6 +535,8 @@ export class ClusterSync {
     ) {
       return;
     }
+    const ref = `${app.tenant}/${app.name}`;
+    if (!this.mayQuickRepair(`app:${ref}`, `App ${ref}`)) return;
     this.options.logger.info(
       `App ${app.tenant}/${app.name} was ${
         deleted ? 'deleted' : 'changed'

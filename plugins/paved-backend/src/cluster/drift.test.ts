@@ -367,6 +367,48 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     await admin.request('DELETE', tenantPath(stray));
   });
 
+  it('stops the quick repair of an object that is changed again each time (a webhook fight), leaving it to the scheduled sync', async () => {
+    await store.writeApp({
+      tenant,
+      name: 'fight',
+      spec: () => appSpecSchema.parse({ image: 'ghcr.io/acme/fight:1.0.0' }),
+      action: 'deploy',
+      actor,
+    });
+    await sync.syncApp(tenant, 'fight');
+    // What an image-pinning webhook would write.
+    const pinned = `ghcr.io/acme/fight@sha256:${'a'.repeat(64)}`;
+    const image = async () =>
+      (await admin.request('GET', appPath(namespace, 'fight'))).spec.image;
+    const edit = () =>
+      admin.request(
+        'PATCH',
+        appPath(namespace, 'fight'),
+        {
+          spec: {
+            image: pinned,
+          },
+        },
+        'application/merge-patch+json',
+      );
+    for (let round = 0; round < 5; round++) {
+      await edit();
+      await eventually(
+        `restored, round ${round}`,
+        async () => (await image()) === 'ghcr.io/acme/fight:1.0.0',
+        QUICK_MS,
+      );
+    }
+    await edit();
+    await new Promise(resolve => setTimeout(resolve, 1500));
+    expect(await image()).toBe(pinned);
+    expect(
+      warnings(/App drift-.\/fight was changed in the cluster again/),
+    ).toBe(1);
+    await sync.syncAll();
+    expect(await image()).toBe('ghcr.io/acme/fight:1.0.0');
+  });
+
   it('still deletes: an app, then the tenant, CRs and rows', async () => {
     await store.markAppDeleting(tenant, 'api', actor);
     await sync.syncApp(tenant, 'api');
