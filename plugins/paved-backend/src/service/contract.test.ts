@@ -7,7 +7,6 @@ import { eventually, useTestCluster } from '@paved/test-cluster';
 import { ENV_TOTAL_MAX_BYTES } from '@paved/plugin-paved-common';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import fs from 'fs';
-import http from 'http';
 import os from 'os';
 import path from 'path';
 import zlib from 'zlib';
@@ -20,6 +19,7 @@ import {
 import { KubeClient } from '../cluster/KubeClient';
 import { appPath } from '../cluster/resources';
 import { MAX_BODY_BYTES } from './framing';
+import { rawRequest } from '../__testUtils__/rawRequest';
 
 jest.setTimeout(300_000);
 
@@ -70,64 +70,22 @@ const APP = '/api/paved/tenants/edge/apps/web';
 const api = () => backend.request;
 const alice = () => backend.as(ALICE);
 
-/** Sends raw bytes with exactly the given headers (supertest would add its own). */
-function raw(
+/** A request as Alice with exactly these headers and bytes. */
+const raw = (
   method: string,
   url: string,
   headers: Record<string, string>,
   body?: Buffer | string,
-  options: { chunked?: boolean } = {},
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
-  const address = backend.server.address();
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: address.port,
-        method,
-        path: url,
-        headers: {
-          authorization: alice(),
-          ...headers,
-          ...(body !== undefined && !options.chunked
-            ? { 'content-length': String(Buffer.byteLength(body)) }
-            : {}),
-        },
-      },
-      res => {
-        const chunks: Buffer[] = [];
-        res.on('data', c => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // left as text; the assertions say it should have been JSON
-          }
-          resolve({
-            status: res.statusCode!,
-            headers: res.headers,
-            body: parsed,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (body !== undefined) {
-      if (options.chunked) {
-        // Several chunks, no Content-Length: Transfer-Encoding: chunked.
-        const buffer = Buffer.from(body);
-        for (let i = 0; i < buffer.length; i += 64 * 1024) {
-          req.write(buffer.subarray(i, i + 64 * 1024));
-        }
-      } else {
-        req.write(body);
-      }
-    }
-    req.end();
-  });
-}
+  options?: { chunked?: boolean },
+) =>
+  rawRequest(
+    backend.server,
+    method,
+    url,
+    { authorization: alice(), ...headers },
+    body,
+    options,
+  );
 
 async function appNow() {
   const res = await api().get(APP).set('authorization', alice());
