@@ -16,6 +16,19 @@ import { TenantAccess } from './permissions/TenantAccess';
 import { pavedTenantRules, tenantResourceRef } from './permissions/rules';
 import { allPavedPermissions } from './permissions/permissions';
 import { createRouter } from './service/router';
+import { DEFAULT_RATE_LIMIT, RateLimitOptions } from './service/rateLimit';
+import type { Config } from '@backstage/config';
+
+/** `paved.rateLimit`: writes per identity and window. */
+function readRateLimit(config: Config): RateLimitOptions {
+  const limits = config.getOptionalConfig('paved.rateLimit');
+  return {
+    limit: limits?.getOptionalNumber('writes') ?? DEFAULT_RATE_LIMIT.limit,
+    windowSeconds:
+      limits?.getOptionalNumber('windowSeconds') ??
+      DEFAULT_RATE_LIMIT.windowSeconds,
+  };
+}
 
 /**
  * The Paved backend plugin: tenants and apps saved in the Backstage
@@ -183,6 +196,8 @@ export const pavedPlugin = createBackendPlugin({
             plans: () => plans,
             namespacePrefix,
             logger,
+            database: await database.getClient(),
+            rateLimit: readRateLimit(config),
           }),
         );
         httpRouter.addAuthPolicy({
