@@ -16,6 +16,7 @@ import { TenantAccess } from './permissions/TenantAccess';
 import { pavedTenantRules, tenantResourceRef } from './permissions/rules';
 import { allPavedPermissions } from './permissions/permissions';
 import { createRouter } from './service/router';
+import { readServiceAccess } from './permissions/serviceAccess';
 import { DEFAULT_RATE_LIMIT, RateLimitOptions } from './service/rateLimit';
 import type { Config } from '@backstage/config';
 
@@ -189,7 +190,12 @@ export const pavedPlugin = createBackendPlugin({
         httpRouter.use(
           await createRouter({
             store,
-            access: new TenantAccess(permissions, permissionsRegistry, store),
+            access: new TenantAccess(
+              permissions,
+              permissionsRegistry,
+              store,
+              readServiceAccess(config),
+            ),
             httpAuth,
             sync,
             cache,

@@ -130,26 +130,29 @@ function toApp(row: any, cache?: SpecCache): AppRecord {
 function applyTenantFilter(
   query: Knex.QueryBuilder,
   filter: TenantFilter,
-  ownerColumn: string,
+  columns: { owner: string; name: string },
 ): void {
   if (isAndCriteria(filter)) {
     query.where(q => {
       for (const sub of filter.allOf) {
-        q.andWhere(inner => applyTenantFilter(inner, sub, ownerColumn));
+        q.andWhere(inner => applyTenantFilter(inner, sub, columns));
       }
     });
   } else if (isOrCriteria(filter)) {
     query.where(q => {
       for (const sub of filter.anyOf) {
-        q.orWhere(inner => applyTenantFilter(inner, sub, ownerColumn));
+        q.orWhere(inner => applyTenantFilter(inner, sub, columns));
       }
     });
   } else if (isNotCriteria(filter)) {
-    query.whereNot(q => applyTenantFilter(q, filter.not, ownerColumn));
-  } else if (filter.owners.length === 0) {
-    query.whereRaw('1 = 0');
+    query.whereNot(q => applyTenantFilter(q, filter.not, columns));
   } else {
-    query.whereIn(ownerColumn, filter.owners);
+    const [column, values] =
+      'names' in filter
+        ? [columns.name, filter.names]
+        : [columns.owner, filter.owners];
+    if (values.length === 0) query.whereRaw('1 = 0');
+    else query.whereIn(column, values);
   }
 }
 
@@ -183,7 +186,12 @@ export class DatabasePavedStore implements PavedStore {
     filter?: TenantFilter;
   }): Promise<TenantRecord[]> {
     const query = this.db(TENANTS).where('deleting', false).orderBy('name');
-    if (options?.filter) applyTenantFilter(query, options.filter, 'owner');
+    if (options?.filter) {
+      applyTenantFilter(query, options.filter, {
+        owner: 'owner',
+        name: 'name',
+      });
+    }
     return (await query).map(toTenant);
   }
 
@@ -362,7 +370,10 @@ export class DatabasePavedStore implements PavedStore {
       .orderBy([`${APPS}.tenant`, `${APPS}.name`]);
     if (options?.tenant) query.andWhere(`${APPS}.tenant`, options.tenant);
     if (options?.filter) {
-      applyTenantFilter(query, options.filter, `${TENANTS}.owner`);
+      applyTenantFilter(query, options.filter, {
+        owner: `${TENANTS}.owner`,
+        name: `${TENANTS}.name`,
+      });
     }
     return (await query).map(row => toApp(row, this.specCache));
   }

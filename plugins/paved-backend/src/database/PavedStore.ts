@@ -68,9 +68,10 @@ export interface Actor {
 
 /**
  * A tenant filter that permission conditions turn into: tenants whose owner
- * is one of `owners` (see permissions/rules.ts).
+ * is one of `owners` (see permissions/rules.ts), or, for a service token
+ * scoped to some tenants, whose name is one of `names`.
  */
-export type TenantQuery = { owners: string[] };
+export type TenantQuery = { owners: string[] } | { names: string[] };
 export type TenantFilter = PermissionCriteria<TenantQuery>;
 
 export interface TenantCreate {

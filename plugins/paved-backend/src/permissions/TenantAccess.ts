@@ -15,6 +15,7 @@ import {
 } from '@backstage/plugin-permission-node';
 import {
   PAVED_TENANT_RESOURCE_TYPE,
+  tenantCreatePermission,
   tenantReadPermission,
 } from '@paved/plugin-paved-common';
 import type {
@@ -23,6 +24,7 @@ import type {
   TenantRecord,
 } from '../database/PavedStore';
 import { tenantResourceRef } from './rules';
+import { BUILT_IN_SERVICE_ACCESS, ServiceScope } from './serviceAccess';
 
 /** The one answer for a tenant that is missing, being deleted or not yours. */
 export function tenantNotFound(name: string): NotFoundError {
@@ -43,20 +45,42 @@ export class TenantAccess {
     private readonly permissions: PermissionsService,
     registry: PermissionsRegistryService,
     private readonly store: PavedStore,
+    private readonly serviceAccess: ServiceScope[] = BUILT_IN_SERVICE_ACCESS,
   ) {
     const ruleset = registry.getPermissionRuleset(tenantResourceRef);
     this.authorizeConditions = createConditionAuthorizer(ruleset);
     this.toQuery = createConditionTransformer(ruleset);
   }
 
+  /**
+   * The scope of a service token, undefined for users; throws for a service
+   * token Paved has no scope for (paved.serviceAccess).
+   */
+  private scopeOf(credentials: BackstageCredentials): ServiceScope | undefined {
+    const principal = credentials.principal as any;
+    if (principal.type !== 'service') return undefined;
+    const scope = this.serviceAccess.find(s => s.subject === principal.subject);
+    if (!scope) {
+      throw new NotAllowedError(
+        `The service token "${principal.subject}" has no Paved scope: list its subject in paved.serviceAccess with the tenants and actions it may use (tenants: ['*'] makes it an admin credential)`,
+      );
+    }
+    return scope;
+  }
+
   /** The filter for listing tenants (and their apps); undefined means all. */
   async readFilter(
     credentials: BackstageCredentials,
   ): Promise<TenantFilter | undefined> {
+    const scope = this.scopeOf(credentials);
+    if (scope && !scope.actions.includes('read')) return { names: [] };
     const [decision] = await this.permissions.authorizeConditional(
       [{ permission: tenantReadPermission }],
       { credentials },
     );
+    if (scope && decision.result === AuthorizeResult.ALLOW) {
+      return scope.tenants === '*' ? undefined : { names: scope.tenants };
+    }
     if (decision.result === AuthorizeResult.ALLOW) return undefined;
     if (decision.result === AuthorizeResult.CONDITIONAL) {
       return this.toQuery(decision.conditions);
@@ -69,6 +93,16 @@ export class TenantAccess {
     permission: ResourcePermission<typeof PAVED_TENANT_RESOURCE_TYPE>,
     tenant: TenantRecord,
   ): Promise<boolean> {
+    const scope = this.scopeOf(credentials);
+    if (
+      scope &&
+      !(
+        scope.actions.includes(permission.attributes.action ?? 'update') &&
+        (scope.tenants === '*' || scope.tenants.includes(tenant.name))
+      )
+    ) {
+      return false;
+    }
     const [decision] = await this.permissions.authorizeConditional(
       [{ permission }],
       { credentials },
@@ -124,6 +158,21 @@ export class TenantAccess {
     permission: BasicPermission,
     message = `You lack the permission ${permission.name}`,
   ): Promise<void> {
+    const scope = this.scopeOf(credentials);
+    const action = permission.attributes.action ?? 'update';
+    if (scope) {
+      // Creating a tenant is checked again against its name (allowed());
+      // anything else basic is a platform permission: admin tokens only.
+      const fits =
+        permission.name === tenantCreatePermission.name
+          ? scope.actions.includes('create')
+          : scope.tenants === '*' && scope.actions.includes(action);
+      if (!fits) {
+        throw new NotAllowedError(
+          `${message} (service token "${scope.subject}": its paved.serviceAccess scope does not cover this)`,
+        );
+      }
+    }
     const [decision] = await this.permissions.authorize([{ permission }], {
       credentials,
     });

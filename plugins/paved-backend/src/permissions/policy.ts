@@ -21,7 +21,7 @@ import {
   createPavedTenantConditionalDecision,
   pavedTenantConditions,
 } from './rules';
-import { tenantLimitsOverridePermission } from './permissions';
+import { platformPermissions } from './permissions';
 
 export interface PavedPolicyOptions {
   /**
@@ -79,7 +79,7 @@ export function pavedTenantDecision(
   if (options.admins?.some(admin => claims.includes(admin))) {
     return { result: AuthorizeResult.ALLOW };
   }
-  if (permission.name === tenantLimitsOverridePermission.name) {
+  if (platformPermissions.some(p => p.name === permission.name)) {
     return { result: AuthorizeResult.DENY };
   }
   if (isResourcePermission(permission, PAVED_TENANT_RESOURCE_TYPE)) {

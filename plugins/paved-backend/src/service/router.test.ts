@@ -278,21 +278,65 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
     expect(override.status).toBe(409);
     expect(override.body.error.message).toMatch(/has 2 apps, more than the 1/);
 
-    const raised = await api()
+    // Plans and isolation are the platform team's too.
+    const ownerPlan = await api()
       .patch('/api/paved/tenants/small')
       .set('authorization', asAlice())
       .send({ plan: 'starter', expectedGeneration: 1 });
+    expect(ownerPlan.status).toBe(403);
+    expect(ownerPlan.body.error.message).toMatch(
+      /^Moving a tenant to another plan is for the platform team \(permission paved.tenant.plan.change\)/,
+    );
+    const ownerIsolation = await api()
+      .patch('/api/paved/tenants/small')
+      .set('authorization', asAlice())
+      .send({ networkIsolation: false });
+    expect(ownerIsolation.status).toBe(403);
+    expect(ownerIsolation.body.error.message).toMatch(
+      /^Turning network isolation off is for the platform team \(permission paved.tenant.isolation.disable\)/,
+    );
+    const createOpen = await api()
+      .post('/api/paved/tenants')
+      .set('authorization', asAlice())
+      .send({
+        name: 'open',
+        displayName: 'Open',
+        owner: TEAM_A,
+        networkIsolation: false,
+      });
+    expect(createOpen.status).toBe(403);
+    expect(createOpen.body.error.message).toMatch(
+      /paved.tenant.isolation.disable/,
+    );
+    // The same plan again, and isolation on, are no changes of theirs to refuse.
+    const samePlan = await api()
+      .patch('/api/paved/tenants/small')
+      .set('authorization', asAlice())
+      .send({ plan: 'tiny', networkIsolation: true, expectedGeneration: 1 });
+    expect(samePlan.status).toBe(200);
+    expect(
+      (
+        await api()
+          .get('/api/paved/tenants/small')
+          .set('authorization', asAlice())
+      ).body,
+    ).toMatchObject({ plan: 'tiny', networkIsolation: true });
+
+    const raised = await api()
+      .patch('/api/paved/tenants/small')
+      .set('authorization', backend.as(ROOT))
+      .send({ plan: 'starter', expectedGeneration: 2 });
     expect(raised.status).toBe(200);
     expect(raised.body).toMatchObject({
       plan: 'starter',
       effectiveLimits: { maxApps: 10 },
       appCount: 2,
-      sync: { generation: 2 },
+      sync: { generation: 3 },
     });
     const staleTenant = await api()
       .patch('/api/paved/tenants/small')
-      .set('authorization', asAlice())
-      .send({ plan: 'pro', expectedGeneration: 1 });
+      .set('authorization', backend.as(ROOT))
+      .send({ plan: 'pro', expectedGeneration: 2 });
     expect(staleTenant.status).toBe(409);
   });
 

@@ -39,7 +39,11 @@ import {
   TenantRecord,
 } from '../database/PavedStore';
 import type { TenantAccess } from '../permissions/TenantAccess';
-import { tenantLimitsOverridePermission } from '../permissions/permissions';
+import {
+  tenantIsolationDisablePermission,
+  tenantLimitsOverridePermission,
+  tenantPlanChangePermission,
+} from '../permissions/permissions';
 import { MethodNotAllowedError, errorHandler } from './errors';
 import { jsonBody } from './framing';
 import { openApiDocument } from './openapi';
@@ -144,6 +148,18 @@ export async function createRouter(
       tenantLimitsOverridePermission,
       'Overriding plan limits is for the platform team (permission paved.tenant.limits.override); choose a bigger plan instead, or ask them',
     );
+  const requireIsolationDisable = (credentials: BackstageCredentials) =>
+    access.requireBasic(
+      credentials,
+      tenantIsolationDisablePermission,
+      'Turning network isolation off is for the platform team (permission paved.tenant.isolation.disable); keep networkIsolation on, or ask them',
+    );
+  const requirePlanChange = (credentials: BackstageCredentials) =>
+    access.requireBasic(
+      credentials,
+      tenantPlanChangePermission,
+      'Moving a tenant to another plan is for the platform team (permission paved.tenant.plan.change); ask them, or override one limit if you are one of them',
+    );
 
   /** Waits briefly for an apply so the answer usually shows it done. */
   const settle = async (work: Promise<unknown>) => {
@@ -197,6 +213,9 @@ export async function createRouter(
     planNamed(body.plan);
     await access.requireBasic(credentials, tenantCreatePermission);
     if (body.limits !== undefined) await requireLimitsOverride(credentials);
+    if (body.networkIsolation === false) {
+      await requireIsolationDisable(credentials);
+    }
     // Only create tenants you could then manage: otherwise a typo in the
     // owner leaves a tenant nobody (but an admin) can reach.
     const candidate: TenantRecord = {
@@ -253,9 +272,19 @@ export async function createRouter(
         'Invalid update: give at least one of displayName, plan, limits, networkIsolation',
       );
     }
-    await access.require(credentials, tenantUpdatePermission, name);
+    const current = await access.require(
+      credentials,
+      tenantUpdatePermission,
+      name,
+    );
     if (body.limits !== undefined) await requireLimitsOverride(credentials);
-    if (body.plan !== undefined) planNamed(body.plan);
+    if (body.networkIsolation === false && current.networkIsolation) {
+      await requireIsolationDisable(credentials);
+    }
+    if (body.plan !== undefined) {
+      planNamed(body.plan);
+      if (body.plan !== current.plan) await requirePlanChange(credentials);
+    }
     const tenant = await store.updateTenant(
       name,
       {
