@@ -125,6 +125,9 @@ export class TenantAccess {
     permission: ResourcePermission<typeof PAVED_TENANT_RESOURCE_TYPE>,
     name: string,
   ): Promise<TenantRecord> {
+    // A token Paved has no scope for is refused before the lookup, so its
+    // answer is the same for every name.
+    this.scopeOf(credentials);
     const tenant = await this.store.getTenant(name);
     if (!tenant || tenant.deleting) throw tenantNotFound(name);
     await this.requireOn(credentials, permission, tenant);
