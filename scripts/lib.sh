@@ -69,7 +69,7 @@ ensure_dependencies() {
 }
 
 # Debian packages: PostgreSQL and Chromium for the tests; containerd, runc,
-# the CNI plugins and iptables for the real node (both commands).
+# the CNI plugins, iptables and ipset for the real node (both commands).
 ensure_debian_packages() {
   local missing=()
   if [[ "${1:-}" != --node-only ]]; then
@@ -80,6 +80,7 @@ ensure_debian_packages() {
   command -v runc >/dev/null || missing+=(runc)
   [[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
   command -v iptables >/dev/null || missing+=(iptables)
+  command -v ipset >/dev/null || missing+=(ipset)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v flock >/dev/null || missing+=(util-linux)
   command -v patch >/dev/null || missing+=(patch)

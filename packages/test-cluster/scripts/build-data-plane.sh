@@ -5,10 +5,13 @@
 #     (queue-proxy) from knative.dev/serving,
 #   - Traefik (the Knative networking layer, its Knative provider),
 #   - CoreDNS (cluster DNS),
+#   - kube-router (the node's NetworkPolicy enforcer),
 # Knative's version is pinned in ../go/crds/go.mod (the manifests the cluster
 # applies are read from the same modules, see src/dataPlane/knative.ts);
-# Traefik's and CoreDNS's in ../go/data-plane/versions.env. Skips the build
-# when everything for these versions already exists.
+# Traefik's and CoreDNS's in ../go/data-plane/versions.env; kube-router's in
+# ../go/kube-router/go.mod (a wrapper module that also raises some of its
+# dependencies). Skips the build when everything for these versions already
+# exists.
 # Prints the bin directory on the last line of stdout.
 set -euo pipefail
 
@@ -19,8 +22,13 @@ pinned() { awk -v m="$1" '$1 == m {print $2; exit}' "$here/go/crds/go.mod"; }
 KNATIVE_SERVING_VERSION="$(pinned knative.dev/serving)"
 KNATIVE_NETWORKING_VERSION="$(pinned knative.dev/networking)"
 KNATIVE_CACHING_VERSION="$(pinned knative.dev/caching)"
+KUBE_ROUTER_VERSION="$(awk '/^require github.com\/cloudnativelabs\/kube-router\/v2/ {print $3}' "$here/go/kube-router/go.mod")"
 cache_root="${PAVED_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/paved}"
-out_dir="$cache_root/data-plane/knative-$KNATIVE_SERVING_VERSION-traefik-$TRAEFIK_VERSION-coredns-$COREDNS_VERSION"
+base_name="knative-$KNATIVE_SERVING_VERSION-traefik-$TRAEFIK_VERSION-coredns-$COREDNS_VERSION"
+# kube-router's wrapper go.sum is in the key: raising a dependency there
+# builds it again.
+kube_router_key="$KUBE_ROUTER_VERSION-$(sha256sum "$here/go/kube-router/go.sum" | cut -c1-8)"
+out_dir="$cache_root/data-plane/$base_name-kube-router-$kube_router_key"
 bin_dir="$out_dir/bin"
 
 log() { echo "[data-plane] $*" >&2; }
@@ -33,7 +41,7 @@ traefik_patches=("$here"/go/data-plane/traefik-*.patch)
 traefik_stamp="$(cat "${traefik_patches[@]}" | sha256sum | cut -c1-16)"
 have_all() {
   local c
-  for c in "${knative_commands[@]}" traefik coredns; do [[ -x "$bin_dir/$c" ]] || return 1; done
+  for c in "${knative_commands[@]}" traefik coredns kube-router; do [[ -x "$bin_dir/$c" ]] || return 1; done
   [[ "$(cat "$bin_dir/.traefik-patches" 2>/dev/null)" == "$traefik_stamp" ]]
 }
 
@@ -46,8 +54,17 @@ fi
 command -v go >/dev/null || { log "Go is required to build the data plane (https://go.dev/dl)"; exit 1; }
 mkdir -p "$bin_dir.partial" "$cache_root/data-plane"
 # Keep what a previous, interrupted run already built (Traefik only if it
-# was built with these patches).
+# was built with these patches), and Knative's, Traefik's and CoreDNS's
+# binaries of the same versions from a set built with another kube-router
+# (or none): only kube-router is built then.
 [[ -d "$bin_dir" ]] && cp -n "$bin_dir"/* "$bin_dir"/.traefik-patches "$bin_dir.partial/" 2>/dev/null || true
+for previous in "$cache_root/data-plane/$base_name"{,-kube-router-*}/bin; do
+  [[ -d "$previous" && "$previous" != "$bin_dir" ]] || continue
+  for c in "${knative_commands[@]}" traefik coredns .traefik-patches; do
+    # Hard links: no copy of 450 MB, and the same mtimes (build-images.sh's key).
+    [[ -e "$previous/$c" ]] && { cp -nl "$previous/$c" "$bin_dir.partial/" 2>/dev/null || cp -n "$previous/$c" "$bin_dir.partial/"; }
+  done
+done
 if [[ "$(cat "$bin_dir.partial/.traefik-patches" 2>/dev/null)" != "$traefik_stamp" ]]; then
   rm -f "$bin_dir.partial/traefik" "$bin_dir.partial/.traefik-patches"
 fi
@@ -124,6 +141,12 @@ if needs coredns; then
   # The main package is the module root; default plugin set (plugin.cfg).
   src="$(writable_copy "github.com/coredns/coredns@$COREDNS_VERSION" coredns)"
   build "$src" . coredns "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"
+fi
+
+if needs kube-router; then
+  # No replace lines upstream: built from the wrapper module, which pins it.
+  build "$here/go/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router kube-router \
+    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION"
 fi
 
 rm -rf "$bin_dir"

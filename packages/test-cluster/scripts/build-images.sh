@@ -4,6 +4,8 @@
 # ../go/images/cmd/mkimage) that `ctr -n k8s.io images import` loads.
 #   - pause.tar: the pod sandbox image (../go/images/cmd/pause),
 #   - hello.tar: Paved's example app (packages/example-app),
+#   - netprobe.tar: a pod that dials on request (../go/images/cmd/netprobe),
+#     for tests of what a pod can reach,
 #   - with DATA_PLANE_BIN_DIR (what build-data-plane.sh prints): Knative
 #     Serving's knative-<name>.tar and coredns.tar, from the binaries there.
 # Also writes images.json, {"<file>.tar": "<image name>", ...}, so that code
@@ -23,6 +25,7 @@ repo="$(cd "$here/../.." && pwd)"
 registry=registry.localhost
 pause_tag=3.10
 hello_tag=1.0.0
+netprobe_tag=1.0.0
 # The data plane's images are tagged with the versions their binaries were
 # built from: Knative's pinned in go/crds/go.mod, CoreDNS's in versions.env
 # (both read by build-data-plane.sh too).
@@ -93,9 +96,10 @@ build() { # module-dir package output [GOOS]
   local dir="$1" pkg="$2" out="$3" goos="${4:-}"
   (cd "$dir" && GOOS="${goos:-$(go env GOOS)}" go build -trimpath -ldflags "-s -w" -o "$work/.bin/$out" "$pkg")
 }
-log "building mkimage, pause and the example app..."
+log "building mkimage, pause, netprobe and the example app..."
 build "$tools_dir" ./cmd/mkimage mkimage
 build "$tools_dir" ./cmd/pause pause linux
+build "$tools_dir" ./cmd/netprobe netprobe linux
 build "$app_dir" . example-app linux
 
 image_list=() # "file name" pairs, for images.json
@@ -115,6 +119,8 @@ mkimage pause.tar "$registry/paved/pause:$pause_tag" \
   --file "$work/.bin/pause:/pause:0755" --entrypoint /pause --user "$pause_user" --ca-certs=false
 mkimage hello.tar "$registry/paved/hello:$hello_tag" \
   --file "$work/.bin/example-app:/app:0755" --entrypoint /app --user "$nonroot" --expose 8080/tcp
+mkimage netprobe.tar "$registry/paved/netprobe:$netprobe_tag" \
+  --file "$work/.bin/netprobe:/netprobe:0755" --entrypoint /netprobe --user "$nonroot" --expose 8080/tcp
 
 if [[ -n "$data_plane" ]]; then
   for c in "${knative_commands[@]}"; do

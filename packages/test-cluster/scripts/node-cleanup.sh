@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Removes what a real test node leaves on the machine once its processes are
 # gone: container processes and their containerd shims, mounts under the
-# node's directory, pod network namespaces, the CNI bridge, and the KUBE-* and
-# CNI-* netfilter chains of kubelet, kube-proxy and the CNI plugins.
+# node's directory, pod network namespaces, the CNI bridge, the KUBE-* and
+# CNI-* netfilter chains of kubelet, kube-proxy, kube-router and the CNI
+# plugins, and kube-router's ipsets.
 #
 #   node-cleanup.sh NODE_DIR_PATTERN BRIDGE
 #
@@ -58,6 +59,13 @@ for tool in iptables ip6tables; do
   grep -qE 'KUBE-|CNI-' <<<"$saved" || continue
   grep -vE 'KUBE-|CNI-' <<<"$saved" | "$tool-restore" 2>/dev/null
 done
+
+# kube-router's ipsets (KUBE-SRC-*, KUBE-DST-*, inet6:… for IPv6, TMP-* while
+# it restores), free once no rule refers to them.
+if command -v ipset >/dev/null; then
+  ipset list -n 2>/dev/null | grep -E '^(inet6:)?(KUBE-(SRC|DST)-[A-Z2-7]{16}|TMP-[A-Z2-7]{16})$' |
+    while read -r set; do ipset destroy "$set" 2>/dev/null; done
+fi
 
 # Empty cgroups the kubelet made (leaf first; non-empty ones refuse).
 for controller in /sys/fs/cgroup/*/; do

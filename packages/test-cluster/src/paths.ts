@@ -156,11 +156,13 @@ async function findOrBuildBinaries(
   return bins;
 }
 
-/** Knative's, Traefik's and CoreDNS's binaries and the image tarballs. */
+/** Knative's, Traefik's, CoreDNS's, kube-router's binaries and the image tarballs. */
 export interface DataPlaneArtifacts {
   /** The directory of scripts/build-data-plane.sh's binaries. */
   binDir: string;
   traefik: string;
+  /** The node's NetworkPolicy enforcer. */
+  kubeRouter: string;
   /** The directory of scripts/build-images.sh's tarballs. */
   imagesDir: string;
   /** Image name by tarball file name (images.json of build-images.sh). */
@@ -191,17 +193,21 @@ export function ensureDataPlaneArtifacts(
         await runCommand('bash', [script('build-images.sh'), binDir], { log }),
       );
     const imagesFile = path.join(imagesDir, 'images.json');
-    if (
-      !fs.existsSync(path.join(binDir, 'traefik')) ||
-      !fs.existsSync(imagesFile)
-    ) {
+    const missing = ['traefik', 'kube-router']
+      .map(name => path.join(binDir, name))
+      .concat(imagesFile)
+      .filter(file => !fs.existsSync(file));
+    if (missing.length) {
       throw new Error(
-        `The data plane is incomplete (${binDir}/traefik, ${imagesFile}); run packages/test-cluster/scripts/build-data-plane.sh and build-images.sh, or unset PAVED_DATA_PLANE_BIN and PAVED_IMAGES_DIR`,
+        `The data plane is incomplete (no ${missing.join(
+          ', ',
+        )}); run packages/test-cluster/scripts/build-data-plane.sh and build-images.sh, or unset PAVED_DATA_PLANE_BIN and PAVED_IMAGES_DIR`,
       );
     }
     return {
       binDir,
       traefik: path.join(binDir, 'traefik'),
+      kubeRouter: path.join(binDir, 'kube-router'),
       imagesDir,
       images: JSON.parse(fs.readFileSync(imagesFile, 'utf8')),
     };

@@ -35,6 +35,12 @@ export interface DataPlaneOptions {
   autoscaler?: Record<string, string>;
   /** How long Knative waits for a revision's pods before failing it. */
   progressDeadline?: string;
+  /**
+   * Enforce NetworkPolicies on the node (kube-router's network-policy
+   * controller). Default true; false leaves every policy unenforced, as a
+   * CNI without policy support would.
+   */
+  networkPolicies?: boolean;
 }
 
 /** The running data plane of a test cluster. */
@@ -46,6 +52,8 @@ export interface DataPlane {
   readonly containerdSocket: string;
   /** The images the node has, by tarball file name (see build-images.sh). */
   readonly images: Record<string, string>;
+  /** True when the node enforces NetworkPolicies (kube-router). */
+  readonly networkPolicies: boolean;
   /** Imports image tarballs (docker save layout) into the node's containerd. */
   importImages(tarballs: string[]): Promise<void>;
   /**
@@ -71,9 +79,9 @@ const imageNamed = (artifacts: DataPlaneArtifacts, file: string) => {
 };
 
 /**
- * Starts the node (containerd, kubelet, kube-scheduler, kube-proxy), then
- * CoreDNS and Knative Serving as pods, and Traefik on the host, and waits
- * until all of them are ready.
+ * Starts the node (containerd, kubelet, kube-scheduler, kube-proxy, and
+ * kube-router once the node is registered), then CoreDNS and Knative Serving
+ * as pods, and Traefik on the host, and waits until all of them are ready.
  */
 export async function startDataPlane(options: {
   dir: string;
@@ -94,6 +102,7 @@ export async function startDataPlane(options: {
   const { artifacts, kubeConfig, log } = options;
   const started = Date.now();
   const domain = options.options.domain ?? 'localhost';
+  const networkPolicies = options.options.networkPolicies ?? true;
   const images = Object.keys(artifacts.images).map(file =>
     path.join(artifacts.imagesDir, file),
   );
@@ -122,6 +131,13 @@ export async function startDataPlane(options: {
         Date.now() - started
       } ms after it started`,
     );
+    // Before any pod runs: every pod is under policy from its start.
+    if (networkPolicies) {
+      await node.startNetworkPolicyEnforcer(
+        artifacts.kubeRouter,
+        options.timeoutMs,
+      );
+    }
 
     const knativeImages = Object.fromEntries(
       [...KNATIVE_COMPONENTS, 'queue' as const].map(name => [
@@ -182,6 +198,7 @@ export async function startDataPlane(options: {
       domain,
       containerdSocket: running.containerdSocket,
       images: artifacts.images,
+      networkPolicies,
       importImages: tarballs => running.importImages(tarballs),
       tagImage: (existing, name) => running.tagImage(existing, name),
       processes: [...running.processes, traefik],

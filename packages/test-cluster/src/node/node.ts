@@ -42,7 +42,15 @@ export interface RealNode {
   importImages(tarballs: string[]): Promise<void>;
   /** Gives an image the node has another name (a new tag, say). */
   tagImage(existing: string, name: string): Promise<void>;
-  /** Stops kube-proxy, kubelet, the scheduler and containerd, then cleans up. */
+  /**
+   * Starts kube-router's network-policy controller (once the node is
+   * registered: it reads its own Node) and waits for its netfilter chains.
+   */
+  startNetworkPolicyEnforcer(binary: string, timeoutMs: number): Promise<void>;
+  /**
+   * Stops kube-router, kube-proxy, kubelet, the scheduler and containerd,
+   * then cleans up.
+   */
   stop(): Promise<void>;
 }
 
@@ -95,7 +103,7 @@ export async function checkNodePrerequisites(): Promise<void> {
   if (process.getuid?.() !== 0) {
     problems.push('it must run as root (kubelet, containerd and iptables)');
   }
-  for (const tool of ['containerd', 'runc', 'ctr', 'iptables', 'ip']) {
+  for (const tool of ['containerd', 'runc', 'ctr', 'iptables', 'ipset', 'ip']) {
     await runCommand('sh', ['-c', `command -v ${tool}`]).catch(() =>
       problems.push(`${tool} is not installed`),
     );
@@ -413,12 +421,63 @@ export async function startRealNode(options: {
       tagImage: async (existing, name) => {
         await ctr('images', 'tag', '--force', existing, name);
       },
+      startNetworkPolicyEnforcer: async (binary, timeoutMs) => {
+        const kubeRouter = ManagedProcess.start({
+          name: 'kube-router',
+          command: binary,
+          logDir,
+          reaper,
+          args: kubeRouterArgs(options.adminKubeconfig),
+        });
+        processes.push(kubeRouter);
+        const t = Date.now();
+        // Its chains exist after its first full sync (about 0.1 s).
+        const synced = () =>
+          runCommand('iptables', ['-w', '-S', 'KUBE-ROUTER-FORWARD']).then(
+            () => true,
+            () => false,
+          );
+        while (!(await synced())) {
+          if (!kubeRouter.running) {
+            throw new Error(`kube-router exited:\n${kubeRouter.logTail()}`);
+          }
+          if (Date.now() - t > timeoutMs) {
+            throw new Error(
+              `kube-router made no KUBE-ROUTER-FORWARD chain in ${timeoutMs} ms:\n${kubeRouter.logTail()}`,
+            );
+          }
+          await sleep(100);
+        }
+        log(`kube-router enforcing NetworkPolicies in ${Date.now() - t} ms`);
+      },
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * kube-router as the node's NetworkPolicy enforcer and nothing else: no
+ * routing (BGP), no service proxy (kube-proxy does that). It keeps pods'
+ * traffic in iptables chains (KUBE-ROUTER-*, KUBE-POD-FW-*, KUBE-NWPLCY-*)
+ * and ipsets (KUBE-SRC-*, KUBE-DST-*), which scripts/node-cleanup.sh
+ * removes. No health or metrics port: its health server would bind every
+ * address; readiness is its chains.
+ */
+export function kubeRouterArgs(kubeconfig: string): string[] {
+  return [
+    '--run-firewall=true',
+    '--run-router=false',
+    '--run-service-proxy=false',
+    `--kubeconfig=${kubeconfig}`,
+    `--hostname-override=${NODE_NETWORK.nodeName}`,
+    `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`,
+    '--health-port=0',
+    '--metrics-port=0',
+    '--v=1',
+  ];
 }
 
 function splitCommand(argv: string[]): [string, string[]] {
