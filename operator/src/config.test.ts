@@ -28,6 +28,8 @@ describe('settingsFromEnv', () => {
       POD_NAME: 'operator-0',
       PAVED_METRICS_PORT: '9000',
       PAVED_GATEWAY_NAMESPACES: 'contour, envoy',
+      PAVED_GATEWAY_CIDRS: '10.244.0.1/32, fd00::1/128',
+      PAVED_GATEWAY_PORTS: '80,8443',
       PAVED_OWNER_GROUP_PREFIX: 'oidc:',
       PAVED_PLANS: JSON.stringify({
         tiny: { cpu: '100m', memory: '128Mi', maxApps: 1 },
@@ -42,6 +44,8 @@ describe('settingsFromEnv', () => {
     });
     expect(s.metricsPort).toBe(9000);
     expect(s.desired.gatewayNamespaces).toEqual(['contour', 'envoy']);
+    expect(s.desired.gatewayCidrs).toEqual(['10.244.0.1/32', 'fd00::1/128']);
+    expect(s.desired.gatewayPorts).toEqual([80, 8443]);
     expect(s.desired.ownerGroupPrefix).toBe('oidc:');
     expect(s.desired.plans.find(p => p.name === 'tiny')).toMatchObject({
       maxApps: 1,
@@ -63,6 +67,14 @@ describe('settingsFromEnv', () => {
     ).toThrow(/^PAVED_PLANS: /);
     expect(() => settingsFromEnv({ PAVED_LOG_LEVEL: 'loud' })).toThrow(
       /PAVED_LOG_LEVEL/,
+    );
+    expect(() =>
+      settingsFromEnv({ PAVED_GATEWAY_CIDRS: '10.0.0.1/32,10.0.0.1,::1/129' }),
+    ).toThrow(
+      'PAVED_GATEWAY_CIDRS must be a comma-separated list of CIDRs such as 10.0.0.1/32, not "10.0.0.1,::1/129"',
+    );
+    expect(() => settingsFromEnv({ PAVED_GATEWAY_PORTS: '80,0,http' })).toThrow(
+      'PAVED_GATEWAY_PORTS must be a comma-separated list of ports from 1 to 65535, not "0,http"',
     );
   });
 });

@@ -2,6 +2,7 @@
  * The operator's settings from environment variables; a bad value stops the
  * operator at start with a message that names the variable.
  */
+import { isIP } from 'node:net';
 import { resolvePlans } from '@paved/plugin-paved-common';
 import {
   DEFAULT_DESIRED_STATE_CONFIG,
@@ -24,6 +25,42 @@ function list(value: string | undefined, fallback: string[]): string[] {
     .split(',')
     .map(s => s.trim())
     .filter(Boolean);
+}
+
+/** An IPv4 or IPv6 CIDR, e.g. 10.0.0.1/32 or fd00::1/128. */
+function isCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length || !/^\d{1,3}$/.test(bits ?? '')) return false;
+  const kind = isIP(address);
+  return kind !== 0 && Number(bits) <= (kind === 4 ? 32 : 128);
+}
+
+function cidrs(env: NodeJS.ProcessEnv, name: string): string[] {
+  const values = list(env[name], []);
+  const bad = values.filter(v => !isCidr(v));
+  if (bad.length) {
+    throw new Error(
+      `${name} must be a comma-separated list of CIDRs such as 10.0.0.1/32, not "${bad.join(
+        ',',
+      )}"`,
+    );
+  }
+  return values;
+}
+
+function ports(env: NodeJS.ProcessEnv, name: string): number[] {
+  const values = list(env[name], []);
+  const bad = values.filter(
+    v => !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535,
+  );
+  if (bad.length) {
+    throw new Error(
+      `${name} must be a comma-separated list of ports from 1 to 65535, not "${bad.join(
+        ',',
+      )}"`,
+    );
+  }
+  return values.map(Number);
 }
 
 function integer(
@@ -55,6 +92,7 @@ function integer(
  * | PAVED_METRICS_PORT / PAVED_METRICS_HOST | 8080 / 0.0.0.0 |
  * | PAVED_KNATIVE_NAMESPACE | knative-serving |
  * | PAVED_GATEWAY_NAMESPACES | kourier-system,istio-system |
+ * | PAVED_GATEWAY_CIDRS / PAVED_GATEWAY_PORTS | (none) / (all) |
  * | PAVED_PLATFORM_NAMESPACES | paved-system |
  * | PAVED_OWNER_CLUSTER_ROLE | paved-tenant-owner |
  * | PAVED_OWNER_GROUP_PREFIX | (empty) |
@@ -98,6 +136,8 @@ export function settingsFromEnv(
         env.PAVED_GATEWAY_NAMESPACES,
         DEFAULT_DESIRED_STATE_CONFIG.gatewayNamespaces,
       ),
+      gatewayCidrs: cidrs(env, 'PAVED_GATEWAY_CIDRS'),
+      gatewayPorts: ports(env, 'PAVED_GATEWAY_PORTS'),
       platformNamespaces: list(
         env.PAVED_PLATFORM_NAMESPACES,
         DEFAULT_DESIRED_STATE_CONFIG.platformNamespaces,

@@ -17,6 +17,15 @@ export interface DesiredStateConfig {
   knativeNamespace: string;
   /** Namespaces of the ingress gateway (Kourier, Istio, …) that may reach apps. */
   gatewayNamespaces: string[];
+  /**
+   * Addresses (CIDRs) of an ingress gateway on the hosts' network, which no
+   * namespace selector matches (a host-network Traefik, say): apps may be
+   * reached from them, and tenants' pods may call them (apps' URLs), on
+   * `gatewayPorts`. Narrow them (/32): a node's address is its every port.
+   */
+  gatewayCidrs: string[];
+  /** TCP ports of `gatewayCidrs` that pods may call; none means all. */
+  gatewayPorts: number[];
   /** Platform namespaces (monitoring, Paved itself) that may reach apps. */
   platformNamespaces: string[];
   /**
@@ -39,6 +48,8 @@ export const DEFAULT_DESIRED_STATE_CONFIG: DesiredStateConfig = {
   plans: DEFAULT_PLANS,
   knativeNamespace: 'knative-serving',
   gatewayNamespaces: ['kourier-system', 'istio-system'],
+  gatewayCidrs: [],
+  gatewayPorts: [],
   platformNamespaces: ['paved-system'],
   ownerClusterRole: PAVED_OWNER_CLUSTER_ROLE,
   ownerGroupPrefix: '',

@@ -1,7 +1,14 @@
 /**
  * Network isolation of a tenant: traffic inside the namespace, ingress from
- * Knative, the gateway and platform namespaces, DNS to kube-dns, egress to
- * the internet but not to private ranges or cloud metadata.
+ * Knative, the gateway and platform namespaces (and a host-network
+ * gateway's addresses), DNS to kube-dns, calls to the gateway (apps' URLs),
+ * egress to the internet but not to private ranges or cloud metadata.
+ * The NetworkPolicy is enforced for real in the tests, by kube-router on the
+ * test node (reconcilers/networkIsolation.test.ts).
+ *
+ * A rule is left out rather than written with an empty list: an empty `to`
+ * or `from` (which the API server stores as absent) would match every
+ * address, so an empty gateway list would open all egress.
  *
  * With Cilium the exclusions need `toCIDRSet` with `except`: `toCIDR` has no
  * `except` and would silently allow private ranges.
@@ -27,6 +34,9 @@ function allowedIngressNamespaces(config: DesiredStateConfig): string[] {
   ];
 }
 
+const nonEmpty = <T>(items: T[], rule: (items: T[]) => object) =>
+  items.length ? [rule(items)] : [];
+
 export function desiredCiliumNetworkPolicy(
   tenant: TenantResource,
   config: DesiredStateConfig,
@@ -45,11 +55,14 @@ export function desiredCiliumNetworkPolicy(
       ingress: [
         // An empty selector in a namespaced policy means: this namespace.
         { fromEndpoints: [{}] },
-        {
-          fromEndpoints: allowedIngressNamespaces(config).map(ns => ({
+        ...nonEmpty(allowedIngressNamespaces(config), namespaces => ({
+          fromEndpoints: namespaces.map(ns => ({
             matchLabels: { [podNamespace]: ns },
           })),
-        },
+        })),
+        ...nonEmpty(config.gatewayCidrs, cidrs => ({
+          fromCIDRSet: cidrs.map(cidr => ({ cidr })),
+        })),
       ],
       egress: [
         { toEndpoints: [{}] },
@@ -71,12 +84,27 @@ export function desiredCiliumNetworkPolicy(
             },
           ],
         },
-        {
-          // Calls to other apps go through the gateway.
-          toEndpoints: config.gatewayNamespaces.map(ns => ({
+        // Calls to other apps go through the gateway.
+        ...nonEmpty(config.gatewayNamespaces, namespaces => ({
+          toEndpoints: namespaces.map(ns => ({
             matchLabels: { [podNamespace]: ns },
           })),
-        },
+        })),
+        ...nonEmpty(config.gatewayCidrs, cidrs => ({
+          toCIDRSet: cidrs.map(cidr => ({ cidr })),
+          ...(config.gatewayPorts.length
+            ? {
+                toPorts: [
+                  {
+                    ports: config.gatewayPorts.map(port => ({
+                      port: String(port),
+                      protocol: 'TCP',
+                    })),
+                  },
+                ],
+              }
+            : {}),
+        })),
         {
           toCIDRSet: [{ cidr: '0.0.0.0/0', except: [...PRIVATE_RANGES] }],
         },
@@ -110,6 +138,7 @@ export function desiredNetworkPolicy(
           from: [
             { podSelector: {} },
             ...allowedIngressNamespaces(config).map(byName),
+            ...config.gatewayCidrs.map(cidr => ({ ipBlock: { cidr } })),
           ],
         },
       ],
@@ -127,7 +156,23 @@ export function desiredNetworkPolicy(
             { protocol: 'TCP', port: 53 },
           ],
         },
-        { to: config.gatewayNamespaces.map(byName) },
+        // Calls to other apps go through the gateway.
+        ...nonEmpty(config.gatewayNamespaces, namespaces => ({
+          to: namespaces.map(byName),
+        })),
+        // A host-network gateway: after kube-proxy's DNAT a call to its
+        // Service is a call to this address and port.
+        ...nonEmpty(config.gatewayCidrs, cidrs => ({
+          to: cidrs.map(cidr => ({ ipBlock: { cidr } })),
+          ...(config.gatewayPorts.length
+            ? {
+                ports: config.gatewayPorts.map(port => ({
+                  protocol: 'TCP',
+                  port,
+                })),
+              }
+            : {}),
+        })),
         {
           to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_RANGES] } }],
         },

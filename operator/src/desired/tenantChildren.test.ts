@@ -148,6 +148,69 @@ describe('network isolation', () => {
   });
 });
 
+describe('network policy and the gateway', () => {
+  const hostGateway = {
+    ...config,
+    gatewayCidrs: ['10.244.0.1/32'],
+    gatewayPorts: [8080],
+  };
+
+  it('lets pods call a host-network gateway on its ports, and lets it in', () => {
+    const np = desiredNetworkPolicy(tenantFixture(), hostGateway) as any;
+    expect(np.spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '10.244.0.1/32' } }],
+      ports: [{ protocol: 'TCP', port: 8080 }],
+    });
+    expect(np.spec.ingress[0].from).toContainEqual({
+      ipBlock: { cidr: '10.244.0.1/32' },
+    });
+    const cnp = desiredCiliumNetworkPolicy(tenantFixture(), hostGateway) as any;
+    expect(cnp.spec.egress).toContainEqual({
+      toCIDRSet: [{ cidr: '10.244.0.1/32' }],
+      toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }],
+    });
+    expect(cnp.spec.ingress).toContainEqual({
+      fromCIDRSet: [{ cidr: '10.244.0.1/32' }],
+    });
+  });
+
+  it('allows every port of the gateway addresses when no port is set', () => {
+    const np = desiredNetworkPolicy(tenantFixture(), {
+      ...hostGateway,
+      gatewayPorts: [],
+    }) as any;
+    expect(np.spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '10.244.0.1/32' } }],
+    });
+  });
+
+  it('writes no gateway address rule by default', () => {
+    const np = desiredNetworkPolicy(tenantFixture(), config) as any;
+    const blocks = np.spec.egress.flatMap((r: any) =>
+      r.to.filter((peer: any) => peer.ipBlock),
+    );
+    expect(blocks).toEqual([
+      { ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_RANGES } },
+    ]);
+    expect(np.spec.ingress[0].from.some((p: any) => p.ipBlock)).toBe(false);
+  });
+
+  // An empty `to` (stored as absent) matches every destination.
+  it('never writes a rule that would match everything', () => {
+    const open = { ...config, gatewayNamespaces: [], platformNamespaces: [] };
+    const np = desiredNetworkPolicy(tenantFixture(), open) as any;
+    for (const rule of np.spec.egress)
+      expect(rule.to.length).toBeGreaterThan(0);
+    for (const rule of np.spec.ingress)
+      expect(rule.from.length).toBeGreaterThan(0);
+    const cnp = desiredCiliumNetworkPolicy(tenantFixture(), open) as any;
+    for (const rule of cnp.spec.egress) {
+      const peers = [...(rule.toEndpoints ?? []), ...(rule.toCIDRSet ?? [])];
+      expect(peers.length).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('quota', () => {
   it('takes the plan limits', () => {
     const q = desiredResourceQuota(
