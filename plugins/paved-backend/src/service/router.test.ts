@@ -26,7 +26,10 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
       knex,
       config: {
         paved: {
-          plans: { tiny: { cpu: '1', memory: '1Gi', maxApps: 2 } },
+          plans: {
+            tiny: { cpu: '1', memory: '1Gi', maxApps: 2 },
+            single: { cpu: '1', memory: '1Gi', maxApps: 1 },
+          },
         },
       },
     });
@@ -55,6 +58,7 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
       'pro',
       'enterprise',
       'tiny',
+      'single',
     ]);
     const doc = await api().get('/api/paved/openapi.json');
     expect(doc.status).toBe(200);
@@ -94,7 +98,7 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
       .send({ name: 'gold', displayName: 'G', owner: TEAM_A, plan: 'gold' });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toBe(
-      'Invalid plan: "gold" is not a plan; choose one of free, starter, pro, enterprise, tiny',
+      'Invalid plan: "gold" is not a plan; choose one of free, starter, pro, enterprise, tiny, single',
     );
   });
 
@@ -338,6 +342,38 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
       .set('authorization', backend.as(ROOT))
       .send({ plan: 'pro', expectedGeneration: 2 });
     expect(staleTenant.status).toBe(409);
+  });
+
+  it('never lets a concurrent deploy slip past a plan downgrade', async () => {
+    // On "pro" (plenty of room) with one app, then, at the same time: a move
+    // to "single" (maxApps 1) and a second app. One of them must lose.
+    for (let round = 0; round < 5; round++) {
+      const name = `squeeze-${round}`;
+      await createTenant(name, TEAM_A, 'pro');
+      await api()
+        .put(`/api/paved/tenants/${name}/apps/one`)
+        .set('authorization', asAlice())
+        .send({ image: 'web:1' });
+      const [downgrade, deploy] = await Promise.all([
+        api()
+          .patch(`/api/paved/tenants/${name}`)
+          .set('authorization', backend.as(ROOT))
+          .send({ plan: 'single' }),
+        api()
+          .put(`/api/paved/tenants/${name}/apps/two`)
+          .set('authorization', asAlice())
+          .send({ image: 'web:1' }),
+      ]);
+      expect([downgrade.status, deploy.status].sort()).toEqual(
+        [200, 409].sort(),
+      );
+      const tenant = await api()
+        .get(`/api/paved/tenants/${name}`)
+        .set('authorization', asAlice());
+      expect(tenant.body.appCount).toBeLessThanOrEqual(
+        tenant.body.effectiveLimits.maxApps,
+      );
+    }
   });
 
   it('refuses to create a tenant owned by a group you are not in', async () => {
