@@ -20,7 +20,8 @@ and keeps it running until Ctrl-C or SIGTERM.
 
 Options:
   --data-plane           also run a real node (containerd, kubelet,
-                         kube-scheduler, kube-proxy), CoreDNS, Knative Serving
+                         kube-scheduler, kube-proxy, kube-router enforcing
+                         NetworkPolicies), CoreDNS, Knative Serving
                          and Traefik: apps run in real containers and answer
                          at their URLs (needs root)
   --ingress-port <port>  Traefik's port on 127.0.0.1 (default 80 when free,
