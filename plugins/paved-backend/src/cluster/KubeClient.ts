@@ -149,6 +149,9 @@ export class KubeClient {
     signal: AbortSignal,
   ): Promise<void> {
     const options = await this.options('GET', path, {});
+    // Aborted before the request exists: the listener below would never
+    // fire, and the watch would run to its server-side timeout.
+    if (signal.aborted) return;
     await new Promise<void>((resolve, reject) => {
       const req = this.transport(options).request(options, res => {
         const status = res.statusCode ?? 0;

@@ -100,6 +100,10 @@ class Reflector<T extends { metadata: { name: string; namespace?: string } }> {
 
   private sleep(ms: number) {
     return new Promise<void>(resolve => {
+      if (this.abort.signal.aborted) {
+        resolve();
+        return;
+      }
       const timer = setTimeout(resolve, ms);
       this.abort.signal.addEventListener(
         'abort',

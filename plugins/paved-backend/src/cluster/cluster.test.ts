@@ -31,6 +31,11 @@ import { appPath, secretPath, tenantPath } from './resources';
 import { StatusCache } from './StatusCache';
 import { ClusterSync } from './ClusterSync';
 import { DatabasePavedStore } from '../database/DatabasePavedStore';
+import { Knex } from 'knex';
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
 
 jest.setTimeout(300_000);
 
@@ -44,6 +49,8 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 let admin: KubeClient;
 let proxy: ApiServerProxy;
 let backend: PavedTestBackend;
+let knex: Knex;
+const PLANS = { tiny: { cpu: '2', memory: '2Gi', maxApps: 5 } };
 let kubeconfigDir: string;
 
 async function getOrUndefined(resourcePath: string) {
@@ -95,12 +102,13 @@ beforeAll(async () => {
   const kubeconfigPath = path.join(kubeconfigDir, 'kubeconfig');
   fs.writeFileSync(kubeconfigPath, JSON.stringify(exported));
 
+  knex = await databases.init('SQLITE_3');
   backend = await startPavedBackend({
-    knex: await databases.init('SQLITE_3'),
+    knex,
     config: {
       paved: {
         kubernetes: { kubeconfig: kubeconfigPath },
-        plans: { tiny: { cpu: '2', memory: '2Gi', maxApps: 5 } },
+        plans: PLANS,
       },
     },
   });
@@ -350,6 +358,122 @@ describe('Paved backend on a real API server', () => {
       return cr.metadata.annotations['paved.dev/redeploy-token'] && cr;
     });
     expect(after.spec).toEqual(before.spec);
+  });
+
+  it('rolls a new revision when a secret value changes, and keeps every value out of rows, CRs, answers and logs', async () => {
+    // A replica of the backend on the same database whose log (at every
+    // level) this test reads.
+    const logs: string[] = [];
+    const logged = (level: string) => (message: string, meta?: unknown) => {
+      logs.push(`${level} ${message} ${meta ? JSON.stringify(meta) : ''}`);
+    };
+    const logger: any = {
+      error: logged('error'),
+      warn: logged('warn'),
+      info: logged('info'),
+      debug: logged('debug'),
+      child: () => logger,
+    };
+    const replica = await startPavedBackend({
+      knex,
+      config: {
+        paved: {
+          kubernetes: { kubeconfig: path.join(kubeconfigDir, 'kubeconfig') },
+          plans: PLANS,
+        },
+      },
+      features: [
+        createServiceFactory({
+          service: coreServices.rootLogger,
+          deps: {},
+          factory: () => logger,
+        }),
+      ],
+    });
+    const values = ['first-value-7f3a9c', 'second-value-0b2e4d'];
+    const url = '/api/paved/tenants/acme/apps/vault';
+    const as = (req: any) => req.set('authorization', replica.as(ALICE));
+    const tokenOf = async (generation: number) => {
+      const cr: any = await eventually(
+        `generation ${generation} applied`,
+        async () => {
+          const res = await as(replica.request.get(url));
+          return (
+            res.body.sync.appliedGeneration >= generation &&
+            admin.request('GET', appPath('tenant-acme', 'vault'))
+          );
+        },
+      );
+      return cr.metadata.annotations?.['paved.dev/redeploy-token'];
+    };
+    try {
+      const created = await as(replica.request.put(url)).send({
+        image: 'ghcr.io/acme/vault:1',
+        scaling: { minInstances: 1, maxInstances: 2 },
+        env: [{ name: 'TOKEN', value: values[0], secret: true }],
+      });
+      expect(created.status).toBe(201);
+      const first = await tokenOf(1);
+
+      // A new value: a new revision, so running instances read it.
+      await as(replica.request.patch(`${url}/env`)).send({
+        set: [{ name: 'TOKEN', value: values[1], secret: true }],
+      });
+      const second = await tokenOf(2);
+      expect(second).toBeDefined();
+      expect(second).not.toBe(first);
+      const secret = await admin.request(
+        'GET',
+        secretPath('tenant-acme', 'vault-paved-env'),
+      );
+      expect(Buffer.from(secret.data.TOKEN, 'base64').toString()).toBe(
+        values[1],
+      );
+      // The mask keeps the value, and the same value again is no change.
+      await as(replica.request.patch(`${url}/env`)).send({
+        set: [{ name: 'TOKEN', value: SECRET_MASK, secret: true }],
+      });
+      expect(await tokenOf(3)).toBe(second);
+      await as(replica.request.patch(`${url}/env`)).send({
+        set: [{ name: 'TOKEN', value: values[1], secret: true }],
+      });
+      expect(await tokenOf(4)).toBe(second);
+
+      // Nowhere but the Secret: rows, App CRs, events, API answers, logs.
+      const seen: string[] = [];
+      for (const table of [
+        'paved_tenants',
+        'paved_apps',
+        'paved_app_secrets',
+        'paved_app_revisions',
+        'paved_audit_log',
+      ]) {
+        seen.push(JSON.stringify(await knex(table).select()));
+      }
+      seen.push(
+        JSON.stringify(
+          await admin.request('GET', '/apis/paved.dev/v1alpha1/apps'),
+        ),
+        JSON.stringify(
+          await admin.request('GET', '/api/v1/namespaces/tenant-acme/events'),
+        ),
+      );
+      for (const suffix of ['', '/revisions', '/audit', '/events']) {
+        seen.push(
+          JSON.stringify(
+            (await as(replica.request.get(`${url}${suffix}`))).body,
+          ),
+        );
+      }
+      // The log was read: the replica logged its applies.
+      expect(logs.length).toBeGreaterThan(0);
+      seen.push(...logs);
+      const all = seen.join('\n');
+      expect(all).toContain('TOKEN');
+      for (const value of values) expect(all).not.toContain(value);
+    } finally {
+      await replica.stop();
+    }
   });
 
   it('puts back CRs deleted or edited by hand (the plugin wires the watch and the full sync)', async () => {
