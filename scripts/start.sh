@@ -168,7 +168,11 @@ operator_ready() {
 }
 start_operator() {
   operator_log_offset="$(size_of "$state/operator.log")"
+  # Traefik runs on the node's network, at the pod bridge's gateway
+  # (NODE_NETWORK.gateway in packages/test-cluster): tenants' network policy
+  # lets pods reach app URLs through it.
   KUBECONFIG="$kubeconfig" PAVED_LEADER_ELECTION=false PAVED_METRICS_PORT=0 PAVED_METRICS_HOST=127.0.0.1 \
+    PAVED_GATEWAY_CIDRS=10.244.0.1/32 \
     start_part operator yarn workspace @paved/operator start
 }
 
