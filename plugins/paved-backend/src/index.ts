@@ -15,11 +15,17 @@ export {
 } from './permissions/rules';
 export {
   tenantLimitsOverridePermission,
+  tenantIsolationDisablePermission,
+  tenantPlanChangePermission,
+  platformPermissions,
   allPavedPermissions,
 } from './permissions/permissions';
+export type { ServiceScope } from './permissions/serviceAccess';
 export type { PavedPolicyOptions } from './permissions/policy';
 export {
   PavedPermissionPolicy,
   pavedTenantDecision,
+  pavedCatalogDecision,
+  pavedPolicyOptions,
   permissionModulePavedPolicy,
 } from './permissions/policy';
