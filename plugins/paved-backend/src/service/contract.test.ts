@@ -20,6 +20,7 @@ import { KubeClient } from '../cluster/KubeClient';
 import { appPath } from '../cluster/resources';
 import { MAX_BODY_BYTES } from './framing';
 import { rawRequest } from '../__testUtils__/rawRequest';
+import { mustAnswer } from '../__testUtils__/mustAnswer';
 
 jest.setTimeout(300_000);
 
@@ -34,6 +35,10 @@ let backend: PavedTestBackend;
 let admin: KubeClient;
 let kubeconfigDir: string;
 
+const APP = '/api/paved/tenants/edge/apps/web';
+const api = () => backend.request;
+const alice = () => backend.as(ALICE);
+
 beforeAll(async () => {
   admin = new KubeClient(cluster().kubeConfig);
   kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paved-contract-'));
@@ -47,7 +52,7 @@ beforeAll(async () => {
     .post('/api/paved/tenants')
     .set('authorization', alice())
     .send({ name: 'edge', displayName: 'Edge', owner: TEAM_A, plan: 'pro' });
-  expect(tenant.status).toBe(201);
+  mustAnswer('create the tenant', tenant, 201);
   // The operator would create the namespace; none runs here.
   await admin.request('POST', '/api/v1/namespaces', {
     apiVersion: 'v1',
@@ -58,17 +63,13 @@ beforeAll(async () => {
     .put(APP)
     .set('authorization', alice())
     .send({ image: 'web:1' });
-  expect(app.status).toBe(201);
+  mustAnswer('deploy the app', app, 201);
 });
 
 afterAll(async () => {
   await backend?.stop();
   if (kubeconfigDir) fs.rmSync(kubeconfigDir, { recursive: true, force: true });
 });
-
-const APP = '/api/paved/tenants/edge/apps/web';
-const api = () => backend.request;
-const alice = () => backend.as(ALICE);
 
 /** A request as Alice with exactly these headers and bytes. */
 const raw = (

@@ -14,6 +14,7 @@ import {
 } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { pavedPlugin } from '../plugin';
+import { mustAnswer } from '../__testUtils__/mustAnswer';
 
 jest.setTimeout(60_000);
 
@@ -86,7 +87,7 @@ describe('static external-access tokens', () => {
         displayName: 'Other',
         owner: 'group:default/team-b',
       });
-    expect(other.status).toBe(201);
+    mustAnswer('create the other tenant', other, 201);
   });
   afterAll(() => backend?.stop());
 
@@ -192,6 +193,10 @@ describe('static external-access tokens', () => {
   });
 
   it('refuses a token Paved has no scope for, on every route, saying how to scope it', async () => {
+    const bodies: Record<string, unknown> = {
+      post: { name: 'x', displayName: 'X', owner: 'group:default/team-a' },
+      put: { image: 'web:1' },
+    };
     for (const [method, path] of [
       ['get', '/api/paved/tenants'],
       ['get', '/api/paved/apps'],
@@ -202,13 +207,7 @@ describe('static external-access tokens', () => {
       const res = await (api() as any)
         [method](path)
         .set('authorization', bearer(UNSCOPED))
-        .send(
-          method === 'post'
-            ? { name: 'x', displayName: 'X', owner: 'group:default/team-a' }
-            : method === 'put'
-            ? { image: 'web:1' }
-            : undefined,
-        );
+        .send(bodies[method]);
       expect({ path, status: res.status }).toEqual({ path, status: 403 });
       expect(res.body.error.message).toBe(
         `The service token "forgotten" has no Paved scope: list its subject in paved.serviceAccess with the tenants and actions it may use (tenants: ['*'] makes it an admin credential)`,

@@ -16,6 +16,7 @@ import {
   TEAM_B,
   startPavedBackend,
 } from '../testUtils/backend';
+import { mustAnswer } from '../__testUtils__/mustAnswer';
 
 jest.setTimeout(120_000);
 
@@ -70,7 +71,7 @@ describe.each(databases.eachSupportedId())('cross-tenant matrix on %s', id => {
         .post('/api/paved/tenants')
         .set('authorization', backend.as(user))
         .send({ name: tenant, displayName: tenant, owner });
-      expect(created.status).toBe(201);
+      mustAnswer(`create tenant ${tenant}`, created, 201);
       const app = await backend.request
         .put(`/api/paved/tenants/${tenant}/apps/web`)
         .set('authorization', backend.as(user))
@@ -78,7 +79,7 @@ describe.each(databases.eachSupportedId())('cross-tenant matrix on %s', id => {
           image: 'web:1',
           env: [{ name: 'K', value: 'v', secret: true }],
         });
-      expect(app.status).toBe(201);
+      mustAnswer(`deploy ${tenant}/web`, app, 201);
     }
   });
   afterAll(() => backend?.stop());
