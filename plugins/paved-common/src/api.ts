@@ -199,6 +199,18 @@ export interface PavedApiClientOptions {
 
 const enc = encodeURIComponent;
 
+/** Optimistic concurrency for writes without a body of their own. */
+export interface WriteOptions {
+  /** The generation you last read; the write fails with 409 if it changed since. */
+  expectedGeneration?: number;
+}
+
+function generationQuery(options?: WriteOptions): string {
+  return options?.expectedGeneration === undefined
+    ? ''
+    : `?expectedGeneration=${options.expectedGeneration}`;
+}
+
 /** A typed client of the Paved REST API; needs nothing but fetch. */
 export class PavedApiClient {
   private readonly options: PavedApiClientOptions;
@@ -222,8 +234,11 @@ export class PavedApiClient {
   updateTenant(tenant: string, body: UpdateTenantRequest): Promise<TenantView> {
     return this.request('PATCH', `/tenants/${enc(tenant)}`, body);
   }
-  deleteTenant(tenant: string): Promise<void> {
-    return this.request('DELETE', `/tenants/${enc(tenant)}`);
+  deleteTenant(tenant: string, options?: WriteOptions): Promise<void> {
+    return this.request(
+      'DELETE',
+      `/tenants/${enc(tenant)}${generationQuery(options)}`,
+    );
   }
   listApps(tenant?: string): Promise<ListResponse<AppView>> {
     return this.request(
@@ -248,22 +263,53 @@ export class PavedApiClient {
   ): Promise<AppView> {
     return this.request('PATCH', `${this.appPath(tenant, app)}/env`, body);
   }
-  pauseApp(tenant: string, app: string): Promise<AppView> {
-    return this.request('POST', `${this.appPath(tenant, app)}/pause`, {});
-  }
-  resumeApp(tenant: string, app: string): Promise<AppView> {
-    return this.request('POST', `${this.appPath(tenant, app)}/resume`, {});
-  }
-  redeployApp(tenant: string, app: string): Promise<AppView> {
-    return this.request('POST', `${this.appPath(tenant, app)}/redeploy`, {});
-  }
-  rollbackApp(tenant: string, app: string, revision: number): Promise<AppView> {
-    return this.request('POST', `${this.appPath(tenant, app)}/rollback`, {
-      revision,
+  pauseApp(
+    tenant: string,
+    app: string,
+    options?: WriteOptions,
+  ): Promise<AppView> {
+    return this.request('POST', `${this.appPath(tenant, app)}/pause`, {
+      ...options,
     });
   }
-  deleteApp(tenant: string, app: string): Promise<void> {
-    return this.request('DELETE', this.appPath(tenant, app));
+  resumeApp(
+    tenant: string,
+    app: string,
+    options?: WriteOptions,
+  ): Promise<AppView> {
+    return this.request('POST', `${this.appPath(tenant, app)}/resume`, {
+      ...options,
+    });
+  }
+  redeployApp(
+    tenant: string,
+    app: string,
+    options?: WriteOptions,
+  ): Promise<AppView> {
+    return this.request('POST', `${this.appPath(tenant, app)}/redeploy`, {
+      ...options,
+    });
+  }
+  rollbackApp(
+    tenant: string,
+    app: string,
+    revision: number,
+    options?: WriteOptions,
+  ): Promise<AppView> {
+    return this.request('POST', `${this.appPath(tenant, app)}/rollback`, {
+      revision,
+      ...options,
+    });
+  }
+  deleteApp(
+    tenant: string,
+    app: string,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.request(
+      'DELETE',
+      `${this.appPath(tenant, app)}${generationQuery(options)}`,
+    );
   }
   listRevisions(
     tenant: string,

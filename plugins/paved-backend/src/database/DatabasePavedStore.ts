@@ -386,7 +386,7 @@ export class DatabasePavedStore implements PavedStore {
   async writeApp(write: AppWrite): Promise<WrittenApp> {
     if (write.secrets?.size && !this.secretBox) {
       throw new ServiceUnavailableError(
-        'Secret env values cannot be stored: the platform team has not set paved.secrets.encryptionKey in app-config',
+        'Secret env values cannot be stored: the platform team has set no encryption key in app-config (paved.secrets.keys or paved.secrets.encryptionKey)',
       );
     }
     // Two first deploys of one app can both find no row; the loser's insert
@@ -563,7 +563,7 @@ export class DatabasePavedStore implements PavedStore {
     const values = new Map<string, string>();
     if (rows.length && !this.secretBox) {
       throw new ServiceUnavailableError(
-        'Secret env values cannot be read: paved.secrets.encryptionKey is not set',
+        'Secret env values cannot be read: no encryption key is set (paved.secrets.keys or paved.secrets.encryptionKey)',
       );
     }
     for (const row of rows) {

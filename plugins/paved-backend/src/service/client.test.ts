@@ -79,7 +79,22 @@ describe('PavedApiClient', () => {
     expect((await client.listTenants()).items.map(t => t.name)).toEqual([
       'client',
     ]);
-    await client.deleteApp('client', 'web');
+    // Writes without a body of their own take expectedGeneration too.
+    const stale = { expectedGeneration: 1 };
+    for (const write of [
+      () => client.pauseApp('client', 'web', stale),
+      () => client.resumeApp('client', 'web', stale),
+      () => client.redeployApp('client', 'web', stale),
+      () => client.rollbackApp('client', 'web', 1, stale),
+      () => client.deleteApp('client', 'web', stale),
+      () => client.deleteTenant('client', stale),
+    ]) {
+      await expect(write()).rejects.toMatchObject({ status: 409 });
+    }
+    const current = await client.getApp('client', 'web');
+    await client.deleteApp('client', 'web', {
+      expectedGeneration: current.sync.generation,
+    });
     await client.deleteTenant('client');
     expect((await client.listTenants()).items).toEqual([]);
   });
