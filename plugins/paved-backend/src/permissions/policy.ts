@@ -76,9 +76,7 @@ export function pavedTenantDecision(
   const { permission } = request;
   if (!permission.name.startsWith('paved.')) return undefined;
   const claims = user?.info.ownershipEntityRefs ?? [];
-  if (options.admins?.some(admin => claims.includes(admin))) {
-    return { result: AuthorizeResult.ALLOW };
-  }
+  if (isAdmin(claims, options)) return { result: AuthorizeResult.ALLOW };
   if (platformPermissions.some(p => p.name === permission.name)) {
     return { result: AuthorizeResult.DENY };
   }
@@ -93,6 +91,11 @@ export function pavedTenantDecision(
 }
 
 const CATALOG_ENTITY = 'catalog-entity';
+
+/** Whether the user's claims include one of the platform team's refs. */
+function isAdmin(claims: string[], options: PavedPolicyOptions): boolean {
+  return Boolean(options.admins?.some(admin => claims.includes(admin)));
+}
 
 /**
  * The decision for reading catalog entities, or undefined for other
@@ -117,9 +120,7 @@ export function pavedCatalogDecision(
     return { result: AuthorizeResult.ALLOW };
   }
   const claims = user.info.ownershipEntityRefs ?? [];
-  if (options.admins?.some(admin => claims.includes(admin))) {
-    return { result: AuthorizeResult.ALLOW };
-  }
+  if (isAdmin(claims, options)) return { result: AuthorizeResult.ALLOW };
   return {
     result: AuthorizeResult.CONDITIONAL,
     pluginId: 'catalog',

@@ -103,27 +103,25 @@ function explainParseError(error: any, req: express.Request): Error {
 }
 
 /** The body parsing middleware of the router, framing checks first. */
-export function jsonBody(): express.RequestHandler[] {
+export function jsonBody(): express.RequestHandler {
   const parse = express.json({
     limit: MAX_BODY_BYTES,
     inflate: true,
     strict: true,
     type: () => true,
   });
-  return [
-    (req, res, next) => {
-      try {
-        checkFraming(req);
-      } catch (error) {
-        next(error);
-        return;
-      }
-      if (!hasBody(req)) {
-        req.body = undefined;
-        next();
-        return;
-      }
-      parse(req, res, error => next(error && explainParseError(error, req)));
-    },
-  ];
+  return (req, res, next) => {
+    try {
+      checkFraming(req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (!hasBody(req)) {
+      req.body = undefined;
+      next();
+      return;
+    }
+    parse(req, res, error => next(error && explainParseError(error, req)));
+  };
 }

@@ -73,8 +73,6 @@ import {
   tenantView,
 } from './views';
 
-export { MAX_BODY_BYTES } from './framing';
-
 /** How long a write waits for its apply before answering (it continues in the background). */
 const SYNC_WAIT_MS = 3000;
 
@@ -113,8 +111,19 @@ export async function createRouter(
     namespacePrefix: options.namespacePrefix,
   };
   const router = Router();
-  const credentialsOf = (req: Request) =>
-    httpAuth.credentials(req, { allow: ['user', 'service'] });
+  // Once per request: the rate limit and the route both need them.
+  const credentialsByRequest = new WeakMap<
+    Request,
+    Promise<BackstageCredentials>
+  >();
+  const credentialsOf = (req: Request) => {
+    let found = credentialsByRequest.get(req);
+    if (!found) {
+      found = httpAuth.credentials(req, { allow: ['user', 'service'] });
+      credentialsByRequest.set(req, found);
+    }
+    return found;
+  };
 
   // Every write counts against its caller's rate limit, refused ones too,
   // before anything reads the body.
