@@ -33,8 +33,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTestCluster, EXAMPLE_APP_IMAGE } from '@paved/test-cluster';
 import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
-import { KubeClient } from '../src/kube/client';
-import { Informer } from '../src/controller/informer';
+import { KubeClient } from '@paved/kube';
+import { Informer } from '@paved/kube';
 import {
   APPS,
   KNATIVE_SERVICES,
@@ -42,7 +42,7 @@ import {
   NAMESPACES,
   ResourceType,
   TENANTS,
-} from '../src/kube/types';
+} from '@paved/kube';
 import { desiredRevisionTemplate } from '../src/desired/knativeService';
 import { appSpecSchema } from '@paved/plugin-paved-common';
 

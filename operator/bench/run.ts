@@ -22,8 +22,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { startTestCluster } from '@paved/test-cluster';
 import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
-import { KubeClient } from '../src/kube/client';
-import { Informer } from '../src/controller/informer';
+import { KubeClient } from '@paved/kube';
+import { Informer } from '@paved/kube';
 import {
   APPS,
   CAPSULE_TENANTS,
@@ -34,7 +34,7 @@ import {
   NAMESPACES,
   RESOURCE_QUOTAS,
   TENANTS,
-} from '../src/kube/types';
+} from '@paved/kube';
 import { DEFAULT_DESIRED_STATE_CONFIG } from '../src/desired/config';
 import { desiredNamespace } from '../src/desired/namespace';
 import { desiredCapsuleTenant } from '../src/desired/rbac';

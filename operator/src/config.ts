@@ -8,7 +8,7 @@ import {
   DEFAULT_DESIRED_STATE_CONFIG,
   DesiredStateConfig,
 } from './desired/config';
-import { LogLevel } from './controller/logger';
+import { LogLevel } from '@paved/kube';
 
 export interface OperatorSettings {
   desired: DesiredStateConfig;

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ensureControlPlaneBinaries } from '@paved/test-cluster';
-import { APPS, TENANTS } from './kube/types';
-import { KubeClient } from './kube/client';
+import { APPS, TENANTS } from '@paved/kube';
+import { KubeClient } from '@paved/kube';
 import {
   ClusterHandle,
   DATA_PLANE_START_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 /** Which optional APIs the cluster serves, from API discovery. */
-import { KubeClient } from './kube/client';
+import { KubeClient } from '@paved/kube';
 import { ClusterFeatures } from './reconcilers/context';
 
 export async function detectFeatures(

@@ -10,4 +10,4 @@ export { settingsFromEnv } from './config';
 export type { OperatorSettings } from './config';
 export { DEFAULT_DESIRED_STATE_CONFIG } from './desired/config';
 export type { DesiredStateConfig } from './desired/config';
-export { KubeClient, KubeApiError } from './kube/client';
+export { KubeClient, KubeApiError } from '@paved/kube';

@@ -10,10 +10,10 @@ import {
   MANAGED_BY_PAVED,
 } from '@paved/plugin-paved-common';
 import { Controller, specOrDeletionChanged } from './controller/controller';
-import { Informer } from './controller/informer';
-import { Logger } from './controller/logger';
+import { Informer } from '@paved/kube';
+import { Logger } from '@paved/kube';
 import { OperatorMetrics } from './controller/metrics';
-import { KubeClient } from './kube/client';
+import { KubeClient } from '@paved/kube';
 import {
   APPS,
   CAPSULE_TENANTS,
@@ -31,7 +31,7 @@ import {
   REVISIONS,
   ROLE_BINDINGS,
   TENANTS,
-} from './kube/types';
+} from '@paved/kube';
 import { DEFAULT_DESIRED_STATE_CONFIG } from './desired/config';
 import { detectFeatures } from './features';
 import { namespaceName } from './desired/namespace';

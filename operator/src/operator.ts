@@ -4,11 +4,11 @@
  */
 import * as os from 'node:os';
 import { HealthServer } from './controller/healthServer';
-import { LeaderElector } from './controller/leaderElection';
-import { Logger, noopLogger } from './controller/logger';
+import { LeaderElector } from '@paved/kube';
+import { Logger, noopLogger } from '@paved/kube';
 import { OperatorMetrics } from './controller/metrics';
-import { KubeClient } from './kube/client';
-import { KubeConfigLike, KubeConnection } from './kube/kubeconfig';
+import { KubeClient } from '@paved/kube';
+import { KubeConfigLike, KubeConnection } from '@paved/kube';
 import { DesiredStateConfig } from './desired/config';
 import { LeaderSession } from './leaderSession';
 import { ClusterFeatures, ReconcileContext } from './reconcilers/context';

@@ -2,13 +2,14 @@
  * Test helpers around @paved/test-cluster: one control plane per test file,
  * and polling instead of sleeping.
  */
-import * as k8s from '@kubernetes/client-node';
 import {
   startTestCluster,
   TestCluster,
   TestClusterOptions,
 } from '@paved/test-cluster';
-import { KubeClient } from '../kube/client';
+
+export { withServer } from '@paved/test-cluster';
+import { KubeClient } from '@paved/kube';
 
 export interface ClusterHandle {
   cluster: TestCluster;
@@ -22,20 +23,6 @@ export async function startCluster(
   const cluster = await startTestCluster({ timeoutMs: 180_000, ...options });
   const client = await KubeClient.fromKubeConfig(cluster.kubeConfig);
   return { cluster, client };
-}
-
-/** A copy of the kubeconfig pointing at another server URL (e.g. a proxy). */
-export function withServer(
-  kubeConfig: k8s.KubeConfig,
-  server: string,
-): k8s.KubeConfig {
-  const copy = new k8s.KubeConfig();
-  copy.loadFromString(kubeConfig.exportConfig());
-  const current = copy.getCurrentCluster()!;
-  copy.clusters = copy.clusters.map(c =>
-    c.name === current.name ? { ...c, server } : c,
-  );
-  return copy;
 }
 
 /** Polls `check` until it returns a value other than undefined/false. */

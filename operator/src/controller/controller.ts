@@ -4,12 +4,12 @@
  * controller does. A failed reconcile is retried with per-key exponential
  * backoff; a reconcile may ask to run again after a delay.
  */
-import { KubeObject } from '../kube/types';
-import { Informer } from './informer';
-import { Logger, noopLogger } from './logger';
+import { KubeObject } from '@paved/kube';
+import { Informer } from '@paved/kube';
+import { Logger, noopLogger } from '@paved/kube';
 import { OperatorMetrics } from './metrics';
-import { ExponentialBackoffRateLimiter } from './rateLimiter';
-import { WorkQueue } from './workqueue';
+import { ExponentialBackoffRateLimiter } from '@paved/kube';
+import { WorkQueue } from '@paved/kube';
 
 export interface ReconcileResult {
   /** Run again after this long even if nothing changes. */

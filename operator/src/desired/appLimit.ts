@@ -7,7 +7,7 @@
  * place, then the oldest win (creation times have one-second resolution, so
  * ties go by name); apps being deleted do not count.
  */
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 
 export function appsOverLimit(
   apps: KubeObject[],

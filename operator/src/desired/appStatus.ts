@@ -4,7 +4,7 @@
  * on instead of Knative's own words.
  */
 import { AppPhase, AppSpec } from '@paved/plugin-paved-common';
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 import { ConditionInput } from './conditions';
 
 interface KnativeCondition {

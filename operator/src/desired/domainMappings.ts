@@ -3,7 +3,7 @@
  * and the ClusterDomainClaim that gives the domain to the App's namespace.
  */
 import { AppResource, AppSpec, pavedLabels } from '@paved/plugin-paved-common';
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 import { appOwnerReference } from './knativeService';
 
 export function desiredDomainMappings(

@@ -12,7 +12,7 @@ import {
   pavedLabels,
   QUEUE_PROXY_RESOURCES,
 } from '@paved/plugin-paved-common';
-import { KubeObject, OwnerReference } from '../kube/types';
+import { KubeObject, OwnerReference } from '@paved/kube';
 import {
   ANNOTATION_MAX_SCALE,
   ANNOTATION_MIN_SCALE,

@@ -3,7 +3,7 @@ import {
   TenantResource,
   tenantNamespace,
 } from '@paved/plugin-paved-common';
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 import { DesiredStateConfig } from './config';
 import { CAPSULE_TENANT_LABEL } from './names';
 

@@ -14,7 +14,7 @@
  * `except` and would silently allow private ranges.
  */
 import { pavedLabels, TenantResource } from './refs';
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 import { DesiredStateConfig } from './config';
 import { namespaceName } from './namespace';
 import { ISOLATION_POLICY } from './names';

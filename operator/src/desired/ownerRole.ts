@@ -29,7 +29,7 @@
  *   cluster-scoped resource listed here would not be granted.
  */
 import { LABEL_MANAGED_BY, MANAGED_BY_PAVED } from '@paved/plugin-paved-common';
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 
 /** The ClusterRole Paved binds owners to by default (`PAVED_OWNER_CLUSTER_ROLE`). */
 export const PAVED_OWNER_CLUSTER_ROLE = 'paved-tenant-owner';

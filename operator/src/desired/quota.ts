@@ -17,7 +17,7 @@ import {
   TenantResource,
 } from '@paved/plugin-paved-common';
 import { pavedLabels } from './refs';
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 import { DesiredStateConfig } from './config';
 import { namespaceName } from './namespace';
 import { LIMIT_RANGE, RESOURCE_QUOTA } from './names';

@@ -8,7 +8,7 @@
  * cluster's OIDC login produces (`team-a` in both places).
  */
 import { parseEntityRefParts, pavedLabels, TenantResource } from './refs';
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 import { DesiredStateConfig } from './config';
 import { namespaceName } from './namespace';
 import { OWNER_ROLE_BINDING } from './names';

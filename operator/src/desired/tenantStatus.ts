@@ -8,7 +8,7 @@ import {
   parseMemoryBytes,
   TenantStatus,
 } from '@paved/plugin-paved-common';
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '@paved/kube';
 
 export function tenantUsage(
   quota: KubeObject | undefined,

@@ -2,8 +2,8 @@
  * Server-side apply of a child object, skipped when the cached copy already
  * holds every field we want, so a steady-state reconcile writes nothing.
  */
-import { KubeClient } from '../kube/client';
-import { KubeObject, ResourceType } from '../kube/types';
+import { KubeClient } from '@paved/kube';
+import { KubeObject, ResourceType } from '@paved/kube';
 
 /**
  * True when every field of `desired` has the same value in `actual`. An empty

@@ -2,10 +2,10 @@
  * What reconcilers share: the API client, the configuration, which optional
  * APIs the cluster serves, and the informer caches they read from.
  */
-import { KubeClient } from '../kube/client';
-import { KubeObject } from '../kube/types';
-import { Informer } from '../controller/informer';
-import { Logger } from '../controller/logger';
+import { KubeClient } from '@paved/kube';
+import { KubeObject } from '@paved/kube';
+import { Informer } from '@paved/kube';
+import { Logger } from '@paved/kube';
 import { DesiredStateConfig } from '../desired/config';
 
 /** Optional APIs, detected from the CRDs the cluster serves. */

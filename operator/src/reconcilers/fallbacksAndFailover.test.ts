@@ -19,7 +19,7 @@ import {
   REVISIONS,
   ROLE_BINDINGS,
   TENANTS,
-} from '../kube/types';
+} from '@paved/kube';
 import { Operator } from '../operator';
 import {
   ClusterHandle,

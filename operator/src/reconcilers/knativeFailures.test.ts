@@ -1,5 +1,5 @@
 import { EXAMPLE_APP_IMAGE } from '@paved/test-cluster';
-import { APPS, TENANTS } from '../kube/types';
+import { APPS, TENANTS } from '@paved/kube';
 import { Operator } from '../operator';
 import {
   ClusterHandle,

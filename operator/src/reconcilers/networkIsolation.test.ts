@@ -1,7 +1,7 @@
 import { NODE_NETWORK, requestThroughIngress } from '@paved/test-cluster';
 import { ISOLATION_POLICY } from '../desired/names';
 import { PRIVATE_RANGES } from '../desired/networkPolicy';
-import { APPS, NETWORK_POLICIES, ResourceType, TENANTS } from '../kube/types';
+import { APPS, NETWORK_POLICIES, ResourceType, TENANTS } from '@paved/kube';
 import { Operator } from '../operator';
 import {
   ClusterHandle,

@@ -3,7 +3,7 @@ import {
   RESOURCE_QUOTA,
   ISOLATION_POLICY,
 } from '../desired/names';
-import { Informer } from '../controller/informer';
+import { Informer } from '@paved/kube';
 import {
   APPS,
   CAPSULE_TENANTS,
@@ -18,7 +18,7 @@ import {
   REVISIONS,
   ROLE_BINDINGS,
   TENANTS,
-} from '../kube/types';
+} from '@paved/kube';
 import { Operator } from '../operator';
 import {
   ClusterHandle,

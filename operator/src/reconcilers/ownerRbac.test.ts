@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import { ensureControlPlaneBinaries } from '@paved/test-cluster';
-import { KubeApiError, KubeClient } from '../kube/client';
+import { KubeApiError, KubeClient } from '@paved/kube';
 import {
   APPS,
   CAPSULE_TENANTS,
@@ -31,7 +31,7 @@ import {
   REVISIONS,
   ROLE_BINDINGS,
   TENANTS,
-} from '../kube/types';
+} from '@paved/kube';
 import {
   ISOLATION_POLICY,
   LIMIT_RANGE,

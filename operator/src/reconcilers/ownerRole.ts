@@ -9,9 +9,9 @@
  * When `ownerClusterRole` names another role, that role is the platform's to
  * manage and the operator leaves ClusterRoles alone.
  */
-import { Logger } from '../controller/logger';
-import { KubeClient } from '../kube/client';
-import { CLUSTER_ROLES } from '../kube/types';
+import { Logger } from '@paved/kube';
+import { KubeClient } from '@paved/kube';
+import { CLUSTER_ROLES } from '@paved/kube';
 import { DesiredStateConfig } from '../desired/config';
 import {
   desiredOwnerClusterRole,

@@ -1,6 +1,6 @@
 /** Writing status through the status subresource, only when it changed. */
-import { KubeClient } from '../kube/client';
-import { KubeObject, ResourceType } from '../kube/types';
+import { KubeClient } from '@paved/kube';
+import { KubeObject, ResourceType } from '@paved/kube';
 
 function stable(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>

@@ -23,3 +23,5 @@ export type { UpstreamProject } from './crds';
 export { ensureControlPlaneBinaries } from './paths';
 export type { ControlPlaneBinaries } from './paths';
 export { eventually } from './eventually';
+export { withServer } from './kubeConfig';
+export { TcpProxy } from './tcpProxy';

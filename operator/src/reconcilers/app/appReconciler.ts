@@ -13,7 +13,7 @@ import {
   TenantResource,
 } from '@paved/plugin-paved-common';
 import { ReconcileResult, Reconciler } from '../../controller/controller';
-import { APPS, KubeObject } from '../../kube/types';
+import { APPS, KubeObject } from '@paved/kube';
 import { appsOverLimit } from '../../desired/appLimit';
 import {
   appStatusFromKnative,

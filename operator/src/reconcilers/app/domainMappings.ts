@@ -4,12 +4,12 @@
  * domains go. A domain another namespace has claimed is not taken over.
  */
 import { AppResource, AppSpec, LABEL_APP } from '@paved/plugin-paved-common';
-import { isConflict, isNotFound } from '../../kube/client';
+import { isConflict, isNotFound } from '@paved/kube';
 import {
   CLUSTER_DOMAIN_CLAIMS,
   DOMAIN_MAPPINGS,
   KubeObject,
-} from '../../kube/types';
+} from '@paved/kube';
 import { ConditionInput } from '../../desired/conditions';
 import {
   desiredDomainClaim,

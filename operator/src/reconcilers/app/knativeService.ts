@@ -1,6 +1,6 @@
 /** The App's Knative Service, and reading back what Knative reports. */
 import { AppResource, AppSpec } from '@paved/plugin-paved-common';
-import { KNATIVE_SERVICES, KubeObject } from '../../kube/types';
+import { KNATIVE_SERVICES, KubeObject } from '@paved/kube';
 import { desiredKnativeService } from '../../desired/knativeService';
 import { applyChild } from '../apply';
 import { cached, ReconcileContext } from '../context';

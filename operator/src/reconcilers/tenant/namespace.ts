@@ -1,7 +1,7 @@
 /** The tenant's namespace. */
 import { LABEL_TENANT, TenantResource } from '@paved/plugin-paved-common';
-import { isNotFound } from '../../kube/client';
-import { NAMESPACES } from '../../kube/types';
+import { isNotFound } from '@paved/kube';
+import { NAMESPACES } from '@paved/kube';
 import { ConditionInput } from '../../desired/conditions';
 import { desiredNamespace, namespaceName } from '../../desired/namespace';
 import { applyChild } from '../apply';

@@ -3,7 +3,7 @@
  * otherwise a NetworkPolicy; none when the tenant turned isolation off.
  */
 import { TenantResource } from '@paved/plugin-paved-common';
-import { CILIUM_NETWORK_POLICIES, NETWORK_POLICIES } from '../../kube/types';
+import { CILIUM_NETWORK_POLICIES, NETWORK_POLICIES } from '@paved/kube';
 import { ConditionInput } from '../../desired/conditions';
 import { namespaceName } from '../../desired/namespace';
 import { ISOLATION_POLICY } from '../../desired/names';

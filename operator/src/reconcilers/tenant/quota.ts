@@ -1,6 +1,6 @@
 /** The tenant's ResourceQuota (by plan) and LimitRange (container defaults). */
 import { TenantResource } from '@paved/plugin-paved-common';
-import { LIMIT_RANGES, RESOURCE_QUOTAS } from '../../kube/types';
+import { LIMIT_RANGES, RESOURCE_QUOTAS } from '@paved/kube';
 import { ConditionInput } from '../../desired/conditions';
 import { namespaceName } from '../../desired/namespace';
 import { LIMIT_RANGE, RESOURCE_QUOTA } from '../../desired/names';

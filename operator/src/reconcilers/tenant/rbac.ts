@@ -4,7 +4,7 @@
  * (Capsule installed later) leaves no stale grant behind.
  */
 import { TenantResource } from '@paved/plugin-paved-common';
-import { CAPSULE_TENANTS, ROLE_BINDINGS } from '../../kube/types';
+import { CAPSULE_TENANTS, ROLE_BINDINGS } from '@paved/kube';
 import { ConditionInput } from '../../desired/conditions';
 import { namespaceName } from '../../desired/namespace';
 import { OWNER_ROLE_BINDING } from '../../desired/names';

@@ -11,7 +11,7 @@ import {
   TenantStatus,
 } from '@paved/plugin-paved-common';
 import { ReconcileResult, Reconciler } from '../../controller/controller';
-import { APPS, KubeObject, TENANTS } from '../../kube/types';
+import { APPS, KubeObject, TENANTS } from '@paved/kube';
 import { ConditionInput, setConditions } from '../../desired/conditions';
 import { namespaceName } from '../../desired/namespace';
 import { RESOURCE_QUOTA } from '../../desired/names';

@@ -1,12 +1,12 @@
 import {
-  ClusterHandle,
   eventually,
-  startCluster,
+  startTestCluster,
+  TcpProxy,
+  TestCluster,
   withServer,
-} from '../__testUtils__/cluster';
-import { TcpProxy } from '../__testUtils__/tcpProxy';
-import { KubeClient } from '../kube/client';
-import { KubeObject, ResourceType, TENANTS } from '../kube/types';
+} from '@paved/test-cluster';
+import { KubeClient } from './client';
+import { KubeObject, ResourceType, TENANTS } from './resources';
 import { Informer } from './informer';
 
 const CONFIG_MAPS: ResourceType = {
@@ -20,16 +20,21 @@ const CONFIG_MAPS: ResourceType = {
 jest.setTimeout(180_000);
 
 describe('Informer against a real API server', () => {
-  let handle: ClusterHandle;
+  let handle: { cluster: TestCluster; client: KubeClient };
   const informers: Informer[] = [];
   let n = 0;
 
   beforeAll(async () => {
-    handle = await startCluster({
+    const cluster = await startTestCluster({
+      timeoutMs: 180_000,
       capsule: false,
       cilium: false,
       knative: false,
     });
+    handle = {
+      cluster,
+      client: await KubeClient.fromKubeConfig(cluster.kubeConfig),
+    };
   });
   afterEach(async () => {
     await Promise.all(informers.splice(0).map(i => i.stop()));
@@ -95,9 +100,7 @@ describe('Informer against a real API server', () => {
     await configMap(ns, 'after');
     await configMap(ns, 'before', 'changed');
     await handle.client.delete(CONFIG_MAPS, 'after', ns);
-    await eventually(() => events.includes('delete after'), {
-      what: 'delete event',
-    });
+    await eventually('delete event', () => events.includes('delete after'));
     expect(events).toEqual([
       'add before',
       'add after',
@@ -126,9 +129,9 @@ describe('Informer against a real API server', () => {
           plan: 'free',
         },
       });
-    await eventually(() => tenant(`${ns}-a`).then(() => true), {
-      what: 'Tenant CRD served',
-    });
+    await eventually('Tenant CRD served', () =>
+      tenant(`${ns}-a`).then(() => true),
+    );
     await tenant(`${ns}-b`);
     const informer = new Informer(handle.client, {
       type: TENANTS,
@@ -140,14 +143,14 @@ describe('Informer against a real API server', () => {
     const events: string[] = [];
     informer.addHandlers({ add: o => events.push(`add ${o.metadata.name}`) });
     informer.start();
-    await eventually(() => informer.size === 2, { what: 'relist after 410' });
+    await eventually('relist after 410', () => informer.size === 2);
     expect(informer.stats.gone).toBeGreaterThanOrEqual(1);
     expect(informer.stats.lists).toBe(1);
     expect(events.sort()).toEqual([`add ${ns}-a`, `add ${ns}-b`]);
     await tenant(`${ns}-c`);
-    await eventually(() => events.includes(`add ${ns}-c`), {
-      what: 'watch after relist',
-    });
+    await eventually('watch after relist', () =>
+      events.includes(`add ${ns}-c`),
+    );
   });
 
   it('reconnects after its connection drops and misses nothing', async () => {
@@ -166,17 +169,15 @@ describe('Informer against a real API server', () => {
       informer.start();
       await informer.waitForSync();
       await configMap(ns, 'one');
-      await eventually(() => events.includes('add one'));
+      await eventually('add one', () => events.includes('add one'));
 
       proxy.dropAll();
       // Changes made while the watch is down arrive after the reconnect.
       await configMap(ns, 'two');
       await handle.client.delete(CONFIG_MAPS, 'one', ns);
       await eventually(
+        'events after reconnect',
         () => events.includes('add two') && events.includes('delete one'),
-        {
-          what: 'events after reconnect',
-        },
       );
       expect(informer.stats.errors + informer.stats.watches).toBeGreaterThan(1);
       expect(informer.list(ns).map(o => o.metadata.name)).toEqual(['two']);
@@ -203,9 +204,9 @@ describe('Informer against a real API server', () => {
       await informer.waitForSync();
       proxy.freezeAll();
       await configMap(ns, 'while-frozen');
-      await eventually(() => events.includes('add while-frozen'), {
-        what: 'event after the stalled watch was restarted',
-      });
+      await eventually('event after the stalled watch was restarted', () =>
+        events.includes('add while-frozen'),
+      );
       expect(informer.stats.errors).toBeGreaterThanOrEqual(1);
     } finally {
       client.close();
@@ -219,14 +220,16 @@ describe('Informer against a real API server', () => {
     informer.start();
     await informer.waitForSync();
     await configMap(ns, 'before-restart');
-    await eventually(() => events.includes('add before-restart'));
+    await eventually('add before-restart', () =>
+      events.includes('add before-restart'),
+    );
     await handle.cluster.restartApiServer();
-    await eventually(() => configMap(ns, 'after-restart').then(() => true), {
-      what: 'API server back',
-    });
-    await eventually(() => events.includes('add after-restart'), {
-      what: 'event after the restart',
-    });
+    await eventually('API server back', () =>
+      configMap(ns, 'after-restart').then(() => true),
+    );
+    await eventually('event after the restart', () =>
+      events.includes('add after-restart'),
+    );
     expect(informer.stats.errors + informer.stats.gone).toBeGreaterThanOrEqual(
       1,
     );
@@ -244,9 +247,10 @@ describe('Informer against a real API server', () => {
     const { informer, events } = track(handle.client, ns, { resyncMs: 200 });
     informer.start();
     await informer.waitForSync();
-    await eventually(() => events.filter(e => e === 'update r v').length >= 2, {
-      what: 'two resyncs',
-    });
+    await eventually(
+      'two resyncs',
+      () => events.filter(e => e === 'update r v').length >= 2,
+    );
     // A resync replays the cache: no list or watch restart behind it.
     expect(informer.stats.lists).toBe(1);
     expect(informer.stats.watches).toBe(1);

@@ -11,7 +11,12 @@ import { createInterface } from 'node:readline';
 import fs from 'node:fs/promises';
 import { FIELD_MANAGER_OPERATOR } from '@paved/plugin-paved-common';
 import { KubeConfigLike, KubeConnection, toConnection } from './kubeconfig';
-import { KubeObject, ObjectList, ResourceType, resourcePath } from './types';
+import {
+  KubeObject,
+  ObjectList,
+  ResourceType,
+  resourcePath,
+} from './resources';
 
 /** An error answered by the API server (or the connection to it). */
 export class KubeApiError extends Error {

@@ -9,8 +9,8 @@
  * silent stall (no event or bookmark for too long: reconnect). A periodic
  * resync hands every cached object to the update handler again.
  */
-import { isGone, KubeClient, WatchEvent } from '../kube/client';
-import { KubeObject, objectKey, ResourceType } from '../kube/types';
+import { isGone, KubeClient, WatchEvent } from './client';
+import { KubeObject, objectKey, ResourceType } from './resources';
 import { Logger, noopLogger } from './logger';
 
 export interface InformerHandlers<T extends KubeObject> {

@@ -7,8 +7,8 @@
  * so two candidates never both win. The holder releases the lease when it
  * stops, so a standby takes over at once.
  */
-import { isConflict, isNotFound, KubeClient } from '../kube/client';
-import { KubeObject, LEASES } from '../kube/types';
+import { isConflict, isNotFound, KubeClient } from './client';
+import { KubeObject, LEASES } from './resources';
 import { Logger, noopLogger } from './logger';
 
 export interface LeaderElectionOptions {
