@@ -18,12 +18,31 @@ import {
   resourcePath,
 } from './resources';
 
-/** An error answered by the API server (or the connection to it). */
+/** The request an error came from, and what went wrong, apart. */
+export interface KubeApiErrorDetails {
+  /** e.g. `PATCH` */
+  method: string;
+  /** The resource path with its query string, as sent. */
+  path: string;
+  /**
+   * The API server's own message (its Status `message`, or the body), the
+   * connection's error, or `no answer in <ms>ms`; without the request.
+   */
+  detail: string;
+}
+
+/**
+ * An error answered by the API server, or a failure to reach it: `code` is
+ * the HTTP status, or 0 when no answer came (connection error, timeout,
+ * stalled watch).
+ */
 export class KubeApiError extends Error {
   constructor(
     readonly code: number,
     message: string,
     readonly reason?: string,
+    /** Set for errors of {@link KubeClient.request} (and the calls over it). */
+    readonly details?: KubeApiErrorDetails,
   ) {
     super(message);
     this.name = 'KubeApiError';
@@ -56,6 +75,8 @@ export interface WatchOptions {
   stallTimeoutMs: number;
   signal: AbortSignal;
   onEvent: (event: WatchEvent) => void;
+  /** Told once the server has accepted the watch (HTTP 200). */
+  onOpen?: () => void;
 }
 
 interface RequestOptions {
@@ -65,6 +86,7 @@ interface RequestOptions {
 }
 
 const CREDENTIAL_REFRESH_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
 
 export class KubeClient {
   private readonly server: URL;
@@ -76,7 +98,11 @@ export class KubeClient {
 
   static async fromKubeConfig(
     source: KubeConnection | KubeConfigLike,
-    options: { maxSockets?: number } = {},
+    options: {
+      maxSockets?: number;
+      /** A request with no answer for this long fails (code 0); 60 s by default. */
+      timeoutMs?: number;
+    } = {},
   ): Promise<KubeClient> {
     const connection = toConnection(source);
     const server = new URL(connection.server);
@@ -95,16 +121,27 @@ export class KubeClient {
             servername: connection.tlsServerName,
           })
         : new http.Agent(agentOptions);
-    return new KubeClient(connection, server, agent);
+    return new KubeClient(
+      connection,
+      server,
+      agent,
+      options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    );
   }
 
   private constructor(
     private readonly connection: KubeConnection,
     server: URL,
     agent: http.Agent,
+    private readonly timeoutMs: number,
   ) {
     this.server = server;
     this.agent = agent;
+  }
+
+  /** The API server's URL, e.g. `https://10.0.0.1:6443`. */
+  get serverUrl(): string {
+    return this.connection.server.replace(/\/$/, '');
   }
 
   /** Closes pooled connections; in-flight watches end with an error. */
@@ -237,9 +274,12 @@ export class KubeClient {
   }
 
   /** The served resources of a group version, or undefined when not served. */
-  async discover(
-    groupVersion: string,
-  ): Promise<{ resources: Array<{ name: string; kind: string }> } | undefined> {
+  async discover(groupVersion: string): Promise<
+    | {
+        resources: Array<{ name: string; kind: string; namespaced?: boolean }>;
+      }
+    | undefined
+  > {
     const path = groupVersion.includes('/')
       ? `/apis/${groupVersion}`
       : `/api/${groupVersion}`;
@@ -316,6 +356,7 @@ export class KubeClient {
             .catch(finish);
           return;
         }
+        options.onOpen?.();
         const lines = createInterface({ input: res, crlfDelay: Infinity });
         lines.on('error', error => finish(error));
         lines.on('line', line => {
@@ -372,18 +413,35 @@ export class KubeClient {
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const url = this.url(path, options.query);
+    const sent = { method, path: path + url.search };
     this.onRequest?.(method, path);
     return new Promise<T>((resolve, reject) => {
       const req = this.transport(url).request(url, {
         method,
         agent: this.agent,
         headers,
-        timeout: 60_000,
+        timeout: this.timeoutMs,
       });
       req.on('timeout', () =>
-        req.destroy(new KubeApiError(0, `${method} ${path} timed out`)),
+        req.destroy(
+          new KubeApiError(0, `${method} ${path} timed out`, undefined, {
+            ...sent,
+            detail: `no answer in ${this.timeoutMs}ms`,
+          }),
+        ),
       );
-      req.on('error', reject);
+      // One error type: a connection failure is a KubeApiError with code 0
+      // (and the connection's own message).
+      req.on('error', error =>
+        reject(
+          error instanceof KubeApiError
+            ? error
+            : new KubeApiError(0, error.message, undefined, {
+                ...sent,
+                detail: error.message,
+              }),
+        ),
+      );
       req.on('response', res => {
         readBody(res)
           .then(text => {
@@ -391,12 +449,53 @@ export class KubeClient {
             if (code >= 200 && code < 300) {
               resolve((text ? JSON.parse(text) : undefined) as T);
             } else {
-              reject(apiError(code, text, `${method} ${path}`));
+              reject(apiError(code, text, `${method} ${path}`, sent));
             }
           })
           .catch(reject);
       });
       req.end(payload);
+    });
+  }
+
+  /**
+   * The HTTP status of a GET, without reading the body (a readiness probe
+   * such as `/readyz`, or whether a watch would be accepted); rejects on a
+   * connection error or when no answer comes in `timeoutMs`.
+   */
+  async statusOf(
+    path: string,
+    options: {
+      query?: Record<string, string | number | boolean | undefined>;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<number> {
+    const headers = await this.authHeaders();
+    const url = this.url(path, options.query);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    return new Promise<number>((resolve, reject) => {
+      const req = this.transport(url).request(url, {
+        method: 'GET',
+        agent: this.agent,
+        headers,
+        timeout: timeoutMs,
+      });
+      let answered = false;
+      req.on('timeout', () =>
+        req.destroy(
+          new KubeApiError(0, `GET ${path}: no answer in ${timeoutMs}ms`),
+        ),
+      );
+      req.on('error', error => {
+        if (!answered) reject(error);
+      });
+      req.on('response', res => {
+        answered = true;
+        resolve(res.statusCode ?? 0);
+        // A watch would stream on: the status is all that was asked.
+        req.destroy();
+      });
+      req.end();
     });
   }
 
@@ -446,15 +545,25 @@ function readBody(res: http.IncomingMessage): Promise<string> {
   });
 }
 
-function apiError(code: number, text: string, what?: string): KubeApiError {
+function apiError(
+  code: number,
+  text: string,
+  what?: string,
+  sent?: { method: string; path: string },
+): KubeApiError {
+  let detail = text;
+  let reason: string | undefined;
   try {
     const status = JSON.parse(text);
-    return new KubeApiError(
-      code,
-      `${what ? `${what}: ` : ''}${status.message ?? text}`,
-      status.reason,
-    );
+    detail = status.message ?? text;
+    reason = status.reason;
   } catch {
-    return new KubeApiError(code, `${what ? `${what}: ` : ''}${text}`);
+    // not a Status: the body as it is
   }
+  return new KubeApiError(
+    code,
+    `${what ? `${what}: ` : ''}${detail}`,
+    reason,
+    sent && { ...sent, detail },
+  );
 }

@@ -13,10 +13,16 @@ import { isGone, KubeClient, WatchEvent } from './client';
 import { KubeObject, objectKey, ResourceType } from './resources';
 import { Logger, noopLogger } from './logger';
 
+/**
+ * Where an event came from: a (re)list's diff against the cache, a watch
+ * event, or the periodic resync.
+ */
+export type InformerEventSource = 'list' | 'watch' | 'resync';
+
 export interface InformerHandlers<T extends KubeObject> {
-  add?(object: T): void;
-  update?(oldObject: T, newObject: T): void;
-  delete?(object: T): void;
+  add?(object: T, source: InformerEventSource): void;
+  update?(oldObject: T, newObject: T, source: InformerEventSource): void;
+  delete?(object: T, source: InformerEventSource): void;
 }
 
 export interface InformerOptions {
@@ -57,6 +63,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly abort = new AbortController();
   private resourceVersion: string | undefined;
   private synced = false;
+  private connected = false;
   private syncWaiters: Array<() => void> = [];
   private loop: Promise<void> | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -85,7 +92,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   addHandlers(handlers: InformerHandlers<T>): void {
     this.handlers.push(handlers);
     // A handler added late still learns of what is already cached.
-    for (const object of this.cache.values()) handlers.add?.(object);
+    for (const object of this.cache.values()) handlers.add?.(object, 'list');
   }
 
   start(): void {
@@ -108,6 +115,15 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /**
+   * True while the cache is current: after a list or once a watch is
+   * accepted, until a list or watch fails (then false until the next one
+   * succeeds). A cache that is not live may miss changes.
+   */
+  get isLive(): boolean {
+    return this.connected && !this.abort.signal.aborted;
   }
 
   /** Resolves once the first list is in the cache (or the informer stops). */
@@ -158,6 +174,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           continue;
         }
         this.stats.errors += 1;
+        this.connected = false;
         this.options.onRestart?.('error');
         this.logger.warn(
           `${this.type.plural}: watch failed, retrying in ${backoff}ms: ${
@@ -182,6 +199,9 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.options.stallTimeoutMs ?? (timeoutSeconds + 30) * 1000,
       signal: this.abort.signal,
       onEvent: event => this.handleEvent(event),
+      onOpen: () => {
+        this.connected = true;
+      },
     });
   }
 
@@ -197,11 +217,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     const old = this.cache.get(key);
     if (event.type === 'DELETED') {
       this.cache.delete(key);
-      this.emit(h => h.delete?.(object));
+      this.emit(h => h.delete?.(object, 'watch'));
     } else {
       this.cache.set(key, object);
-      if (old) this.emit(h => h.update?.(old, object));
-      else this.emit(h => h.add?.(object));
+      if (old) this.emit(h => h.update?.(old, object, 'watch'));
+      else this.emit(h => h.add?.(object, 'watch'));
     }
     if (resourceVersion) this.resourceVersion = resourceVersion;
     // A resumed informer is in sync once its watch delivers.
@@ -235,21 +255,22 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.cache.clear();
     for (const [key, object] of fresh) this.cache.set(key, object);
     for (const [key, old] of previous) {
-      if (!fresh.has(key)) this.emit(h => h.delete?.(old));
+      if (!fresh.has(key)) this.emit(h => h.delete?.(old, 'list'));
     }
     for (const [key, object] of fresh) {
       const old = previous.get(key);
-      if (!old) this.emit(h => h.add?.(object));
+      if (!old) this.emit(h => h.add?.(object, 'list'));
       else if (old.metadata.resourceVersion !== object.metadata.resourceVersion)
-        this.emit(h => h.update?.(old, object));
+        this.emit(h => h.update?.(old, object, 'list'));
     }
     this.resourceVersion = resourceVersion;
+    this.connected = true;
     this.markSynced();
   }
 
   private resync(): void {
     for (const object of this.cache.values()) {
-      this.emit(h => h.update?.(object, object));
+      this.emit(h => h.update?.(object, object, 'resync'));
     }
   }
 

@@ -131,13 +131,27 @@ export function connectionFromKubeConfigYaml(
   };
 }
 
+/** Reads the current context of a kubeconfig file (relative paths from its directory). */
+export function connectionFromKubeConfigFile(file: string): KubeConnection {
+  return connectionFromKubeConfigYaml(
+    fs.readFileSync(file, 'utf8'),
+    path.dirname(file),
+  );
+}
+
+/** The first file named in `KUBECONFIG`, if any. */
+export function kubeconfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return env.KUBECONFIG?.split(path.delimiter).find(Boolean);
+}
+
 /** KUBECONFIG (first file), else in-cluster, else ~/.kube/config. */
 export function defaultConnection(
   env: NodeJS.ProcessEnv = process.env,
 ): KubeConnection {
-  const fromFile = (p: string) =>
-    connectionFromKubeConfigYaml(fs.readFileSync(p, 'utf8'), path.dirname(p));
-  const kubeconfig = env.KUBECONFIG?.split(path.delimiter).find(Boolean);
+  const fromFile = connectionFromKubeConfigFile;
+  const kubeconfig = kubeconfigFromEnv(env);
   if (kubeconfig) return fromFile(kubeconfig);
   const inCluster = inClusterConnection(env);
   if (inCluster) return inCluster;
