@@ -13,7 +13,7 @@ import os from 'os';
 import path from 'path';
 import { performance } from 'perf_hooks';
 import { ALICE, TEAM_A, startPavedBackend } from '../src/testUtils/backend';
-import { KubeClient } from '../src/cluster/KubeClient';
+import { KubeClient, NAMESPACES } from '@paved/kube';
 
 const APPS = Number(process.env.PAVED_BENCH_APPS ?? 1000);
 const TENANTS = 10;
@@ -106,7 +106,9 @@ async function main() {
   };
 
   try {
-    const admin = cluster ? new KubeClient(cluster.kubeConfig) : undefined;
+    const admin = cluster
+      ? await KubeClient.fromKubeConfig(cluster.kubeConfig)
+      : undefined;
     for (let t = 0; t < TENANTS; t++) {
       await call('POST', '/tenants', {
         name: `bench-${t}`,
@@ -115,7 +117,7 @@ async function main() {
         plan: 'bench',
       });
       // What the operator would do: create the namespace the Apps go into.
-      await admin?.request('POST', '/api/v1/namespaces', {
+      await admin?.create(NAMESPACES, {
         apiVersion: 'v1',
         kind: 'Namespace',
         metadata: { name: `tenant-bench-${t}` },

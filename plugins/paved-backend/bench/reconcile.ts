@@ -5,7 +5,8 @@
  * (PAVED_BENCH_APPS to change), on SQLite in memory or PostgreSQL when
  * PAVED_POSTGRES_URL is set. Prints the time of a run with nothing to do
  * (the steady state: three LISTs and a compare per row), of one that finds
- * 10% of the App CRs deleted, and of a rebuilt cluster (every CR gone).
+ * 10% of the App CRs deleted, of a rebuilt cluster (every CR gone), and of
+ * one tenant's sync (what a tenant's phase change runs).
  * Not part of the test suite: `yarn bench:reconcile`.
  */
 import { mockServices } from '@backstage/backend-test-utils';
@@ -14,9 +15,16 @@ import { startTestCluster } from '@paved/test-cluster';
 import knexFactory, { Knex } from 'knex';
 import os from 'os';
 import { performance } from 'perf_hooks';
+import {
+  APPS as APP_RESOURCES,
+  KubeClient,
+  NAMESPACES,
+  SECRETS,
+  TENANTS as TENANT_RESOURCES,
+  resourcePath,
+} from '@paved/kube';
 import { ClusterSync } from '../src/cluster/ClusterSync';
-import { KubeClient } from '../src/cluster/KubeClient';
-import { ALL_APPS_PATH, appPath, tenantPath } from '../src/cluster/resources';
+import { PAVED_SELECTOR } from '../src/cluster/resources';
 import { DatabasePavedStore } from '../src/database/DatabasePavedStore';
 import { SecretBox } from '../src/database/SecretBox';
 
@@ -85,7 +93,7 @@ async function main() {
   });
   const db = await database();
   try {
-    const admin = new KubeClient(cluster.kubeConfig);
+    const admin = await KubeClient.fromKubeConfig(cluster.kubeConfig);
     const store = await DatabasePavedStore.create({
       database: mockServices.database({ knex: db.knex }),
       secretBox: new SecretBox('bench'),
@@ -93,7 +101,9 @@ async function main() {
     const actor = { ref: 'user:default/bench', principalType: 'user' as const };
     const sync = new ClusterSync({
       store,
-      client: new KubeClient(cluster.kubeConfig),
+      client: await KubeClient.fromKubeConfig(cluster.kubeConfig, {
+        timeoutMs: 10_000,
+      }),
       plans: () =>
         resolvePlans({ bench: { cpu: '64', memory: '128Gi', maxApps: 1000 } }),
       logger: mockServices.rootLogger({ level: 'warn' }),
@@ -109,7 +119,7 @@ async function main() {
         },
         actor,
       );
-      await admin.request('POST', '/api/v1/namespaces', {
+      await admin.create(NAMESPACES, {
         apiVersion: 'v1',
         kind: 'Namespace',
         metadata: { name: `tenant-bench-${t}` },
@@ -158,11 +168,11 @@ async function main() {
       }
       steady.push(ms);
     }
-    const [, listMs] = await timed(() => admin.request('GET', ALL_APPS_PATH));
+    const [, listMs] = await timed(() => admin.list(APP_RESOURCES));
 
     const tenth = names.filter((_, i) => i % 10 === 3);
     await inParallel(tenth, ({ tenant, app }) =>
-      admin.request('DELETE', appPath(`tenant-${tenant}`, app)),
+      admin.delete(APP_RESOURCES, app, `tenant-${tenant}`),
     );
     const [partial, partialMs] = await timed(() => sync.syncAll());
     if (partial.repaired !== tenth.length) {
@@ -172,14 +182,16 @@ async function main() {
     // A rebuilt cluster: every App, Secret and Tenant gone (the namespaces
     // stay, as if the operator had already made them again).
     await inParallel(names, ({ tenant, app }) =>
-      admin.request('DELETE', appPath(`tenant-${tenant}`, app)),
+      admin.delete(APP_RESOURCES, app, `tenant-${tenant}`),
     );
     for (let t = 0; t < TENANTS; t++) {
+      // A DELETE of the collection: every Paved Secret of the namespace.
       await admin.request(
         'DELETE',
-        `/api/v1/namespaces/tenant-bench-${t}/secrets?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dpaved`,
+        resourcePath(SECRETS, `tenant-bench-${t}`),
+        { query: { labelSelector: PAVED_SELECTOR } },
       );
-      await admin.request('DELETE', tenantPath(`bench-${t}`));
+      await admin.delete(TENANT_RESOURCES, `bench-${t}`);
     }
     const [rebuiltTenants, rebuiltTenantsMs] = await timed(() =>
       sync.syncAll(),
@@ -191,6 +203,25 @@ async function main() {
           rebuiltApps,
         )}`,
       );
+    }
+
+    // One tenant's event (its phase changed): that tenant and its apps,
+    // here with every one of its App CRs gone, then with nothing to do.
+    const one = names.filter(n => n.tenant === 'bench-0');
+    await inParallel(one, ({ tenant, app }) =>
+      admin.delete(APP_RESOURCES, app, `tenant-${tenant}`),
+    );
+    const [scoped, scopedMs] = await timed(() =>
+      sync.syncTenantAndApps('bench-0'),
+    );
+    if (scoped.repaired !== one.length) {
+      throw new Error(`one tenant: ${JSON.stringify(scoped)}`);
+    }
+    const [scopedSteady, scopedSteadyMs] = await timed(() =>
+      sync.syncTenantAndApps('bench-0'),
+    );
+    if (scopedSteady.repaired || scopedSteady.applied) {
+      throw new Error(`one tenant, again: ${JSON.stringify(scopedSteady)}`);
     }
 
     const ms = (v: number) => `${v.toFixed(0)} ms`;
@@ -225,6 +256,11 @@ async function main() {
       )} for the ${TENANTS} Tenants, then ${ms(
         rebuiltAppsMs,
       )} for the ${APPS} Apps and ${APPS / 10} Secrets`,
+    );
+    console.log(
+      `one tenant's sync (a tenant event): ${ms(scopedMs)} to re-apply its ${
+        one.length
+      } missing App CRs, ${ms(scopedSteadyMs)} with nothing to do`,
     );
   } finally {
     await db.drop();

@@ -4,7 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { resolvePlans } from '@paved/plugin-paved-common';
 import { ClusterSync } from './cluster/ClusterSync';
-import { KubeClient, loadKubeConfig } from './cluster/KubeClient';
+import { connectToCluster } from './cluster/connect';
 import { StatusCache } from './cluster/StatusCache';
 import { DatabasePavedStore } from './database/DatabasePavedStore';
 import { SecretBox } from './database/SecretBox';
@@ -111,15 +111,14 @@ export const pavedPlugin = createBackendPlugin({
         });
         permissionsRegistry.addPermissions(allPavedPermissions);
 
-        const kubeConfig = loadKubeConfig({
+        const client = await connectToCluster({
           kubeconfigPath: config.getOptionalString(
             'paved.kubernetes.kubeconfig',
           ),
           inCluster: config.getOptionalBoolean('paved.kubernetes.inCluster'),
         });
-        const client = kubeConfig ? new KubeClient(kubeConfig) : undefined;
         if (client) {
-          logger.info(`Applying Tenants and Apps to ${client.server}`);
+          logger.info(`Applying Tenants and Apps to ${client.serverUrl}`);
         } else {
           logger.warn(
             'No cluster configured (paved.kubernetes or KUBECONFIG): writes are saved and wait for a cluster; status is unknown',
@@ -135,35 +134,14 @@ export const pavedPlugin = createBackendPlugin({
         });
         const cache = client ? new StatusCache(client, logger) : undefined;
         if (cache) {
-          // A tenant that turns Active has its namespace now: apps waiting
-          // for it can be applied without waiting for the next sync run
-          // (a full one when its phase changed: after a rebuilt cluster, its
-          // apps are missing, not behind).
-          let pending: NodeJS.Timeout | undefined;
-          let full = false;
-          cache.onChange(change => {
-            // Deleted or hand-edited CRs are put back from the database.
-            sync.handleChange(change);
-            if (change.kind !== 'tenant') return;
-            if (
-              change.event !== 'listed' &&
-              change.resource.status?.phase !== change.previous?.status?.phase
-            ) {
-              full = true;
-            }
-            if (pending) return;
-            pending = setTimeout(() => {
-              pending = undefined;
-              const run = full ? sync.syncAll() : sync.syncBehind();
-              full = false;
-              run.catch(error => logger.warn(`Sync failed: ${error}`));
-            }, 500);
-            pending.unref?.();
-          });
+          // Deleted or hand-edited CRs are put back from the database; a
+          // tenant whose phase changed is synced with its apps.
+          cache.onChange(change => sync.handleChange(change));
           lifecycle.addStartupHook(() => cache.start());
           lifecycle.addShutdownHook(async () => {
             await cache.stop();
             await sync.close();
+            client?.close();
           });
         }
 

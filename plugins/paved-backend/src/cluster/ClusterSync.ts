@@ -1,5 +1,13 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  APPS,
+  KubeApiError,
+  KubeClient,
+  ResourceType,
+  SECRETS,
+  TENANTS,
+} from '@paved/kube';
+import {
   DEFAULT_NAMESPACE_PREFIX,
   FIELD_MANAGER_BACKEND,
   Plan,
@@ -11,20 +19,14 @@ import type {
   PavedStore,
   TenantRecord,
 } from '../database/PavedStore';
-import { KubeClient, KubeError } from './KubeClient';
 import {
-  ALL_APPS_PATH,
-  PAVED_SECRETS_PATH,
-  TENANTS_PATH,
-  appPath,
+  PAVED_SELECTOR,
   appResource,
   appSecretName,
   appSecretResource,
   isPavedObject,
   matchesDesired,
   secretKeysOf,
-  secretPath,
-  tenantPath,
   tenantResource,
 } from './resources';
 import type { Change } from './StatusCache';
@@ -90,6 +92,8 @@ export class PlanNotOfferedError extends Error {
 
 /** How long watch events gather before the quick repair looks at them. */
 const REPAIR_DELAY_MS = 100;
+/** How long tenant events gather before their tenants are synced. */
+const TENANT_SYNC_DELAY_MS = 500;
 /**
  * Quick repairs of one object allowed per window: one that is changed again
  * each time it is put back (a mutating webhook or another controller owning
@@ -101,6 +105,47 @@ const QUICK_REPAIR_WINDOW_MS = 60_000;
 const REPAIR_CONCURRENCY = 8;
 
 type Listed = { metadata: any; spec?: any; data?: Record<string, string> };
+
+/**
+ * The message a failed apply leaves on its row (`last_error`, shown in the
+ * API and the UI): the request, the HTTP status and the API server's own
+ * words, e.g. `PATCH /apis/…/apps/web?fieldManager=paved-backend&force=true:
+ * 404 namespaces "tenant-acme" not found`; without a status when the API
+ * server did not answer.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof KubeApiError && error.details) {
+    const { method, path, detail } = error.details;
+    return `${method} ${path}: ${error.code ? `${error.code} ` : ''}${detail}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+const EMPTY_SUMMARY: SyncSummary = {
+  applied: 0,
+  behind: 0,
+  repaired: 0,
+  failed: 0,
+  unknown: 0,
+};
+
+/** The rows and live objects one drift comparison looks at. */
+interface DriftScope {
+  tenantCrs: Map<string, Listed>;
+  appCrs: Map<string, Listed>;
+  secrets: Map<string, Listed>;
+  tenants: TenantRecord[];
+  apps: AppRecord[];
+}
+
+function byKey(items: Listed[]) {
+  return new Map(
+    items.map(item => [
+      `${item.metadata.namespace ?? ''}/${item.metadata.name}`,
+      item,
+    ]),
+  );
+}
 
 async function inParallel<T>(
   items: T[],
@@ -154,6 +199,12 @@ export class ClusterSync {
   /** When each object was last quick-repaired, to notice a fight. */
   private readonly quickRepairs = new Map<string, number[]>();
   private readonly fightsReported = new Set<string>();
+  /** Tenants whose phase changed, to sync with their apps. */
+  private readonly tenantsToSync = new Set<string>();
+  /** A tenant event that asks only for the rows behind. */
+  private behindWanted = false;
+  private tenantTimer?: NodeJS.Timeout;
+  private tenantSyncing?: Promise<void>;
 
   constructor(
     private readonly options: {
@@ -251,35 +302,106 @@ export class ClusterSync {
   private async reconcile(): Promise<SyncSummary> {
     const { store, client, namespacePrefix } = this.options;
     const { applied, behind } = await this.syncBehind();
-    const summary: SyncSummary = {
-      applied,
-      behind,
-      repaired: 0,
-      failed: 0,
-      unknown: 0,
-    };
+    const summary: SyncSummary = { ...EMPTY_SUMMARY, applied, behind };
     if (!client) return summary;
-    const list = async (path: string) =>
-      (await client.request<{ items: Listed[] }>('GET', path)).items;
-    const byKey = (items: Listed[]) =>
-      new Map(
-        items.map(item => [
-          `${item.metadata.namespace ?? ''}/${item.metadata.name}`,
-          item,
-        ]),
+    const list = async (type: ResourceType, labelSelector?: string) =>
+      byKey(
+        (await client.list<Listed & { metadata: any }>(type, { labelSelector }))
+          .items,
       );
     // The cluster first, then the database: a row saved meanwhile is
     // compared with an older CR and re-applied once more, which is harmless.
     const [tenantCrs, appCrs, secrets] = await Promise.all([
-      list(TENANTS_PATH).then(byKey),
-      list(ALL_APPS_PATH).then(byKey),
-      list(PAVED_SECRETS_PATH).then(byKey),
+      list(TENANTS),
+      list(APPS),
+      list(SECRETS, PAVED_SELECTOR),
     ]);
     const [tenants, apps, pending] = await Promise.all([
       store.listTenants(),
       store.listApps(),
       store.listBehind(),
     ]);
+    await this.repairDrift(
+      { tenantCrs, appCrs, secrets, tenants, apps },
+      summary,
+    );
+    summary.unknown = this.noteUnknown(
+      tenantCrs,
+      appCrs,
+      new Set([
+        ...tenants.map(t => t.name),
+        ...pending.tenants.map(t => t.name),
+      ]),
+      new Set(
+        [...apps, ...pending.apps].map(
+          a => `${tenantNamespace(a.tenant, namespacePrefix)}/${a.name}`,
+        ),
+      ),
+    );
+    return summary;
+  }
+
+  /**
+   * {@link ClusterSync.syncAll} for one tenant: its rows that are behind,
+   * then its Tenant CR, its Apps and their Secrets compared with the
+   * database and re-applied where missing or changed. Reads only that
+   * tenant's objects (a GET of the Tenant, a LIST of Apps and of Paved's
+   * Secrets in its namespace), so a tenant's event costs what the tenant
+   * has, not what the cluster has.
+   */
+  async syncTenantAndApps(name: string): Promise<SyncSummary> {
+    const { store, client, namespacePrefix } = this.options;
+    const summary: SyncSummary = { ...EMPTY_SUMMARY };
+    const count = (outcome: SyncOutcome) => {
+      if (outcome === 'applied' || outcome === 'deleted') summary.applied++;
+      if (outcome === 'behind') summary.behind++;
+    };
+    const pending = await store.listBehind();
+    const tenantRow = pending.tenants.find(t => t.name === name);
+    if (tenantRow && !tenantRow.deleting) count(await this.syncTenant(name));
+    for (const app of pending.apps.filter(a => a.tenant === name)) {
+      count(await this.syncApp(app.tenant, app.name));
+    }
+    if (tenantRow?.deleting) {
+      count(await this.syncTenant(name));
+      return summary;
+    }
+    if (!client) return summary;
+    const namespace = tenantNamespace(name, namespacePrefix);
+    const [tenantCr, appList, secretList] = await Promise.all([
+      client.tryGet<Listed & { metadata: any }>(TENANTS, name),
+      client.list<Listed & { metadata: any }>(APPS, { namespace }),
+      client.list<Listed & { metadata: any }>(SECRETS, {
+        namespace,
+        labelSelector: PAVED_SELECTOR,
+      }),
+    ]);
+    const [tenant, apps] = await Promise.all([
+      store.getTenant(name),
+      store.listApps({ tenant: name }),
+    ]);
+    if (!tenant) return summary;
+    await this.repairDrift(
+      {
+        tenantCrs: byKey(tenantCr ? [tenantCr] : []),
+        appCrs: byKey(appList.items),
+        secrets: byKey(secretList.items),
+        tenants: tenant.deleting ? [] : [tenant],
+        apps,
+      },
+      summary,
+    );
+    return summary;
+  }
+
+  /**
+   * Re-applies, with force, each row in step with the database whose CR is
+   * missing or differs from what the backend would apply (the plan's
+   * current limits included), or whose Secret is missing or lacks a key.
+   */
+  private async repairDrift(scope: DriftScope, summary: SyncSummary) {
+    const { store, namespacePrefix } = this.options;
+    const { tenantCrs, appCrs, secrets, tenants, apps } = scope;
     const inStep = (row: { generation: number; appliedGeneration: number }) =>
       row.appliedGeneration >= row.generation;
 
@@ -312,7 +434,7 @@ export class ClusterSync {
     for (const app of apps) {
       if (!inStep(app)) continue;
       // Its namespace comes from the operator once the Tenant is back; the
-      // next run (or the tenant's phase change) applies the app.
+      // tenant's phase change (or the next run) applies the app.
       if (recreatedTenants.has(app.tenant)) continue;
       const namespace = tenantNamespace(app.tenant, namespacePrefix);
       const live = appCrs.get(`${namespace}/${app.name}`);
@@ -353,21 +475,6 @@ export class ClusterSync {
         `Drift repair: ${tenantRepairs.length} Tenants and ${appRepairs.length} Apps were missing or changed in the cluster; ${summary.repaired} re-applied, ${summary.failed} failed (retried next run)`,
       );
     }
-
-    summary.unknown = this.noteUnknown(
-      tenantCrs,
-      appCrs,
-      new Set([
-        ...tenants.map(t => t.name),
-        ...pending.tenants.map(t => t.name),
-      ]),
-      new Set(
-        [...apps, ...pending.apps].map(
-          a => `${tenantNamespace(a.tenant, namespacePrefix)}/${a.name}`,
-        ),
-      ),
-    );
-    return summary;
   }
 
   /**
@@ -408,13 +515,21 @@ export class ClusterSync {
   }
 
   /**
-   * The quick repair: the status cache reports each Tenant and App it sees
-   * change; one deleted, or changed in more than its status, is compared
-   * with its row shortly after and re-applied when it drifted. Events of a
-   * (re-)list are left to the scheduled full reconciliation.
+   * What the status cache reports, acted on:
+   *
+   * - the quick repair: a Tenant or App deleted, or changed in more than its
+   *   status, is compared with its row shortly after and re-applied when it
+   *   drifted. Events of a (re-)list are left to the scheduled full
+   *   reconciliation.
+   * - a tenant whose phase changed (it turned Active: its namespace exists
+   *   now) is synced with its apps, {@link ClusterSync.syncTenantAndApps}:
+   *   after a rebuilt cluster its apps are missing, not behind, and nothing
+   *   else would apply them before the next full run. Any other tenant event
+   *   syncs the rows that are behind.
    */
   handleChange(change: Change): void {
     if (this.closed || !this.options.client) return;
+    if (change.kind === 'tenant') this.noteTenantChange(change);
     if (change.event === 'listed' || !ownedFieldsChanged(change)) return;
     const key =
       change.kind === 'tenant'
@@ -424,12 +539,55 @@ export class ClusterSync {
     this.scheduleRepair();
   }
 
-  /** Stops the quick repair and waits for what is in flight. */
+  private noteTenantChange(change: Change & { kind: 'tenant' }) {
+    if (
+      change.event !== 'listed' &&
+      change.resource.status?.phase !== change.previous?.status?.phase
+    ) {
+      this.tenantsToSync.add(change.name);
+    } else {
+      this.behindWanted = true;
+    }
+    this.scheduleTenantSync();
+  }
+
+  private scheduleTenantSync() {
+    if (this.tenantTimer || this.tenantSyncing || this.closed) return;
+    this.tenantTimer = setTimeout(() => {
+      this.tenantTimer = undefined;
+      const tenants = [...this.tenantsToSync];
+      const behind = this.behindWanted;
+      this.tenantsToSync.clear();
+      this.behindWanted = false;
+      const warn = (error: unknown) =>
+        this.options.logger.warn(`Sync failed: ${error}`);
+      this.tenantSyncing = (async () => {
+        await inParallel(tenants, REPAIR_CONCURRENCY, name =>
+          this.syncTenantAndApps(name).then(() => undefined, warn),
+        );
+        // Those tenants' rows behind were just synced; any others are the
+        // other events' (and the scheduled sync's) concern.
+        if (behind) await this.syncBehind().then(() => undefined, warn);
+      })().finally(() => {
+        this.tenantSyncing = undefined;
+        if (this.tenantsToSync.size || this.behindWanted) {
+          this.scheduleTenantSync();
+        }
+      });
+    }, TENANT_SYNC_DELAY_MS);
+    this.tenantTimer.unref?.();
+  }
+
+  /** Stops the quick repair and the tenant syncs, and waits for what is in flight. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.tenantTimer) clearTimeout(this.tenantTimer);
+    this.tenantTimer = undefined;
     this.queued.clear();
+    this.tenantsToSync.clear();
+    await this.tenantSyncing;
     await this.repairing;
     await this.running?.catch(() => undefined);
     await this.rerun?.catch(() => undefined);
@@ -576,8 +734,8 @@ export class ClusterSync {
     }
     try {
       if (tenant.deleting) {
-        await this.deleteIgnoringMissing(client, tenantPath(name));
-        if (await this.isGone(client, tenantPath(name))) {
+        await client.delete(TENANTS, name);
+        if (!(await client.tryGet(TENANTS, name))) {
           await store.purgeTenant(name);
           return { outcome: 'deleted' };
         }
@@ -589,9 +747,11 @@ export class ClusterSync {
         return { outcome: 'skipped' };
       }
       await client.apply(
-        tenantPath(name),
+        TENANTS,
         tenantResource(tenant, this.limitsOf(tenant)),
-        FIELD_MANAGER_BACKEND,
+        {
+          fieldManager: FIELD_MANAGER_BACKEND,
+        },
       );
       await store.markTenantApplied(name, tenant.generation);
       this.reported.delete(`tenant:${name}`);
@@ -623,11 +783,8 @@ export class ClusterSync {
     const namespace = tenantNamespace(tenant, namespacePrefix);
     try {
       if (app.deleting) {
-        await this.deleteIgnoringMissing(client, appPath(namespace, name));
-        await this.deleteIgnoringMissing(
-          client,
-          secretPath(namespace, appSecretName(name)),
-        );
+        await client.delete(APPS, name, namespace);
+        await client.delete(SECRETS, appSecretName(name), namespace);
         await store.purgeApp(tenant, name);
         return { outcome: 'deleted' };
       }
@@ -635,11 +792,9 @@ export class ClusterSync {
         return { outcome: 'skipped' };
       }
       await this.applySecret(client, app, namespace);
-      await client.apply(
-        appPath(namespace, name),
-        appResource(app, namespacePrefix),
-        FIELD_MANAGER_BACKEND,
-      );
+      await client.apply(APPS, appResource(app, namespacePrefix), {
+        fieldManager: FIELD_MANAGER_BACKEND,
+      });
       await store.markAppApplied(tenant, name, app.generation);
       this.reported.delete(`app:${tenant}/${name}`);
       return { outcome: 'applied', generation: app.generation };
@@ -661,10 +816,9 @@ export class ClusterSync {
     namespace: string,
   ) {
     const secrets = await this.options.store.getSecrets(app.tenant, app.name);
-    const path = secretPath(namespace, appSecretName(app.name));
     if (secrets.size === 0) {
       if (app.secretApplied) {
-        await this.deleteIgnoringMissing(client, path);
+        await client.delete(SECRETS, appSecretName(app.name), namespace);
         await this.options.store.markSecretApplied(app.tenant, app.name, false);
       }
       return;
@@ -673,9 +827,9 @@ export class ClusterSync {
     // still knows a Secret may exist.
     await this.options.store.markSecretApplied(app.tenant, app.name, true);
     await client.apply(
-      path,
+      SECRETS,
       appSecretResource(app, secrets, this.options.namespacePrefix),
-      FIELD_MANAGER_BACKEND,
+      { fieldManager: FIELD_MANAGER_BACKEND },
     );
   }
 
@@ -691,24 +845,6 @@ export class ClusterSync {
     return effectiveLimits(plan, tenant.limits);
   }
 
-  private async deleteIgnoringMissing(client: KubeClient, path: string) {
-    try {
-      await client.request('DELETE', path);
-    } catch (error) {
-      if (!(error instanceof KubeError && error.code === 404)) throw error;
-    }
-  }
-
-  private async isGone(client: KubeClient, path: string) {
-    try {
-      await client.request('GET', path);
-      return false;
-    } catch (error) {
-      if (error instanceof KubeError && error.code === 404) return true;
-      throw error;
-    }
-  }
-
   /**
    * Logs a failure once per change of its message (a failure that repeats
    * every run is logged at debug level) and saves it as the row's
@@ -721,7 +857,7 @@ export class ClusterSync {
     save: (message: string) => Promise<void>,
     saved?: string,
   ) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeFailure(error);
     const line = `Could not bring ${what} to the cluster; the sync job will retry: ${message}`;
     if (this.reported.get(key) === message) {
       this.options.logger.debug(line);

@@ -26,8 +26,15 @@ import {
   startPavedBackend,
 } from '../testUtils/backend';
 import { ApiServerProxy } from '../__testUtils__/proxy';
-import { KubeClient, KubeError } from './KubeClient';
-import { appPath, secretPath, tenantPath } from './resources';
+import {
+  APPS,
+  EVENTS,
+  KubeClient,
+  NAMESPACES,
+  ResourceType,
+  SECRETS,
+  TENANTS,
+} from '@paved/kube';
 import { StatusCache } from './StatusCache';
 import { ClusterSync } from './ClusterSync';
 import { DatabasePavedStore } from '../database/DatabasePavedStore';
@@ -53,18 +60,20 @@ let knex: Knex;
 const PLANS = { tiny: { cpu: '2', memory: '2Gi', maxApps: 5 } };
 let kubeconfigDir: string;
 
-async function getOrUndefined(resourcePath: string) {
-  try {
-    return await admin.request('GET', resourcePath);
-  } catch (error) {
-    if (error instanceof KubeError && error.code === 404) return undefined;
-    throw error;
+/** Deletes an object that must exist (as a DELETE answered 404 would fail). */
+async function deleteExisting(
+  type: ResourceType,
+  name: string,
+  namespace?: string,
+) {
+  if (!(await admin.delete(type, name, namespace))) {
+    throw new Error(`${type.kind} ${namespace ?? ''}/${name} was not there`);
   }
 }
 
 /** What the operator would do first for a tenant: create its namespace. */
 async function asOperatorCreateNamespace(tenant: string) {
-  await admin.request('POST', '/api/v1/namespaces', {
+  await admin.create(NAMESPACES, {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name: `tenant-${tenant}` },
@@ -77,17 +86,12 @@ async function asOperatorWriteAppStatus(
   app: string,
   status: Record<string, unknown>,
 ) {
-  await admin.request(
-    'PATCH',
-    `${appPath(`tenant-${tenant}`, app)}/status`,
-    { status },
-    'application/merge-patch+json',
-  );
+  await admin.mergePatch(APPS, app, `tenant-${tenant}`, { status }, 'status');
 }
 
 beforeAll(async () => {
   const kc = cluster().kubeConfig;
-  admin = new KubeClient(kc);
+  admin = await KubeClient.fromKubeConfig(kc);
   const target = new URL(cluster().server);
   proxy = new ApiServerProxy({
     host: target.hostname,
@@ -148,7 +152,7 @@ describe('Paved backend on a real API server', () => {
       appliedGeneration: 1,
       pending: false,
     });
-    const tenant = await admin.request('GET', tenantPath('acme'));
+    const tenant = await admin.get<any>(TENANTS, 'acme');
     expect(tenant.apiVersion).toBe(PAVED_API_VERSION);
     expect(tenant.spec).toEqual({
       displayName: 'Acme',
@@ -196,12 +200,16 @@ describe('Paved backend on a real API server', () => {
         .set('authorization', backend.as(ALICE));
       return res.body.sync.lastError && res.body;
     });
-    expect(waiting.sync.lastError).toMatch(/404/);
+    // The request, the status and the API server's words (the Secret is
+    // applied before the App).
+    expect(waiting.sync.lastError).toBe(
+      'PATCH /api/v1/namespaces/tenant-acme/secrets/web-paved-env?fieldManager=paved-backend&force=true: 404 namespaces "tenant-acme" not found',
+    );
 
     await asOperatorCreateNamespace('acme');
     // The sync job (every second here) applies it now.
     const app = await eventually('App CR', () =>
-      getOrUndefined(appPath('tenant-acme', 'web')),
+      admin.tryGet<any>(APPS, 'web', 'tenant-acme'),
     );
     expect(app.spec).toMatchObject({
       image: 'ghcr.io/acme/web:1.0.0',
@@ -219,9 +227,10 @@ describe('Paved backend on a real API server', () => {
       'paved.dev/app': 'web',
       'backstage.io/kubernetes-id': 'web',
     });
-    const secret = await admin.request(
-      'GET',
-      secretPath('tenant-acme', 'web-paved-env'),
+    const secret = await admin.get<any>(
+      SECRETS,
+      'web-paved-env',
+      'tenant-acme',
     );
     expect(Buffer.from(secret.data.TOKEN, 'base64').toString()).toBe('hunter2');
 
@@ -258,9 +267,9 @@ describe('Paved backend on a real API server', () => {
     await eventually(
       'Secret deleted',
       async () =>
-        !(await getOrUndefined(secretPath('tenant-acme', 'web-paved-env'))),
+        !(await admin.tryGet<any>(SECRETS, 'web-paved-env', 'tenant-acme')),
     );
-    const cr = await admin.request('GET', appPath('tenant-acme', 'web'));
+    const cr = await admin.get<any>(APPS, 'web', 'tenant-acme');
     expect(cr.spec.env).toEqual([{ name: 'MODE', value: 'prod' }]);
   });
 
@@ -270,7 +279,7 @@ describe('Paved backend on a real API server', () => {
       .set('authorization', backend.as(ALICE))
       .send({ image: 'doomed:1' });
     await eventually('doomed applied', () =>
-      getOrUndefined(appPath('tenant-acme', 'doomed')),
+      admin.tryGet<any>(APPS, 'doomed', 'tenant-acme'),
     );
 
     await proxy.down();
@@ -299,18 +308,18 @@ describe('Paved backend on a real API server', () => {
     });
     expect(offline.image).toBe('ghcr.io/acme/web:2.0.0');
     // The cluster still has the old spec.
-    expect(
-      (await admin.request('GET', appPath('tenant-acme', 'web'))).spec.image,
-    ).toBe('ghcr.io/acme/web:1.0.0');
+    expect((await admin.get<any>(APPS, 'web', 'tenant-acme')).spec.image).toBe(
+      'ghcr.io/acme/web:1.0.0',
+    );
 
     await proxy.up();
     await eventually('update applied', async () => {
-      const cr = await admin.request('GET', appPath('tenant-acme', 'web'));
+      const cr = await admin.get<any>(APPS, 'web', 'tenant-acme');
       return cr.spec.image === 'ghcr.io/acme/web:2.0.0';
     });
     await eventually(
       'deletion applied',
-      async () => !(await getOrUndefined(appPath('tenant-acme', 'doomed'))),
+      async () => !(await admin.tryGet<any>(APPS, 'doomed', 'tenant-acme')),
     );
     const back = await eventually('in sync again', async () => {
       const res = await api()
@@ -343,18 +352,18 @@ describe('Paved backend on a real API server', () => {
       return !res.body.sync.pending && res.body;
     });
     expect(final.revision).toBe(4);
-    const cr = await admin.request('GET', appPath('tenant-acme', 'race'));
+    const cr = await admin.get<any>(APPS, 'race', 'tenant-acme');
     expect(cr.spec.image).toBe(final.image);
     expect(cr.metadata.annotations['paved.dev/backend-generation']).toBe('4');
   });
 
   it('redeploy changes only the redeploy annotation', async () => {
-    const before = await admin.request('GET', appPath('tenant-acme', 'race'));
+    const before = await admin.get<any>(APPS, 'race', 'tenant-acme');
     await api()
       .post('/api/paved/tenants/acme/apps/race/redeploy')
       .set('authorization', backend.as(ALICE));
     const after = await eventually('redeploy applied', async () => {
-      const cr = await admin.request('GET', appPath('tenant-acme', 'race'));
+      const cr = await admin.get<any>(APPS, 'race', 'tenant-acme');
       return cr.metadata.annotations['paved.dev/redeploy-token'] && cr;
     });
     expect(after.spec).toEqual(before.spec);
@@ -400,7 +409,7 @@ describe('Paved backend on a real API server', () => {
           const res = await as(replica.request.get(url));
           return (
             res.body.sync.appliedGeneration >= generation &&
-            admin.request('GET', appPath('tenant-acme', 'vault'))
+            admin.get<any>(APPS, 'vault', 'tenant-acme')
           );
         },
       );
@@ -422,9 +431,10 @@ describe('Paved backend on a real API server', () => {
       const second = await tokenOf(2);
       expect(second).toBeDefined();
       expect(second).not.toBe(first);
-      const secret = await admin.request(
-        'GET',
-        secretPath('tenant-acme', 'vault-paved-env'),
+      const secret = await admin.get<any>(
+        SECRETS,
+        'vault-paved-env',
+        'tenant-acme',
       );
       expect(Buffer.from(secret.data.TOKEN, 'base64').toString()).toBe(
         values[1],
@@ -451,12 +461,8 @@ describe('Paved backend on a real API server', () => {
         seen.push(JSON.stringify(await knex(table).select()));
       }
       seen.push(
-        JSON.stringify(
-          await admin.request('GET', '/apis/paved.dev/v1alpha1/apps'),
-        ),
-        JSON.stringify(
-          await admin.request('GET', '/api/v1/namespaces/tenant-acme/events'),
-        ),
+        JSON.stringify(await admin.list(APPS)),
+        JSON.stringify(await admin.list(EVENTS, { namespace: 'tenant-acme' })),
       );
       for (const suffix of ['', '/revisions', '/audit', '/events']) {
         seen.push(
@@ -477,23 +483,19 @@ describe('Paved backend on a real API server', () => {
   });
 
   it('puts back CRs deleted or edited by hand (the plugin wires the watch and the full sync)', async () => {
-    await admin.request('DELETE', appPath('tenant-acme', 'race'));
-    await admin.request(
-      'PATCH',
-      tenantPath('acme'),
-      { spec: { owner: 'group:default/mallory' } },
-      'application/merge-patch+json',
-    );
+    await deleteExisting(APPS, 'race', 'tenant-acme');
+    await admin.mergePatch(TENANTS, 'acme', undefined, {
+      spec: { owner: 'group:default/mallory' },
+    });
     const app = await eventually(
       'App CR back',
-      () => getOrUndefined(appPath('tenant-acme', 'race')),
+      () => admin.tryGet<any>(APPS, 'race', 'tenant-acme'),
       10_000,
     );
     expect(app.metadata.annotations['paved.dev/backend-generation']).toBe('5');
     await eventually(
       'owner restored',
-      async () =>
-        (await admin.request('GET', tenantPath('acme'))).spec.owner === TEAM_A,
+      async () => (await admin.get<any>(TENANTS, 'acme')).spec.owner === TEAM_A,
       10_000,
     );
   });
@@ -505,7 +507,7 @@ describe('Paved backend on a real API server', () => {
     expect(res.status).toBe(202);
     await eventually(
       'tenant gone',
-      async () => !(await getOrUndefined(tenantPath('acme'))),
+      async () => !(await admin.tryGet<any>(TENANTS, 'acme')),
     );
     const gone = await eventually('tenant row purged', async () => {
       const again = await api()
@@ -521,7 +523,7 @@ describe('Paved backend on a real API server', () => {
 describe('StatusCache', () => {
   it('keeps watching through an API server restart', async () => {
     const cache = new StatusCache(
-      new KubeClient(cluster().kubeConfig),
+      await KubeClient.fromKubeConfig(cluster().kubeConfig),
       mockServices.logger.mock(),
     );
     const changes: string[] = [];
@@ -530,14 +532,14 @@ describe('StatusCache', () => {
     try {
       await eventually('cache synced', async () => cache.synced);
       await admin.apply(
-        tenantPath('watched'),
+        TENANTS,
         {
           apiVersion: PAVED_API_VERSION,
           kind: 'Tenant',
           metadata: { name: 'watched' },
           spec: { displayName: 'Watched', owner: TEAM_A },
         },
-        'paved-test',
+        { fieldManager: 'paved-test' },
       );
       await eventually(
         'tenant seen',
@@ -553,11 +555,12 @@ describe('StatusCache', () => {
           ).unref(),
         ),
       ]);
-      await admin.request(
-        'PATCH',
-        `${tenantPath('watched')}/status`,
+      await admin.mergePatch(
+        TENANTS,
+        'watched',
+        undefined,
         { status: { phase: 'Active', namespace: 'tenant-watched' } },
-        'application/merge-patch+json',
+        'status',
       );
       const after = await eventually('status after restart', async () => {
         const seen = cache.tenant('watched');
@@ -566,7 +569,7 @@ describe('StatusCache', () => {
       expect(after.known).toBe(true);
       expect(changes).toContain('tenant:watched');
 
-      await admin.request('DELETE', tenantPath('watched'));
+      await deleteExisting(TENANTS, 'watched');
       await eventually(
         'deletion seen',
         async () =>
@@ -608,7 +611,7 @@ describe('ClusterSync across replicas', () => {
     await deploy('web:1');
 
     const options = {
-      client: new KubeClient(cluster().kubeConfig),
+      client: await KubeClient.fromKubeConfig(cluster().kubeConfig),
       plans: () => resolvePlans(),
       logger: mockServices.logger.mock(),
     };
@@ -637,7 +640,7 @@ describe('ClusterSync across replicas', () => {
     await replicaA.syncApp('replicas', 'web');
 
     expect(interleaved).toBe(true);
-    const cr = await admin.request('GET', appPath('tenant-replicas', 'web'));
+    const cr = await admin.get<any>(APPS, 'web', 'tenant-replicas');
     expect(cr.spec.image).toBe('web:2');
     expect(cr.metadata.annotations['paved.dev/backend-generation']).toBe('2');
   });

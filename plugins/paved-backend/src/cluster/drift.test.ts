@@ -23,8 +23,15 @@ import { DatabasePavedStore } from '../database/DatabasePavedStore';
 import { SecretBox } from '../database/SecretBox';
 import { tenantView } from '../service/views';
 import { ClusterSync } from './ClusterSync';
-import { KubeClient, KubeError } from './KubeClient';
-import { appPath, secretPath, tenantPath } from './resources';
+import {
+  APPS,
+  KubeClient,
+  NAMESPACES,
+  ResourceType,
+  SECRETS,
+  TENANTS,
+  resourcePath,
+} from '@paved/kube';
 import { StatusCache } from './StatusCache';
 
 jest.setTimeout(300_000);
@@ -45,6 +52,8 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
   const tenant = databaseId === 'SQLITE_3' ? 'drift-s' : 'drift-p';
   const namespace = `tenant-${tenant}`;
   let admin: KubeClient;
+  /** ClusterSync's own client, whose requests a test counts. */
+  let syncClient: KubeClient;
   let store: DatabasePavedStore;
   let sync: ClusterSync;
   let cache: StatusCache;
@@ -60,12 +69,16 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     watching = undefined;
   };
 
-  async function getOrUndefined(path: string) {
-    try {
-      return await admin.request('GET', path);
-    } catch (error) {
-      if (error instanceof KubeError && error.code === 404) return undefined;
-      throw error;
+  /** Deletes an object that must exist (as a DELETE answered 404 would fail). */
+  async function deleteExisting(
+    type: ResourceType,
+    name: string,
+    inNamespace?: string,
+  ) {
+    if (!(await admin.delete(type, name, inNamespace))) {
+      throw new Error(
+        `${type.kind} ${inNamespace ?? ''}/${name} was not there`,
+      );
     }
   }
 
@@ -74,7 +87,7 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
       .length;
 
   beforeAll(async () => {
-    admin = new KubeClient(cluster().kubeConfig);
+    admin = await KubeClient.fromKubeConfig(cluster().kubeConfig);
     store = await DatabasePavedStore.create({
       database: mockServices.database({
         knex: await databases.init(databaseId),
@@ -83,13 +96,17 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     });
     plans = resolvePlans({ drift: { cpu: '2', memory: '2Gi', maxApps: 5 } });
     logger = mockServices.logger.mock();
+    syncClient = await KubeClient.fromKubeConfig(cluster().kubeConfig);
     sync = new ClusterSync({
       store,
-      client: new KubeClient(cluster().kubeConfig),
+      client: syncClient,
       plans: () => plans,
       logger,
     });
-    cache = new StatusCache(new KubeClient(cluster().kubeConfig), logger);
+    cache = new StatusCache(
+      await KubeClient.fromKubeConfig(cluster().kubeConfig),
+      logger,
+    );
     cache.start();
     await eventually('cache synced', async () => cache.synced);
 
@@ -104,7 +121,7 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
       actor,
     );
     // What the operator would do first.
-    await admin.request('POST', '/api/v1/namespaces', {
+    await admin.create(NAMESPACES, {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: { name: namespace },
@@ -145,15 +162,17 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     unwatch();
     await cache?.stop();
     await sync?.close();
+    syncClient?.close();
+    admin?.close();
   });
 
   it('puts back a Tenant CR and an App CR deleted by hand, within seconds (watch)', async () => {
-    await admin.request('DELETE', tenantPath(tenant));
-    await admin.request('DELETE', appPath(namespace, 'web'));
+    await deleteExisting(TENANTS, tenant);
+    await deleteExisting(APPS, 'web', namespace);
 
     const back = await eventually(
       'Tenant CR back',
-      () => getOrUndefined(tenantPath(tenant)),
+      () => admin.tryGet<any>(TENANTS, tenant),
       QUICK_MS,
     );
     expect(back.spec).toMatchObject({
@@ -163,7 +182,7 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     });
     const app = await eventually(
       'App CR back',
-      () => getOrUndefined(appPath(namespace, 'web')),
+      () => admin.tryGet<any>(APPS, 'web', namespace),
       QUICK_MS,
     );
     expect(app.spec.image).toBe('ghcr.io/acme/web:1.0.0');
@@ -171,35 +190,27 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
   });
 
   it('restores backend-owned fields edited by hand (image, plan, owner), within seconds (watch)', async () => {
-    await admin.request(
-      'PATCH',
-      appPath(namespace, 'web'),
-      { spec: { image: 'evil/miner:latest' } },
-      'application/merge-patch+json',
-    );
-    await admin.request(
-      'PATCH',
-      tenantPath(tenant),
-      {
-        spec: {
-          plan: 'enterprise',
-          owner: 'group:default/mallory',
-          limits: { cpu: '64' },
-        },
+    await admin.mergePatch(APPS, 'web', namespace, {
+      spec: { image: 'evil/miner:latest' },
+    });
+    await admin.mergePatch(TENANTS, tenant, undefined, {
+      spec: {
+        plan: 'enterprise',
+        owner: 'group:default/mallory',
+        limits: { cpu: '64' },
       },
-      'application/merge-patch+json',
-    );
+    });
     await eventually(
       'image restored',
       async () =>
-        (await admin.request('GET', appPath(namespace, 'web'))).spec.image ===
+        (await admin.get<any>(APPS, 'web', namespace)).spec.image ===
         'ghcr.io/acme/web:1.0.0',
       QUICK_MS,
     );
     const restored = await eventually(
       'tenant restored',
       async () => {
-        const cr = await admin.request('GET', tenantPath(tenant));
+        const cr = await admin.get<any>(TENANTS, tenant);
         return cr.spec.owner === 'group:default/team-a' && cr;
       },
       QUICK_MS,
@@ -215,20 +226,16 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
   it('repairs with the scheduled full reconciliation alone (no watch): deleted CR, edited CR, deleted Secret', async () => {
     unwatch();
     try {
-      await admin.request('DELETE', appPath(namespace, 'api'));
-      await admin.request(
-        'PATCH',
-        appPath(namespace, 'web'),
-        { spec: { port: 9999 } },
-        'application/merge-patch+json',
-      );
-      await admin.request('DELETE', secretPath(namespace, 'web-paved-env'));
+      await deleteExisting(APPS, 'api', namespace);
+      await admin.mergePatch(APPS, 'web', namespace, { spec: { port: 9999 } });
+      await deleteExisting(SECRETS, 'web-paved-env', namespace);
       // A status-only change by the operator is no drift.
-      await admin.request(
-        'PATCH',
-        `${tenantPath(tenant)}/status`,
+      await admin.mergePatch(
+        TENANTS,
+        tenant,
+        undefined,
         { status: { phase: 'Active', namespace } },
-        'application/merge-patch+json',
+        'status',
       );
 
       const summary = await sync.syncAll();
@@ -238,16 +245,13 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
         repaired: 2,
         failed: 0,
       });
-      expect(
-        (await admin.request('GET', appPath(namespace, 'api'))).spec.image,
-      ).toBe('ghcr.io/acme/api:1.0.0');
-      expect(
-        (await admin.request('GET', appPath(namespace, 'web'))).spec.port,
-      ).toBe(8080);
-      const secret = await admin.request(
-        'GET',
-        secretPath(namespace, 'web-paved-env'),
+      expect((await admin.get<any>(APPS, 'api', namespace)).spec.image).toBe(
+        'ghcr.io/acme/api:1.0.0',
       );
+      expect((await admin.get<any>(APPS, 'web', namespace)).spec.port).toBe(
+        8080,
+      );
+      const secret = await admin.get<any>(SECRETS, 'web-paved-env', namespace);
       expect(Buffer.from(secret.data.TOKEN, 'base64').toString()).toBe(
         'hunter2',
       );
@@ -261,28 +265,28 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
   it('converges a rebuilt cluster (every CR and Secret gone) to the database', async () => {
     unwatch();
     try {
-      await admin.request('DELETE', appPath(namespace, 'web'));
-      await admin.request('DELETE', appPath(namespace, 'api'));
-      await admin.request('DELETE', secretPath(namespace, 'web-paved-env'));
-      await admin.request('DELETE', tenantPath(tenant));
+      await deleteExisting(APPS, 'web', namespace);
+      await deleteExisting(APPS, 'api', namespace);
+      await deleteExisting(SECRETS, 'web-paved-env', namespace);
+      await deleteExisting(TENANTS, tenant);
 
       // The first run puts the Tenant back; its apps follow once the
       // operator has (re)made the namespace, here on the next run.
       await eventually('converged', async () => {
         await sync.syncAll();
         const [t, web, api, secret] = await Promise.all([
-          getOrUndefined(tenantPath(tenant)),
-          getOrUndefined(appPath(namespace, 'web')),
-          getOrUndefined(appPath(namespace, 'api')),
-          getOrUndefined(secretPath(namespace, 'web-paved-env')),
+          admin.tryGet<any>(TENANTS, tenant),
+          admin.tryGet<any>(APPS, 'web', namespace),
+          admin.tryGet<any>(APPS, 'api', namespace),
+          admin.tryGet<any>(SECRETS, 'web-paved-env', namespace),
         ]);
         return t && web && api && secret && { t, web, api, secret };
       });
       const [t, web, api, secret] = await Promise.all([
-        admin.request('GET', tenantPath(tenant)),
-        admin.request('GET', appPath(namespace, 'web')),
-        admin.request('GET', appPath(namespace, 'api')),
-        admin.request('GET', secretPath(namespace, 'web-paved-env')),
+        admin.get<any>(TENANTS, tenant),
+        admin.get<any>(APPS, 'web', namespace),
+        admin.get<any>(APPS, 'api', namespace),
+        admin.get<any>(SECRETS, 'web-paved-env', namespace),
       ]);
       expect(t.spec.limits).toEqual({ cpu: '2', memory: '2Gi', maxApps: 5 });
       expect(web.spec.image).toBe('ghcr.io/acme/web:1.0.0');
@@ -307,7 +311,7 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     plans = resolvePlans({ drift: { cpu: '3', memory: '4Gi', maxApps: 7 } });
     const summary = await sync.syncAll();
     expect(summary.repaired).toBe(1);
-    const cr = await admin.request('GET', tenantPath(tenant));
+    const cr = await admin.get<any>(TENANTS, tenant);
     expect(cr.spec.limits).toEqual({ cpu: '3', memory: '4Gi', maxApps: 7 });
     // The database row did not change; the config did.
     expect((await store.getTenant(tenant))!.generation).toBe(1);
@@ -326,15 +330,17 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     expect(view.sync).toMatchObject({ pending: false });
     expect(view.sync.lastError).toMatch(/Plan "drift" is no longer offered/);
     expect(warnings(/Plan "drift" is no longer offered/)).toBe(1);
-    expect(
-      (await admin.request('GET', tenantPath(tenant))).spec.limits,
-    ).toEqual({ cpu: '3', memory: '4Gi', maxApps: 7 });
+    expect((await admin.get<any>(TENANTS, tenant)).spec.limits).toEqual({
+      cpu: '3',
+      memory: '4Gi',
+      maxApps: 7,
+    });
     // The watch does not re-apply it either (the CR is not re-applied
     // without limits), and the apps are unaffected.
-    await admin.request('DELETE', appPath(namespace, 'api'));
+    await deleteExisting(APPS, 'api', namespace);
     await eventually(
       'App CR back',
-      () => getOrUndefined(appPath(namespace, 'api')),
+      () => admin.tryGet<any>(APPS, 'api', namespace),
       QUICK_MS,
     );
 
@@ -347,24 +353,24 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
   it('leaves alone, and logs once, CRs with Paved labels the database does not know', async () => {
     const stray = `${tenant}-stray`;
     await admin.apply(
-      tenantPath(stray),
+      TENANTS,
       {
         apiVersion: PAVED_API_VERSION,
         kind: 'Tenant',
         metadata: { name: stray, labels: pavedLabels(stray) },
         spec: { displayName: 'Stray', owner: 'group:default/team-a' },
       },
-      'kubectl',
+      { fieldManager: 'kubectl' },
     );
     const first = await sync.syncAll();
     const second = await sync.syncAll();
     expect(first.unknown).toBeGreaterThanOrEqual(1);
     expect(second.unknown).toBe(first.unknown);
-    expect(await getOrUndefined(tenantPath(stray))).toBeDefined();
+    expect(await admin.tryGet<any>(TENANTS, stray)).toBeDefined();
     expect(warnings(new RegExp(`Tenant ${stray} carries Paved's labels`))).toBe(
       1,
     );
-    await admin.request('DELETE', tenantPath(stray));
+    await deleteExisting(TENANTS, stray);
   });
 
   it('stops the quick repair of an object that is changed again each time (a webhook fight), leaving it to the scheduled sync', async () => {
@@ -379,18 +385,13 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     // What an image-pinning webhook would write.
     const pinned = `ghcr.io/acme/fight@sha256:${'a'.repeat(64)}`;
     const image = async () =>
-      (await admin.request('GET', appPath(namespace, 'fight'))).spec.image;
+      (await admin.get<any>(APPS, 'fight', namespace)).spec.image;
     const edit = () =>
-      admin.request(
-        'PATCH',
-        appPath(namespace, 'fight'),
-        {
-          spec: {
-            image: pinned,
-          },
+      admin.mergePatch(APPS, 'fight', namespace, {
+        spec: {
+          image: pinned,
         },
-        'application/merge-patch+json',
-      );
+      });
     for (let round = 0; round < 5; round++) {
       await edit();
       await eventually(
@@ -412,7 +413,7 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
   it('still deletes: an app, then the tenant, CRs and rows', async () => {
     await store.markAppDeleting(tenant, 'api', actor);
     await sync.syncApp(tenant, 'api');
-    expect(await getOrUndefined(appPath(namespace, 'api'))).toBeUndefined();
+    expect(await admin.tryGet<any>(APPS, 'api', namespace)).toBeUndefined();
     expect(await store.getApp(tenant, 'api')).toBeUndefined();
 
     await store.markTenantDeleting(tenant, actor);
@@ -420,9 +421,98 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
       await sync.syncAll();
       return !(await store.getTenant(tenant));
     });
-    expect(await getOrUndefined(tenantPath(tenant))).toBeUndefined();
+    expect(await admin.tryGet<any>(TENANTS, tenant)).toBeUndefined();
     // The deletion was not taken for drift: nothing came back.
     await new Promise(resolve => setTimeout(resolve, 500));
-    expect(await getOrUndefined(tenantPath(tenant))).toBeUndefined();
+    expect(await admin.tryGet<any>(TENANTS, tenant)).toBeUndefined();
+  });
+  it("applies the apps of a tenant that turns Active from that tenant's event, without a full sync", async () => {
+    // A rebuilt cluster's tenant: its rows are in step, its Tenant CR was
+    // put back, its App CR is missing (not behind); the operator has not
+    // made it Active yet. Only the phase change can bring the app back
+    // before the next full run.
+    const waiting = `${tenant}-wait`;
+    const waitingNs = `tenant-${waiting}`;
+    await store.createTenant(
+      {
+        name: waiting,
+        displayName: 'Waiting',
+        owner: 'group:default/team-a',
+        plan: 'drift',
+        networkIsolation: true,
+      },
+      actor,
+    );
+    await admin.create(NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: waitingNs },
+    });
+    await store.writeApp({
+      tenant: waiting,
+      name: 'web',
+      spec: () => appSpecSchema.parse({ image: 'ghcr.io/acme/web:3.0.0' }),
+      action: 'deploy',
+      actor,
+    });
+    const first = await sync.syncBehind();
+    if (first.applied !== 2 || first.behind !== 0) {
+      throw new Error(`First sync: ${JSON.stringify(first)}`);
+    }
+    unwatch();
+    try {
+      await deleteExisting(APPS, 'web', waitingNs);
+      await deleteExisting(TENANTS, waiting);
+      await sync.syncTenant(waiting, { force: true });
+    } finally {
+      watch();
+    }
+    expect(await admin.tryGet<any>(APPS, 'web', waitingNs)).toBeUndefined();
+    expect((await store.getApp(waiting, 'web'))!.appliedGeneration).toBe(1);
+
+    const clusterWide = new Set([
+      resourcePath(TENANTS),
+      resourcePath(APPS),
+      resourcePath(SECRETS),
+    ]);
+    const lists: string[] = [];
+    const scoped: string[] = [];
+    syncClient.onRequest = (method, path) => {
+      if (method !== 'GET') return;
+      if (clusterWide.has(path)) lists.push(path);
+      else scoped.push(path);
+    };
+    const syncAll = jest.spyOn(sync, 'syncAll');
+    try {
+      // What the operator writes once the namespace is there.
+      await admin.mergePatch(
+        TENANTS,
+        waiting,
+        undefined,
+        { status: { phase: 'Active', namespace: waitingNs } },
+        'status',
+      );
+      const app = await eventually(
+        'App CR back',
+        () => admin.tryGet<any>(APPS, 'web', waitingNs),
+        QUICK_MS,
+      );
+      expect(app.spec.image).toBe('ghcr.io/acme/web:3.0.0');
+      expect(syncAll).not.toHaveBeenCalled();
+      expect(lists).toEqual([]);
+      // What it read instead: that tenant's objects only.
+      expect(scoped).toEqual(
+        expect.arrayContaining([
+          resourcePath(TENANTS, undefined, waiting),
+          resourcePath(APPS, waitingNs),
+          resourcePath(SECRETS, waitingNs),
+        ]),
+      );
+    } finally {
+      syncClient.onRequest = undefined;
+      syncAll.mockRestore();
+      await admin.delete(APPS, 'web', waitingNs);
+      await admin.delete(TENANTS, waiting);
+    }
   });
 });

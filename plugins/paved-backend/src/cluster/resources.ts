@@ -7,13 +7,9 @@ import {
   APP_KIND,
   LABEL_MANAGED_BY,
   MANAGED_BY_PAVED,
-  APP_PLURAL,
   PAVED_API_VERSION,
-  PAVED_GROUP,
-  PAVED_VERSION,
   PlanLimits,
   TENANT_KIND,
-  TENANT_PLURAL,
   pavedLabels,
   tenantNamespace,
 } from '@paved/plugin-paved-common';
@@ -22,28 +18,12 @@ import type { AppRecord, TenantRecord } from '../database/PavedStore';
 /** Annotation with the backend's generation of the row the CR was applied from. */
 export const ANNOTATION_BACKEND_GENERATION = 'paved.dev/backend-generation';
 
-export const TENANTS_PATH = `/apis/${PAVED_GROUP}/${PAVED_VERSION}/${TENANT_PLURAL}`;
-export const ALL_APPS_PATH = `/apis/${PAVED_GROUP}/${PAVED_VERSION}/${APP_PLURAL}`;
-/** Paved's Secrets in every namespace (selected by the managed-by label). */
-export const PAVED_SECRETS_PATH = `/api/v1/secrets?labelSelector=${encodeURIComponent(
-  `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`,
-)}`;
-
-export function tenantPath(name: string) {
-  return `${TENANTS_PATH}/${encodeURIComponent(name)}`;
-}
-
-export function appPath(namespace: string, name: string) {
-  return `/apis/${PAVED_GROUP}/${PAVED_VERSION}/namespaces/${encodeURIComponent(
-    namespace,
-  )}/${APP_PLURAL}/${encodeURIComponent(name)}`;
-}
-
-export function secretPath(namespace: string, name: string) {
-  return `/api/v1/namespaces/${encodeURIComponent(
-    namespace,
-  )}/secrets/${encodeURIComponent(name)}`;
-}
+/**
+ * The label selector of what Paved made (its Secrets, in every namespace).
+ * REST paths come from `@paved/kube`'s resource table (TENANTS, APPS,
+ * SECRETS and `resourcePath`), not from here.
+ */
+export const PAVED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`;
 
 /** The Secret that holds an app's secret env values. */
 export function appSecretName(app: string) {

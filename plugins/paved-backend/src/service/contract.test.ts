@@ -16,8 +16,7 @@ import {
   TEAM_A,
   startPavedBackend,
 } from '../testUtils/backend';
-import { KubeClient } from '../cluster/KubeClient';
-import { appPath } from '../cluster/resources';
+import { APPS, KubeClient, NAMESPACES } from '@paved/kube';
 import { MAX_BODY_BYTES } from './framing';
 import { rawRequest } from '../__testUtils__/rawRequest';
 import { mustAnswer } from '../__testUtils__/mustAnswer';
@@ -40,7 +39,7 @@ const api = () => backend.request;
 const alice = () => backend.as(ALICE);
 
 beforeAll(async () => {
-  admin = new KubeClient(cluster().kubeConfig);
+  admin = await KubeClient.fromKubeConfig(cluster().kubeConfig);
   kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paved-contract-'));
   const kubeconfig = path.join(kubeconfigDir, 'kubeconfig');
   fs.writeFileSync(kubeconfig, cluster().kubeConfig.exportConfig());
@@ -54,7 +53,7 @@ beforeAll(async () => {
     .send({ name: 'edge', displayName: 'Edge', owner: TEAM_A, plan: 'pro' });
   mustAnswer('create the tenant', tenant, 201);
   // The operator would create the namespace; none runs here.
-  await admin.request('POST', '/api/v1/namespaces', {
+  await admin.create(NAMESPACES, {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name: 'tenant-edge' },
@@ -318,7 +317,7 @@ describe('size limits', () => {
       return !res.body.sync.pending && res.body;
     });
     expect(view.sync.lastError).toBeUndefined();
-    const cr = await admin.request('GET', appPath('tenant-edge', 'web'));
+    const cr = await admin.get<any>(APPS, 'web', 'tenant-edge');
     expect(
       cr.spec.env.filter((e: any) => e.name.startsWith('BIG_')),
     ).toHaveLength(accepted);

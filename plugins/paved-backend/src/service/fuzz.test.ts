@@ -22,7 +22,7 @@ import {
   TEAM_B,
   startPavedBackend,
 } from '../testUtils/backend';
-import { KubeClient } from '../cluster/KubeClient';
+import { KubeClient, NAMESPACES } from '@paved/kube';
 import { rawRequest } from '../__testUtils__/rawRequest';
 import { mustAnswer } from '../__testUtils__/mustAnswer';
 
@@ -42,7 +42,7 @@ let admin: KubeClient;
 let kubeconfigDir: string;
 
 beforeAll(async () => {
-  admin = new KubeClient(cluster().kubeConfig);
+  admin = await KubeClient.fromKubeConfig(cluster().kubeConfig);
   kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paved-fuzz-'));
   const kubeconfig = path.join(kubeconfigDir, 'kubeconfig');
   fs.writeFileSync(kubeconfig, cluster().kubeConfig.exportConfig());
@@ -60,7 +60,7 @@ beforeAll(async () => {
       .set('authorization', backend.as(user))
       .send({ name: tenant, displayName: tenant, owner, plan: 'pro' });
     mustAnswer(`create tenant ${tenant}`, created, 201);
-    await admin.request('POST', '/api/v1/namespaces', {
+    await admin.create(NAMESPACES, {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: { name: `tenant-${tenant}` },
@@ -102,7 +102,7 @@ async function snapshot() {
     });
   }
   const versions = async (p: string) =>
-    (await admin.request('GET', p)).items
+    (await admin.request<any>('GET', p)).items
       .map(
         (o: any) =>
           `${o.metadata.namespace}/${o.metadata.name}@${o.metadata.resourceVersion}`,
