@@ -1,8 +1,4 @@
 import { createBackend } from '@backstage/backend-defaults';
-import {
-  catalogModulePavedEntityProvider,
-  permissionModulePavedPolicy,
-} from '@paved/plugin-paved-backend';
 
 const backend = createBackend();
 
@@ -23,12 +19,12 @@ backend.add(import('@paved/plugin-scaffolder-backend-module-paved'));
 
 // Paved: tenants and apps (/api/paved), and each app as a catalog Component.
 backend.add(import('@paved/plugin-paved-backend'));
-backend.add(catalogModulePavedEntityProvider);
+backend.add(import('@paved/plugin-catalog-backend-module-paved'));
 
 backend.add(import('@backstage/plugin-permission-backend'));
 // Paved's policy: members of a tenant's owner group act on the tenant and its
 // apps; everything else is allowed (replace it with your own policy that
 // calls pavedTenantDecision for Paved's permissions).
-backend.add(permissionModulePavedPolicy);
+backend.add(import('@paved/plugin-permission-backend-module-paved'));
 
 backend.start();

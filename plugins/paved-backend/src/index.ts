@@ -1,12 +1,12 @@
 /**
- * Paved's backend plugin (`/api/paved`), its catalog module and permission
- * helpers.
+ * Paved's backend plugin (`/api/paved`) and its permission rule and
+ * permissions. The catalog module is
+ * `@paved/plugin-catalog-backend-module-paved`, the policy
+ * `@paved/plugin-permission-backend-module-paved`.
  *
  * @packageDocumentation
  */
 export { pavedPlugin as default } from './plugin';
-export { catalogModulePavedEntityProvider } from './catalog/module';
-export { PavedEntityProvider } from './catalog/PavedEntityProvider';
 export {
   isTenantOwner,
   pavedTenantConditions,
@@ -21,11 +21,3 @@ export {
   allPavedPermissions,
 } from './permissions/permissions';
 export type { ServiceScope } from './permissions/serviceAccess';
-export type { PavedPolicyOptions } from './permissions/policy';
-export {
-  PavedPermissionPolicy,
-  pavedTenantDecision,
-  pavedCatalogDecision,
-  pavedPolicyOptions,
-  permissionModulePavedPolicy,
-} from './permissions/policy';

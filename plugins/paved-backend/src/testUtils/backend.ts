@@ -15,7 +15,7 @@ import { pavedPlugin } from '../plugin';
 import {
   PavedPermissionPolicy,
   pavedPolicyOptions,
-} from '../permissions/policy';
+} from '@paved/plugin-permission-backend-module-paved';
 
 /** Two users in two groups, and a platform admin in neither. */
 export const ALICE = 'user:default/alice';

@@ -8,6 +8,7 @@
 export {
   ALICE,
   BOB,
+  ROOT,
   TEAM_A,
   TEAM_B,
   PLATFORM,

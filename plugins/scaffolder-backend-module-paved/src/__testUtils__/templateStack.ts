@@ -22,9 +22,8 @@ import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import catalogBackend from '@backstage/plugin-catalog-backend';
 import catalogModuleScaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import scaffolderBackend from '@backstage/plugin-scaffolder-backend';
-import pavedBackend, {
-  catalogModulePavedEntityProvider,
-} from '@paved/plugin-paved-backend';
+import pavedBackend from '@paved/plugin-paved-backend';
+import catalogModulePavedEntityProvider from '@paved/plugin-catalog-backend-module-paved';
 import {
   ALICE,
   groupUserInfoFactory,

@@ -8,7 +8,7 @@ import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import catalogBackend from '@backstage/plugin-catalog-backend';
 import { eventually } from '@paved/test-cluster';
 import request from 'supertest';
-import { pavedPlugin } from '../plugin';
+import pavedPlugin from '@paved/plugin-paved-backend';
 import { catalogModulePavedEntityProvider } from './module';
 import {
   ALICE,
@@ -18,7 +18,7 @@ import {
   TEAM_A,
   groupUserInfoFactory,
   localPolicyPermissionsFactory,
-} from '../testUtils/backend';
+} from '@paved/plugin-paved-backend/testUtils';
 import { mockCredentials } from '@backstage/backend-test-utils';
 
 jest.setTimeout(300_000);

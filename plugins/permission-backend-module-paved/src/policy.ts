@@ -17,11 +17,14 @@ import {
   ANNOTATION_APP,
   PAVED_TENANT_RESOURCE_TYPE,
 } from '@paved/plugin-paved-common';
+// The rule and the platform permissions are the backend plugin's (its
+// permission integration applies the conditions); see the README for where
+// they should live once Paved has a -node package.
 import {
   createPavedTenantConditionalDecision,
   pavedTenantConditions,
-} from './rules';
-import { platformPermissions } from './permissions';
+  platformPermissions,
+} from '@paved/plugin-paved-backend';
 
 export interface PavedPolicyOptions {
   /**

@@ -10,7 +10,7 @@ import {
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import catalogBackend from '@backstage/plugin-catalog-backend';
 import request from 'supertest';
-import { pavedPlugin } from '../plugin';
+import pavedPlugin from '@paved/plugin-paved-backend';
 import { catalogModulePavedEntityProvider } from './module';
 import { eventually } from '@paved/test-cluster';
 
