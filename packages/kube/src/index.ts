@@ -9,6 +9,7 @@
 export * from './client';
 export * from './kubeconfig';
 export * from './resources';
+export * from './discovery';
 export * from './informer';
 export * from './workqueue';
 export * from './rateLimiter';

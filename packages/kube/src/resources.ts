@@ -1,5 +1,9 @@
 /**
- * The kinds the operator reads and writes, as REST coordinates.
+ * The table of resource types Paved reads and writes, as REST coordinates:
+ * core Kubernetes, Paved's own CRDs, and the optional upstream APIs (Capsule,
+ * Cilium, Knative) with the feature each belongs to. Feature detection
+ * (`discovery.ts`), the operator's watches and the CRD names it follows are
+ * all derived from `OPTIONAL_APIS` and `RESOURCE_TABLE` below.
  */
 import {
   ObjectMeta,
@@ -222,6 +226,90 @@ export const LEASES: ResourceType = {
   kind: 'Lease',
   namespaced: true,
 };
+
+/**
+ * The optional upstream APIs, one entry each: the feature it provides and
+ * the resource types that belong to it. A feature counts as installed when
+ * the cluster serves every one of its types (`detectFeatures`), and its
+ * informers are started only then.
+ */
+export const OPTIONAL_APIS = [
+  {
+    feature: 'capsule',
+    title: 'Capsule',
+    types: [CAPSULE_TENANTS],
+  },
+  {
+    feature: 'cilium',
+    title: 'Cilium',
+    types: [CILIUM_NETWORK_POLICIES],
+  },
+  {
+    feature: 'knative',
+    title: 'Knative Serving',
+    types: [KNATIVE_SERVICES, REVISIONS, DOMAIN_MAPPINGS],
+  },
+] as const satisfies readonly OptionalApi[];
+
+export interface OptionalApi {
+  /** The key in `ClusterFeatures`. */
+  feature: string;
+  /** For logs and messages. */
+  title: string;
+  types: readonly ResourceType[];
+}
+
+/** An optional upstream API: `'capsule' | 'cilium' | 'knative'`. */
+export type OptionalFeature = (typeof OPTIONAL_APIS)[number]['feature'];
+
+/** Which optional APIs the cluster serves (or a caller forces). */
+export type ClusterFeatures = Record<OptionalFeature, boolean>;
+
+export const OPTIONAL_FEATURES: readonly OptionalFeature[] = OPTIONAL_APIS.map(
+  api => api.feature,
+);
+
+/**
+ * Every type in one table: core Kubernetes, Paved's CRDs, and the optional
+ * APIs' types (`optional`, with their feature). Types outside it (the
+ * ClusterDomainClaim, read with a 404 fallback) need no detection.
+ */
+export const RESOURCE_TABLE = {
+  core: [
+    NAMESPACES,
+    RESOURCE_QUOTAS,
+    LIMIT_RANGES,
+    ROLE_BINDINGS,
+    CLUSTER_ROLES,
+    NETWORK_POLICIES,
+    CRDS,
+    LEASES,
+  ],
+  paved: [TENANTS, APPS],
+  optional: OPTIONAL_APIS,
+} as const;
+
+/** `<plural>.<group>`: how a type's CRD is named ('' group: the plural). */
+export function crdName(type: ResourceType): string {
+  return type.group ? `${type.plural}.${type.group}` : type.plural;
+}
+
+/** The optional feature a type belongs to, if any. */
+export function featureOf(type: ResourceType): OptionalFeature | undefined {
+  const key = crdName(type);
+  return OPTIONAL_APIS.find(api =>
+    api.types.some((t: ResourceType) => crdName(t) === key),
+  )?.feature;
+}
+
+/** The CRD names of every optional API's types. */
+export function optionalCrdNames(): Set<string> {
+  return new Set(
+    OPTIONAL_APIS.flatMap(api =>
+      api.types.map((t: ResourceType) => crdName(t)),
+    ),
+  );
+}
 
 export function objectKey(object: { metadata: KubeMeta }): string {
   return object.metadata.namespace

@@ -60,6 +60,13 @@ describe('WorkQueue', () => {
     const active = new Set<string>();
     const seen: string[] = [];
     let overlap = false;
+    // Resolved when a worker finishes a key and leaves the queue with nothing
+    // waiting and nothing in flight: every re-add happens before done(), so
+    // from then on no more work can appear.
+    let idle!: () => void;
+    const drained = new Promise<void>(resolve => {
+      idle = resolve;
+    });
     const worker = async () => {
       for (;;) {
         const key = await queue.get();
@@ -72,11 +79,13 @@ describe('WorkQueue', () => {
         if (seen.filter(k => k === key).length < 3) queue.add(key);
         active.delete(key);
         queue.done(key);
+        if (queue.length === 0 && queue.inFlight === 0) idle();
       }
     };
     for (const key of ['a', 'b', 'c', 'a', 'b']) queue.add(key);
     const workers = [worker(), worker(), worker(), worker()];
-    await new Promise(r => setTimeout(r, 100));
+    await drained;
+    expect(seen).toHaveLength(9);
     queue.shutDown();
     await Promise.all(workers);
     expect(overlap).toBe(false);

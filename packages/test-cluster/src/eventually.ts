@@ -1,13 +1,21 @@
 /**
- * Polls `check` every 250 ms until it returns a truthy value, and returns it.
- * Errors thrown by `check` count as "not yet"; the last one is in the timeout
- * message. For tests that wait on what a controller does, instead of sleeping.
+ * Polls `check` until it returns a truthy value, and returns it: every
+ * 250 ms unless `options.intervalMs` says otherwise. Errors thrown by
+ * `check` count as "not yet"; the last one is in the timeout message. For
+ * tests that wait on what a controller does, instead of sleeping.
  */
 export async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 90_000,
+  options: { intervalMs?: number } = {},
 ): Promise<T> {
+  const intervalMs = options.intervalMs ?? 250;
+  if (!(intervalMs > 0)) {
+    throw new Error(
+      `eventually(${what}): intervalMs must be a positive number of milliseconds, not ${intervalMs}`,
+    );
+  }
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -24,6 +32,6 @@ export async function eventually<T>(
         }`,
       );
     }
-    await new Promise(resolve => setTimeout(resolve, 250));
+    await new Promise(resolve => setTimeout(resolve, intervalMs));
   }
 }
