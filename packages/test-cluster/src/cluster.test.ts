@@ -7,6 +7,7 @@ import {
   PAVED_VERSION,
   TENANT_PLURAL,
 } from '@paved/plugin-paved-common';
+import { APPS, KubeApiError, KubeClient, NAMESPACES } from '@paved/kube';
 import { useTestCluster } from './jest';
 
 const cluster = useTestCluster();
@@ -97,7 +98,12 @@ describe('test cluster', () => {
       plural: TENANT_PLURAL,
       name: 'watched',
     });
-    expect(read.spec).toEqual(tenantBody('watched').spec);
+    // With the CRD's defaults, filled in by the API server: the CRDs are
+    // installed as written.
+    expect(read.spec).toEqual({
+      ...tenantBody('watched').spec,
+      networkIsolation: true,
+    });
     expect(read.metadata.generation).toBe(1);
   });
 
@@ -128,6 +134,48 @@ describe('test cluster', () => {
     );
     expect(error.code).toBe(422);
     expect(String(error.body)).toContain('spec.image');
+  });
+
+  it('installs the CRDs as written: their defaults are filled in and their CEL rules hold', async () => {
+    // Through @paved/kube, as the harness itself talks to the API server.
+    const client = await KubeClient.fromKubeConfig(cluster().kubeConfig);
+    try {
+      await client.create(NAMESPACES, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'tenant-as-written' },
+      });
+      const created = await client.create<any>(APPS, {
+        ...appBody('defaults'),
+        metadata: { name: 'defaults', namespace: 'tenant-as-written' },
+      });
+      expect(created.spec.scaling).toMatchObject({
+        minInstances: 0,
+        maxInstances: 10,
+      });
+      expect(created.spec.env).toEqual([]);
+
+      const error = await client
+        .create(APPS, {
+          ...appBody('inverted'),
+          metadata: { name: 'inverted', namespace: 'tenant-as-written' },
+          spec: {
+            image: 'ghcr.io/acme/hello:1.0.0',
+            scaling: { minInstances: 5, maxInstances: 2 },
+          },
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(KubeApiError);
+      expect((error as KubeApiError).code).toBe(422);
+      expect((error as KubeApiError).message).toContain(
+        'minInstances must not be greater than maxInstances',
+      );
+    } finally {
+      client.close();
+    }
   });
 
   it('validates CiliumNetworkPolicies against the upstream schema', async () => {

@@ -1,16 +1,13 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { KubeClient, connectionFromKubeConfigYaml } from '@paved/kube';
 import { stringify } from 'yaml';
+import { createClusterPki, issueClientCertificate } from './certificates';
 import {
-  ClusterPki,
-  createClusterPki,
-  issueClientCertificate,
-} from './certificates';
-import {
+  CustomResourceDefinition,
   createCrds,
   waitForCrds,
   pavedCrdFiles,
@@ -168,27 +165,12 @@ function loadKubeConfig(yamlText: string): k8s.KubeConfig {
 }
 
 /** GET /readyz with the admin identity; true on 200. */
-function isReady(server: string, pki: ClusterPki): Promise<boolean> {
-  return new Promise(resolve => {
-    const request = https.get(
-      `${server}/readyz`,
-      {
-        ca: fs.readFileSync(pki.caCert),
-        cert: fs.readFileSync(pki.adminCert),
-        key: fs.readFileSync(pki.adminKey),
-        timeout: 2000,
-      },
-      response => {
-        response.resume();
-        resolve(response.statusCode === 200);
-      },
-    );
-    request.on('error', () => resolve(false));
-    request.on('timeout', () => {
-      request.destroy();
-      resolve(false);
-    });
-  });
+async function isReady(client: KubeClient): Promise<boolean> {
+  try {
+    return (await client.statusOf('/readyz', { timeoutMs: 2000 })) === 200;
+  } catch {
+    return false;
+  }
 }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
@@ -267,7 +249,7 @@ export async function startTestCluster(
 async function startOnce(
   bins: ControlPlaneBinaries,
   crds: TestCluster['crds'],
-  crdObjects: k8s.V1CustomResourceDefinition[],
+  crdObjects: CustomResourceDefinition[],
   artifacts: DataPlaneArtifacts | undefined,
   options: TestClusterOptions,
   log: (line: string) => void,
@@ -281,6 +263,8 @@ async function startOnce(
     typeof options.dataPlane === 'object' ? options.dataPlane : {};
   let dataPlane: StartedDataPlane | undefined;
   let nodeLock: NodeLock | undefined;
+  /** The admin's client, for readiness probes. */
+  let probe: KubeClient | undefined;
   if (withNode) {
     // After a crash too, the reaper undoes what the node did to the machine,
     // then removes the directory, then lets the next node start.
@@ -298,6 +282,7 @@ async function startOnce(
       const [etcd, apiServer, manager] = processes;
       await dataPlane?.stop();
       await manager?.stop(3000);
+      probe?.close();
       await apiServer?.stop(0);
       await etcd?.stop(3000);
       await reaper.done();
@@ -402,6 +387,10 @@ async function startOnce(
     );
     const kubeconfigPath = path.join(dir, 'kubeconfig');
     await fsp.writeFile(kubeconfigPath, adminYaml, { mode: 0o600 });
+    const readiness = await KubeClient.fromKubeConfig(
+      connectionFromKubeConfigYaml(adminYaml),
+    );
+    probe = readiness;
 
     const waitForApiServer = async () => {
       const waitStarted = Date.now();
@@ -416,7 +405,7 @@ async function startOnce(
             /address already in use/.test(tail),
           );
         }
-        if (await isReady(server, pki)) return;
+        if (await isReady(readiness)) return;
         if (Date.now() - waitStarted > timeoutMs) {
           throw new Error(
             `kube-apiserver not ready after ${timeoutMs} ms; its log:\n${processes[1].logTail()}`,

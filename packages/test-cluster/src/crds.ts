@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import { CRDS, KubeClient, KubeConfigLike, resourcePath } from '@paved/kube';
 import { parseAllDocuments } from 'yaml';
 import { cacheRoot, PACKAGE_ROOT, runCommand } from './paths';
 
@@ -102,7 +101,25 @@ export async function upstreamModuleDir(
   return info.Dir;
 }
 
-type Crd = k8s.V1CustomResourceDefinition;
+/** A CustomResourceDefinition, as far as the harness reads one. */
+export interface CustomResourceDefinition {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; resourceVersion?: string; [key: string]: unknown };
+  spec: {
+    group: string;
+    names: { plural: string; [key: string]: unknown };
+    versions: Array<{
+      name: string;
+      storage?: boolean;
+      [key: string]: unknown;
+    }>;
+    [key: string]: unknown;
+  };
+  status?: { conditions?: Array<{ type: string; status: string }> };
+  [key: string]: unknown;
+}
+type Crd = CustomResourceDefinition;
 
 /** Reads every CustomResourceDefinition from a (possibly multi-document) YAML file. */
 export function readCrdFile(file: string): Crd[] {
@@ -153,9 +170,22 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /** Errors worth retrying while the API server is still starting. */
 function isTransient(error: unknown): boolean {
-  // ApiException carries the HTTP status; connection errors a string code.
+  // KubeApiError carries the HTTP status, 0 when no answer came.
   const code = (error as { code?: unknown }).code;
-  return typeof code !== 'number' || code === 429 || code >= 500;
+  return typeof code !== 'number' || code === 0 || code === 429 || code >= 500;
+}
+
+/** Runs `task` with a client of `kubeConfig`, closed after. */
+async function withClient<T>(
+  kubeConfig: KubeConfigLike,
+  task: (client: KubeClient) => Promise<T>,
+): Promise<T> {
+  const client = await KubeClient.fromKubeConfig(kubeConfig);
+  try {
+    return await task(client);
+  } finally {
+    client.close();
+  }
 }
 
 /**
@@ -164,27 +194,31 @@ function isTransient(error: unknown): boolean {
  * is still starting; a CRD the server rejects (4xx) fails at once.
  */
 export async function createCrds(
-  kubeConfig: k8s.KubeConfig,
+  kubeConfig: KubeConfigLike,
   crds: Crd[],
   options: { timeoutMs?: number; cancelled?: () => boolean } = {},
 ): Promise<void> {
-  const api = kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
+  await withClient(kubeConfig, client => createWith(client, crds, options));
+}
+
+async function createWith(
+  client: KubeClient,
+  crds: Crd[],
+  options: { timeoutMs?: number; cancelled?: () => boolean },
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const createOrReplace = async (body: Crd) => {
-    const name = body.metadata!.name!;
+    const name = body.metadata.name;
     try {
-      await api.createCustomResourceDefinition({ body });
+      await client.create(CRDS, body);
     } catch (error) {
       if ((error as { code?: number }).code !== 409) throw error;
-      const existing = await api.readCustomResourceDefinition({ name });
-      await api.replaceCustomResourceDefinition({
-        name,
-        body: {
-          ...body,
-          metadata: {
-            ...body.metadata,
-            resourceVersion: existing.metadata?.resourceVersion,
-          },
+      const existing = await client.get<Crd>(CRDS, name);
+      await client.replace(CRDS, {
+        ...body,
+        metadata: {
+          ...body.metadata,
+          resourceVersion: existing.metadata.resourceVersion,
         },
       });
     }
@@ -198,11 +232,10 @@ export async function createCrds(
         } catch (error) {
           if (options.cancelled?.()) return;
           if (!isTransient(error) || Date.now() > deadline) {
-            const detail = (error as { body?: string }).body ?? '';
             throw new Error(
-              `Cannot install CRD ${body.metadata!.name}: ${
+              `Cannot install CRD ${body.metadata.name}: ${
                 (error as Error).message
-              } ${detail}`,
+              }`,
             );
           }
           await sleep(100);
@@ -217,7 +250,7 @@ export async function createCrds(
  * server reports every one Established, i.e. serving its resources.
  */
 export async function installCrds(
-  kubeConfig: k8s.KubeConfig,
+  kubeConfig: KubeConfigLike,
   crds: Crd[],
   timeoutMs = 60_000,
 ): Promise<void> {
@@ -230,15 +263,22 @@ export async function installCrds(
  * cache answers watches.
  */
 export async function waitForCrds(
-  kubeConfig: k8s.KubeConfig,
+  kubeConfig: KubeConfigLike,
   crds: Crd[],
   timeoutMs = 60_000,
 ): Promise<void> {
-  const api = kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
-  const names = new Set(crds.map(crd => crd.metadata!.name!));
+  await withClient(kubeConfig, client => waitWith(client, crds, timeoutMs));
+}
+
+async function waitWith(
+  client: KubeClient,
+  crds: Crd[],
+  timeoutMs: number,
+): Promise<void> {
+  const names = new Set(crds.map(crd => crd.metadata.name));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const list = await api.listCustomResourceDefinition();
+    const list = await client.list<Crd>(CRDS);
     const pending = [...names].filter(name => {
       const crd = list.items.find(item => item.metadata?.name === name);
       return !crd?.status?.conditions?.some(
@@ -259,34 +299,23 @@ export async function waitForCrds(
   for (const crd of crds) {
     const version =
       crd.spec.versions.find(v => v.storage) ?? crd.spec.versions[0];
-    const url = `${kubeConfig.getCurrentCluster()!.server}/apis/${
-      crd.spec.group
-    }/${version.name}/${crd.spec.names.plural}?watch=1&timeoutSeconds=1`;
-    while ((await responseStatus(kubeConfig, url)) !== 200) {
+    const listPath = resourcePath({
+      group: crd.spec.group,
+      version: version.name,
+      plural: crd.spec.names.plural,
+      kind: '',
+      namespaced: false,
+    });
+    // The status of a watch, without waiting for it to end.
+    const watchable = () =>
+      client.statusOf(listPath, { query: { watch: 1, timeoutSeconds: 1 } });
+    while ((await watchable()) !== 200) {
       if (Date.now() > deadline) {
         throw new Error(
-          `${crd.metadata!.name} not watchable after ${timeoutMs} ms`,
+          `${crd.metadata.name} not watchable after ${timeoutMs} ms`,
         );
       }
       await sleep(50);
     }
   }
-}
-
-/** The HTTP status of a GET, without reading the body. */
-async function responseStatus(
-  kubeConfig: k8s.KubeConfig,
-  url: string,
-): Promise<number> {
-  const options: https.RequestOptions = {};
-  await kubeConfig.applyToHTTPSOptions(options);
-  return new Promise((resolve, reject) => {
-    const request = https.get(url, options, response => {
-      resolve(response.statusCode ?? 0);
-      request.destroy();
-    });
-    request.on('error', error => {
-      if (!request.destroyed) reject(error);
-    });
-  });
 }

@@ -19,7 +19,7 @@ export {
   readCrdFile,
   installCrds,
 } from './crds';
-export type { UpstreamProject } from './crds';
+export type { CustomResourceDefinition, UpstreamProject } from './crds';
 export { ensureControlPlaneBinaries } from './paths';
 export type { ControlPlaneBinaries } from './paths';
 export { eventually } from './eventually';

@@ -1,6 +1,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import { KubeClient, NODES } from '@paved/kube';
 import { ClusterPki, issueClientCertificate } from '../certificates';
 import {
   LOCAL_REGISTRY,
@@ -210,12 +211,33 @@ export async function startDataPlane(options: {
   }
 }
 
+interface NodeObject {
+  metadata: { name: string };
+  spec?: { taints?: Array<{ key: string }> };
+  status?: {
+    conditions?: Array<{ type: string; status: string; message?: string }>;
+  };
+  [key: string]: unknown;
+}
+
 async function waitForNodeReady(
   kubeConfig: k8s.KubeConfig,
   timeoutMs: number,
   node: RealNode,
 ): Promise<void> {
-  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const client = await KubeClient.fromKubeConfig(kubeConfig);
+  try {
+    await waitForReadyNode(client, timeoutMs, node);
+  } finally {
+    client.close();
+  }
+}
+
+async function waitForReadyNode(
+  client: KubeClient,
+  timeoutMs: number,
+  node: RealNode,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const dead = node.processes.find(p => !p.running);
@@ -224,8 +246,8 @@ async function waitForNodeReady(
         `${dead.name} exited while the node started:\n${dead.logTail(30)}`,
       );
     }
-    const found = await core
-      .readNode({ name: NODE_NETWORK.nodeName })
+    const found = await client
+      .get<NodeObject>(NODES, NODE_NETWORK.nodeName)
       .catch(() => undefined);
     const ready = found?.status?.conditions?.find(c => c.type === 'Ready');
     // The node-lifecycle controller lifts the not-ready taint shortly after.
