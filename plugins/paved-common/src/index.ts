@@ -1,6 +1,7 @@
 /**
  * Paved's shared contracts: identity and labels, validation, the plan
- * catalogue, the Tenant and App schemas, the generated CRDs and permissions.
+ * catalogue, the Tenant and App schemas, the generated CRDs, permissions,
+ * and the REST API (schemas, types, OpenAPI document, client, app status).
  *
  * @packageDocumentation
  */
@@ -12,3 +13,7 @@ export * from './schemas';
 export * from './crds';
 export * from './permissions';
 export * from './api';
+export * from './client';
+export * from './openapi';
+export * from './appStatus';
+export * from './actionInputs';

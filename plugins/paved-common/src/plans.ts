@@ -5,20 +5,6 @@
 import { z } from 'zod';
 import { cpuProblem, memoryProblem } from './validation';
 
-export interface PlanLimits {
-  /** Total CPU the tenant's instances may request, as a quantity. */
-  cpu: string;
-  /** Total memory the tenant's instances may request (and be limited to). */
-  memory: string;
-  /** How many apps the tenant may have. */
-  maxApps: number;
-}
-
-export interface Plan extends PlanLimits {
-  name: string;
-  description: string;
-}
-
 /** What an app instance gets when its spec says nothing. */
 export const DEFAULT_APP_RESOURCES = Object.freeze({
   cpu: '250m',
@@ -94,6 +80,29 @@ export const maxAppsSchema = z
   .int({ error: 'maxApps must be a whole number' })
   .min(1, { error: 'maxApps must be at least 1' })
   .max(MAX_APPS_LIMIT, { error: `maxApps must be at most ${MAX_APPS_LIMIT}` });
+
+/** What a tenant gets: the limits of a plan, or a tenant's effective limits. */
+export const planLimitsSchema = z
+  .object({
+    cpu: cpuQuantitySchema.describe(
+      "Total CPU the tenant's instances may request, as a quantity",
+    ),
+    memory: memoryQuantitySchema.describe(
+      "Total memory the tenant's instances may request (and be limited to)",
+    ),
+    maxApps: maxAppsSchema.describe('How many apps the tenant may have'),
+  })
+  .strict();
+export type PlanLimits = z.infer<typeof planLimitsSchema>;
+
+/** A plan of the catalogue. */
+export const planSchema = planLimitsSchema
+  .extend({
+    name: z.string().regex(PLAN_NAME_PATTERN).describe('The plan name'),
+    description: z.string(),
+  })
+  .strict();
+export type Plan = z.infer<typeof planSchema>;
 
 const configuredPlanSchema = z.object({
   description: z.string().max(200).optional(),

@@ -53,11 +53,15 @@ function checkedString(
 export const tenantNameSchema = checkedString(tenantNameProblem, {
   pattern: DNS_LABEL_PATTERN,
   maxLength: TENANT_NAME_MAX_LENGTH,
-});
+}).describe(
+  `Tenant name: lowercase letters, digits and "-", starting with a letter, at most ${TENANT_NAME_MAX_LENGTH} characters. The namespace will be tenant-<name>.`,
+);
 export const appNameSchema = checkedString(appNameProblem, {
   pattern: DNS_LABEL_PATTERN,
   maxLength: APP_NAME_MAX_LENGTH,
-});
+}).describe(
+  `App name: lowercase letters, digits and "-", starting with a letter, at most ${APP_NAME_MAX_LENGTH} characters`,
+);
 export const imageSchema = checkedString(imageProblem, {
   pattern: IMAGE_PATTERN,
   maxLength: IMAGE_MAX_LENGTH,
@@ -71,11 +75,13 @@ export const domainSchema = checkedString(domainProblem, {
 export const envNameSchema = checkedString(envNameProblem, {
   pattern: ENV_NAME_PATTERN,
   maxLength: ENV_NAME_MAX_LENGTH,
-});
+}).describe('Variable name, e.g. LOG_LEVEL');
 export const groupRefSchema = checkedString(groupRefProblem, {
   pattern: GROUP_REF_PATTERN,
   maxLength: 253,
-}).describe('Owner group entity ref, e.g. group:default/team-a');
+}).describe(
+  'The owner group entity ref, e.g. group:default/team-a. Its members manage the tenant and its apps.',
+);
 
 export const portSchema = z
   .number({ error: 'Port must be a number, such as 8080' })
@@ -141,7 +147,9 @@ export const tenantSpecSchema = z
         error: 'Plan must be a plan name such as "free" or "pro"',
       })
       .default(DEFAULT_PLAN_NAME)
-      .describe('Name of a plan from the plan catalogue'),
+      .describe(
+        'A plan from the plan catalogue: free, starter, pro, enterprise or one your platform team added',
+      ),
     limits: tenantLimitsSchema.optional(),
     networkIsolation: z
       .boolean()
@@ -234,7 +242,8 @@ export const scalingSchema = z
       .max(MAX_INSTANCES_LIMIT, {
         error: `minInstances must be at most ${MAX_INSTANCES_LIMIT}`,
       })
-      .default(0),
+      .default(0)
+      .describe('Instances kept running when idle; 0 scales to zero'),
     maxInstances: z
       .number()
       .int({ error: 'maxInstances must be a whole number' })
@@ -242,7 +251,8 @@ export const scalingSchema = z
       .max(MAX_INSTANCES_LIMIT, {
         error: `maxInstances must be at most ${MAX_INSTANCES_LIMIT}`,
       })
-      .default(10),
+      .default(10)
+      .describe('Most instances under load'),
     targetConcurrency: z
       .number()
       .int({ error: 'targetConcurrency must be a whole number' })
@@ -268,10 +278,10 @@ export const resourcesSchema = z
   .object({
     cpu: cpuSchema
       .default(DEFAULT_APP_RESOURCES.cpu)
-      .describe('CPU per instance'),
+      .describe('CPU per instance, e.g. 250m or 1'),
     memory: memorySchema
       .default(DEFAULT_APP_RESOURCES.memory)
-      .describe('Memory per instance'),
+      .describe('Memory per instance, e.g. 256Mi or 1Gi'),
   })
   .strict();
 

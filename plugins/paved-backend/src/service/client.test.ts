@@ -3,7 +3,12 @@
  * and the scaffolder actions) against the real router.
  */
 import { mockCredentials } from '@backstage/backend-test-utils';
-import { PavedApiClient, PavedApiError } from '@paved/plugin-paved-common';
+import { ResponseError } from '@backstage/errors';
+import {
+  apiErrorMessage,
+  apiErrorStatus,
+  PavedApiClient,
+} from '@paved/plugin-paved-common';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import {
   ALICE,
@@ -89,7 +94,7 @@ describe('PavedApiClient', () => {
       () => client.deleteApp('client', 'web', stale),
       () => client.deleteTenant('client', stale),
     ]) {
-      await expect(write()).rejects.toMatchObject({ status: 409 });
+      await expect(write()).rejects.toMatchObject({ statusCode: 409 });
     }
     const current = await client.getApp('client', 'web');
     await client.deleteApp('client', 'web', {
@@ -99,13 +104,17 @@ describe('PavedApiClient', () => {
     expect((await client.listTenants()).items).toEqual([]);
   });
 
-  it('throws PavedApiError with the status and the message of the API', async () => {
+  it("throws Backstage's ResponseError with the status and the message of the API", async () => {
     const error = await client.getTenant('nope').catch(e => e);
-    expect(error).toBeInstanceOf(PavedApiError);
+    expect(error).toBeInstanceOf(ResponseError);
     expect(error).toMatchObject({
-      status: 404,
-      errorName: 'NotFoundError',
-      message: 'Tenant nope not found',
+      statusCode: 404,
+      body: {
+        error: { name: 'NotFoundError', message: 'Tenant nope not found' },
+      },
+      cause: { name: 'NotFoundError', message: 'Tenant nope not found' },
     });
+    expect(apiErrorStatus(error)).toBe(404);
+    expect(apiErrorMessage(error)).toBe('Tenant nope not found');
   });
 });

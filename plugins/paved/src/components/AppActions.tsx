@@ -10,6 +10,7 @@ import Box from '@material-ui/core/Box';
 import { useApi, alertApiRef } from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
+  apiErrorMessage,
   appDeletePermission,
   appUpdatePermission,
   AppView,
@@ -31,7 +32,7 @@ export function useAppAction(onDone: () => void) {
       });
     } catch (error) {
       alertApi.post({
-        message: `${label} failed: ${(error as Error).message}`,
+        message: `${label} failed: ${apiErrorMessage(error)}`,
         severity: 'error',
       });
     } finally {

@@ -7,48 +7,19 @@ import {
 } from '@backstage/core-components';
 import Alert from '@material-ui/lab/Alert';
 import Typography from '@material-ui/core/Typography';
-import { AppView } from '@paved/plugin-paved-common';
+import { AppView, describeAppStatus } from '@paved/plugin-paved-common';
 import { PhaseChip } from './PhaseChip';
 import { ConditionsTable } from './ConditionsTable';
 
-/** Why the app is not Ready, or why status is missing, in words a developer can act on. */
+/**
+ * Why the app is not Ready, or why status is missing, in words a developer
+ * can act on (paved-common's describeAppStatus, as the scaffolder action's
+ * wait reads it).
+ */
 export function AppStatusNotice({ app }: { app: AppView }) {
-  if (!app.status.known) {
-    return (
-      <Alert severity="info">
-        Status unknown: the cluster has not reported on this app (it may be
-        unreachable). Showing the saved configuration.
-      </Alert>
-    );
-  }
-  if (app.sync.pending) {
-    return (
-      <Alert severity="info">
-        Your last change is saved and waiting for the cluster to accept it
-        {app.sync.lastError ? ` (${app.sync.lastError})` : ''}; it is retried
-        automatically.
-      </Alert>
-    );
-  }
-  if (app.sync.lastError) {
-    return (
-      <Alert severity="warning">
-        The cluster could not be brought in line with this app (
-        {app.sync.lastError}); it is retried automatically.
-      </Alert>
-    );
-  }
-  if (
-    app.status.phase === 'Failed' ||
-    (app.status.message && app.status.phase !== 'Ready')
-  ) {
-    return (
-      <Alert severity={app.status.phase === 'Failed' ? 'error' : 'warning'}>
-        {app.status.message ?? 'The app failed; the operator gave no reason.'}
-      </Alert>
-    );
-  }
-  return null;
+  const { message, severity } = describeAppStatus(app);
+  if (!message) return null;
+  return <Alert severity={severity}>{message}</Alert>;
 }
 
 /** The essentials of a deployed app: phase, URL, instances and revision. */

@@ -1,13 +1,12 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  groupRefProblem,
-  PavedApiError,
-  tenantNameProblem,
+  createTenantActionInputSchema,
+  parseActionInput,
   tenantNamespace,
   TenantView,
 } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { rejectInvalidInput, withDefaults } from './validateInput';
+import { isNotFound, withInputSchema } from './pavedAction';
 import { examples } from './createTenant.examples';
 
 /**
@@ -18,40 +17,15 @@ import { examples } from './createTenant.examples';
 export function createPavedTenantCreateAction(options: {
   clients: PavedClientSource;
 }) {
-  return createTemplateAction({
+  const action = createTemplateAction({
     id: 'paved:tenant:create',
     description:
       'Creates a Paved tenant: a namespace with RBAC for the owner group, network isolation and a quota by plan.',
     examples,
     supportsDryRun: true,
     schema: {
-      input: {
-        name: z =>
-          z
-            .string()
-            .describe(
-              'Tenant name: lowercase letters, digits and "-", starting with a letter, at most 56 characters. The namespace will be tenant-<name>.',
-            ),
-        displayName: z =>
-          z
-            .string()
-            .min(1)
-            .max(100)
-            .describe('Human-readable name shown in Backstage'),
-        owner: z =>
-          z
-            .string()
-            .describe(
-              'The owner group entity ref, e.g. group:default/team-a. Its members manage the tenant and its apps.',
-            ),
-        plan: z =>
-          z
-            .string()
-            .default('free')
-            .describe(
-              'A plan from the plan catalogue: free, starter, pro, enterprise or one your platform team added',
-            ),
-      },
+      // Replaced by createTenantActionInputSchema below.
+      input: {},
       output: {
         name: z => z.string().describe('The tenant name'),
         namespace: z =>
@@ -63,14 +37,10 @@ export function createPavedTenantCreateAction(options: {
       },
     },
     async handler(ctx) {
-      const { name, displayName, owner, plan } = withDefaults(ctx.input, {
-        plan: 'free',
-      });
-      rejectInvalidInput([
-        tenantNameProblem(name),
-        displayName.trim() ? undefined : 'Display name is empty',
-        groupRefProblem(owner),
-      ]);
+      const { name, displayName, owner, plan } = parseActionInput(
+        createTenantActionInputSchema,
+        ctx.input,
+      );
       const client = await options.clients.forInitiator(ctx);
 
       const existing = await getTenantIfExists(client, name);
@@ -138,6 +108,7 @@ export function createPavedTenantCreateAction(options: {
       ctx.output('created', true);
     },
   });
+  return withInputSchema(action, createTenantActionInputSchema);
 }
 
 async function getTenantIfExists(
@@ -147,9 +118,7 @@ async function getTenantIfExists(
   try {
     return await client.getTenant(name);
   } catch (error) {
-    if (error instanceof PavedApiError && error.status === 404) {
-      return undefined;
-    }
+    if (isNotFound(error)) return undefined;
     throw describeApiError(`Looking up tenant "${name}"`, error);
   }
 }

@@ -1,12 +1,11 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  appNameProblem,
   appRef,
-  PavedApiError,
-  tenantNameProblem,
+  deleteAppActionInputSchema,
+  parseActionInput,
 } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { rejectInvalidInput } from './validateInput';
+import { isNotFound, withInputSchema } from './pavedAction';
 import { examples } from './deleteApp.examples';
 
 /**
@@ -16,28 +15,24 @@ import { examples } from './deleteApp.examples';
 export function createPavedAppDeleteAction(options: {
   clients: PavedClientSource;
 }) {
-  return createTemplateAction({
+  const action = createTemplateAction({
     id: 'paved:app:delete',
     description:
       'Deletes a Paved app and everything the platform created for it.',
     examples,
     supportsDryRun: true,
     schema: {
-      input: {
-        tenant: z => z.string().describe('The tenant of the app'),
-        name: z => z.string().describe('The app to delete'),
-        confirm: z =>
-          z
-            .string()
-            .describe('Type <tenant>/<app> again to confirm the deletion'),
-      },
+      // Replaced by deleteAppActionInputSchema below.
+      input: {},
       output: {
         deleted: z => z.boolean().describe('False when the app did not exist'),
       },
     },
     async handler(ctx) {
-      const { tenant, name, confirm } = ctx.input;
-      rejectInvalidInput([tenantNameProblem(tenant), appNameProblem(name)]);
+      const { tenant, name, confirm } = parseActionInput(
+        deleteAppActionInputSchema,
+        ctx.input,
+      );
       const ref = appRef(tenant, name);
       if (confirm !== ref) {
         throw new Error(
@@ -60,8 +55,7 @@ export function createPavedAppDeleteAction(options: {
             await client.deleteApp(tenant, name);
             return true;
           } catch (error) {
-            if (error instanceof PavedApiError && error.status === 404)
-              return false;
+            if (isNotFound(error)) return false;
             throw describeApiError(`Deleting ${ref}`, error);
           }
         },
@@ -72,4 +66,5 @@ export function createPavedAppDeleteAction(options: {
       ctx.output('deleted', deleted);
     },
   });
+  return withInputSchema(action, deleteAppActionInputSchema);
 }

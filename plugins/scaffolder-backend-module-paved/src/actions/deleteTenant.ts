@@ -1,7 +1,10 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { PavedApiError, tenantNameProblem } from '@paved/plugin-paved-common';
+import {
+  deleteTenantActionInputSchema,
+  parseActionInput,
+} from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { rejectInvalidInput } from './validateInput';
+import { isNotFound, withInputSchema } from './pavedAction';
 import { examples } from './deleteTenant.examples';
 
 /**
@@ -11,28 +14,25 @@ import { examples } from './deleteTenant.examples';
 export function createPavedTenantDeleteAction(options: {
   clients: PavedClientSource;
 }) {
-  return createTemplateAction({
+  const action = createTemplateAction({
     id: 'paved:tenant:delete',
     description:
       'Deletes a Paved tenant, its apps and its namespace. This cannot be undone.',
     examples,
     supportsDryRun: true,
     schema: {
-      input: {
-        name: z => z.string().describe('The tenant to delete'),
-        confirm: z =>
-          z
-            .string()
-            .describe('Type the tenant name again to confirm the deletion'),
-      },
+      // Replaced by deleteTenantActionInputSchema below.
+      input: {},
       output: {
         deleted: z =>
           z.boolean().describe('False when the tenant did not exist'),
       },
     },
     async handler(ctx) {
-      const { name, confirm } = ctx.input;
-      rejectInvalidInput([tenantNameProblem(name)]);
+      const { name, confirm } = parseActionInput(
+        deleteTenantActionInputSchema,
+        ctx.input,
+      );
       if (confirm !== name) {
         throw new Error(
           `To delete tenant ${name}, set confirm to "${name}" (got "${confirm}")`,
@@ -56,8 +56,7 @@ export function createPavedTenantDeleteAction(options: {
             await client.deleteTenant(name);
             return true;
           } catch (error) {
-            if (error instanceof PavedApiError && error.status === 404)
-              return false;
+            if (isNotFound(error)) return false;
             throw describeApiError(`Deleting tenant "${name}"`, error);
           }
         },
@@ -70,4 +69,5 @@ export function createPavedTenantDeleteAction(options: {
       ctx.output('deleted', deleted);
     },
   });
+  return withInputSchema(action, deleteTenantActionInputSchema);
 }

@@ -1,20 +1,18 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   AppView,
-  appNameProblem,
   appRef,
   appEntityRef,
-  cpuProblem,
+  DeployAppRequest,
+  deployAppActionInputSchema,
+  describeAppStatus,
   envNameProblem,
-  imageProblem,
-  memoryProblem,
+  ENV_VALUE_MAX_LENGTH,
+  parseActionInput,
   PavedApiClient,
-  PavedApiError,
-  portProblem,
-  tenantNameProblem,
 } from '@paved/plugin-paved-common';
 import { describeApiError, PavedClientSource } from './pavedClient';
-import { rejectInvalidInput, withDefaults } from './validateInput';
+import { isNotFound, withInputSchema } from './pavedAction';
 import { examples } from './deployApp.examples';
 
 /** How the action finds out the app's state while it waits. */
@@ -35,116 +33,15 @@ export function createPavedAppDeployAction(options: {
   wait?: Partial<WaitOptions>;
 }) {
   const wait = { ...DEFAULT_WAIT, ...options.wait };
-  return createTemplateAction({
+  const action = createTemplateAction({
     id: 'paved:app:deploy',
     description:
       'Deploys a container image as a Paved app (a scale-to-zero Knative Service) in a tenant, and outputs its URL.',
     examples,
     supportsDryRun: true,
     schema: {
-      input: {
-        tenant: z => z.string().describe('The tenant to deploy into'),
-        name: z =>
-          z
-            .string()
-            .describe(
-              'App name: lowercase letters, digits and "-", starting with a letter, at most 50 characters',
-            ),
-        image: z =>
-          z
-            .string()
-            .describe(
-              'Container image with a tag or digest, e.g. ghcr.io/acme/web:1.4.2',
-            ),
-        port: z =>
-          z
-            .number()
-            .default(8080)
-            .describe('The port the container listens on'),
-        env: z =>
-          z
-            .array(
-              z.object({
-                name: z.string().describe('Variable name, e.g. LOG_LEVEL'),
-                value: z.string().max(32768).describe('Variable value'),
-                secret: z
-                  .boolean()
-                  .optional()
-                  .describe(
-                    'Refused when true: a plain input is stored in the task table in plaintext. Use secretEnv for secret values',
-                  ),
-              }),
-            )
-            .default([])
-            .describe(
-              'Plain environment variables of the container (the task table keeps them): no secrets here, see secretEnv',
-            ),
-        secretEnv: z =>
-          z
-            .array(
-              z.object({
-                name: z
-                  .string()
-                  .optional()
-                  .describe(
-                    'Variable name, e.g. DATABASE_URL; an entry without a name is skipped (an unused slot of a template)',
-                  ),
-                secret: z
-                  .string()
-                  .describe(
-                    "The key of the task's secrets (ctx.secrets) that holds the value: the name of the template's `ui:field: Secret` parameter, or a key of `secrets` in POST /v2/tasks",
-                  ),
-              }),
-            )
-            .default([])
-            .describe(
-              "Secret environment variables, their values read from the task's secrets (never from inputs or parameters), stored encrypted by Paved and applied as a Kubernetes Secret; the API shows them as ********",
-            ),
-        minInstances: z =>
-          z
-            .number()
-            .int()
-            .min(0)
-            .max(100)
-            .default(0)
-            .describe('Instances kept running when idle; 0 scales to zero'),
-        maxInstances: z =>
-          z
-            .number()
-            .int()
-            .min(1)
-            .max(100)
-            .default(10)
-            .describe('Most instances under load'),
-        targetConcurrency: z =>
-          z
-            .number()
-            .int()
-            .min(1)
-            .max(1000)
-            .optional()
-            .describe('Concurrent requests per instance before scaling out'),
-        cpu: z =>
-          z.string().optional().describe('CPU per instance, e.g. 250m or 1'),
-        memory: z =>
-          z
-            .string()
-            .optional()
-            .describe('Memory per instance, e.g. 256Mi or 1Gi'),
-        waitForReady: z =>
-          z
-            .boolean()
-            .default(true)
-            .describe('Wait until the app is Ready before finishing the step'),
-        timeoutSeconds: z =>
-          z
-            .number()
-            .int()
-            .min(1)
-            .max(3600)
-            .default(300)
-            .describe('How long to wait for Ready'),
-      },
+      // Replaced by deployAppActionInputSchema below.
+      input: {},
       output: {
         url: z =>
           z.string().optional().describe('The URL of the app, once Ready'),
@@ -157,49 +54,41 @@ export function createPavedAppDeployAction(options: {
       },
     },
     async handler(ctx) {
-      // The Scaffolder checks inputs against the JSON schema but does not fill
-      // in the zod defaults, and templates pass unset parameters as undefined.
-      const input = withDefaults(ctx.input, {
-        port: 8080,
-        env: [],
-        secretEnv: [],
-        minInstances: 0,
-        maxInstances: 10,
-        waitForReady: true,
-        timeoutSeconds: 300,
-      });
-      const ref = appRef(input.tenant, input.name);
-      const client = await options.clients.forInitiator(ctx);
-
-      const secretEnv = readSecretEnv(input.secretEnv, ctx.secrets);
-      rejectInvalidInput([
-        tenantNameProblem(input.tenant),
-        appNameProblem(input.name),
-        imageProblem(input.image),
-        portProblem(input.port),
-        ...input.env.map(e => envNameProblem(e.name)),
-        ...input.env.map(e =>
-          e.secret
+      // Raw, so that their problems are reported with the schema's.
+      const raw = (ctx.input ?? {}) as {
+        env?: unknown;
+        secretEnv?: unknown;
+        minInstances?: number | null;
+        maxInstances?: number | null;
+      };
+      const rawEnv = Array.isArray(raw.env) ? raw.env : [];
+      const secretEnv = readSecretEnv(
+        Array.isArray(raw.secretEnv)
+          ? raw.secretEnv.filter(e => typeof e?.secret === 'string')
+          : [],
+        ctx.secrets,
+      );
+      const input = parseActionInput(deployAppActionInputSchema, ctx.input, [
+        ...rawEnv.map(e =>
+          e?.secret === true
             ? `Env var ${e.name} is marked secret but its value came as a plain input, which the Scaffolder keeps in its task table in plaintext; take it with a \`ui:field: Secret\` parameter and pass it in secretEnv (see the paved:app:deploy docs)`
             : undefined,
         ),
         ...secretEnv.problems,
         ...duplicateEnvNames([
-          ...input.env.map(e => e.name),
+          ...rawEnv.map(e => e?.name).filter(n => typeof n === 'string'),
           ...secretEnv.values.map(e => e.name),
         ]),
-        input.cpu === undefined ? undefined : cpuProblem(input.cpu),
-        input.memory === undefined ? undefined : memoryProblem(input.memory),
-        input.minInstances > input.maxInstances
-          ? `minInstances (${input.minInstances}) must not be greater than maxInstances (${input.maxInstances})`
-          : undefined,
+        instancesProblem(raw.minInstances, raw.maxInstances),
       ]);
+      const ref = appRef(input.tenant, input.name);
+      const client = await options.clients.forInitiator(ctx);
 
       const tenant = await client.getTenant(input.tenant).catch(error => {
         throw describeApiError(`Looking up tenant "${input.tenant}"`, error);
       });
 
-      const body = {
+      const body: DeployAppRequest = {
         image: input.image,
         port: input.port,
         env: [
@@ -213,14 +102,9 @@ export function createPavedAppDeployAction(options: {
         scaling: {
           minInstances: input.minInstances,
           maxInstances: input.maxInstances,
-          ...(input.targetConcurrency
-            ? { targetConcurrency: input.targetConcurrency }
-            : {}),
+          targetConcurrency: input.targetConcurrency,
         },
-        resources: {
-          ...(input.cpu ? { cpu: input.cpu } : {}),
-          ...(input.memory ? { memory: input.memory } : {}),
-        },
+        resources: { cpu: input.cpu, memory: input.memory },
       };
 
       if (ctx.isDryRun) {
@@ -272,7 +156,7 @@ export function createPavedAppDeployAction(options: {
             signal: ctx.signal,
           },
         );
-        if (app.status.phase === 'Failed') {
+        if (describeAppStatus(app).phase === 'Failed') {
           throw new Error(
             `${ref} failed to become ready: ${
               app.status.message ?? 'the operator gave no reason'
@@ -288,13 +172,14 @@ export function createPavedAppDeployAction(options: {
       ctx.output('phase', app.status.phase ?? 'Pending');
     },
   });
+  return withInputSchema(action, deployAppActionInputSchema);
 }
 
 /** Keys of the task's secrets the Scaffolder itself puts there. */
 const RESERVED_SECRETS = ['backstageToken'];
 
 /** The largest secret value, as for plain env values. */
-const SECRET_VALUE_MAX_LENGTH = 32768;
+const SECRET_VALUE_MAX_LENGTH = ENV_VALUE_MAX_LENGTH;
 
 /**
  * Reads each `secretEnv` entry's value from the task's secrets. Problems
@@ -342,6 +227,18 @@ export function readSecretEnv(
   return { values, problems };
 }
 
+/** minInstances above maxInstances, each given or its default. */
+function instancesProblem(min: unknown, max: unknown): string | undefined {
+  const { shape } = deployAppActionInputSchema;
+  const minInstances = shape.minInstances.safeParse(min ?? undefined);
+  const maxInstances = shape.maxInstances.safeParse(max ?? undefined);
+  return minInstances.success &&
+    maxInstances.success &&
+    minInstances.data > maxInstances.data
+    ? `minInstances (${minInstances.data}) must not be greater than maxInstances (${maxInstances.data})`
+    : undefined;
+}
+
 function duplicateEnvNames(names: string[]): string[] {
   const seen = new Set<string>();
   const twice = new Set<string>();
@@ -369,8 +266,7 @@ async function getAppIfExists(
   try {
     return await client.getApp(tenant, app);
   } catch (error) {
-    if (error instanceof PavedApiError && error.status === 404)
-      return undefined;
+    if (isNotFound(error)) return undefined;
     throw describeApiError(`Looking up ${appRef(tenant, app)}`, error);
   }
 }
@@ -395,27 +291,12 @@ export async function waitUntilSettled(
   let last = '';
   for (;;) {
     const app = await client.getApp(tenant, name);
-    const current =
-      app.revision === revision &&
-      !app.sync.pending &&
-      app.status.current === true;
-    const line = app.sync.pending
-      ? `waiting for the cluster to accept revision ${revision}${
-          app.sync.lastError ? ` (${app.sync.lastError})` : ''
-        }`
-      : `phase ${app.status.known ? app.status.phase ?? 'Pending' : 'unknown'}${
-          app.status.message ? `: ${app.status.message}` : ''
-        }`;
+    const { settled, progress: line } = describeAppStatus(app, { revision });
     if (line !== last) {
       options.log(`${appRef(tenant, name)}: ${line}`);
       last = line;
     }
-    if (
-      current &&
-      (app.status.phase === 'Ready' || app.status.phase === 'Failed')
-    ) {
-      return app;
-    }
+    if (settled) return app;
     if (app.revision !== revision) {
       throw new Error(
         `${appRef(

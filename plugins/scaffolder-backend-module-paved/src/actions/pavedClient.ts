@@ -1,5 +1,6 @@
 import { AuthService, DiscoveryService } from '@backstage/backend-plugin-api';
-import { PavedApiClient, PavedApiError } from '@paved/plugin-paved-common';
+import { ResponseError } from '@backstage/errors';
+import { PavedApiClient } from '@paved/plugin-paved-common';
 
 /** What an action needs to get a Paved API client for its task. */
 export interface PavedClientSource {
@@ -41,13 +42,14 @@ export function pavedClientSource(options: {
  * what to fix; this adds what the action was doing.
  */
 export function describeApiError(doing: string, error: unknown): Error {
-  if (error instanceof PavedApiError) {
+  if (error instanceof ResponseError) {
+    const status = error.statusCode;
     const prefix =
-      error.status === 403 || error.status === 404
+      status === 403 || status === 404
         ? `${doing} was refused`
         : `${doing} failed`;
     return new Error(
-      `${prefix} (${error.status} ${error.errorName}): ${error.message}`,
+      `${prefix} (${status} ${error.body.error.name}): ${error.body.error.message}`,
     );
   }
   return new Error(`${doing} failed: ${(error as Error)?.message ?? error}`);

@@ -1,0 +1,350 @@
+/**
+ * The OpenAPI 3.1 document of the REST API, generated from the zod schemas
+ * of ./api.ts: request bodies as the router parses them (`io: 'input'`),
+ * answers as the backend writes them (`io: 'output'`). The backend serves it
+ * at `/api/paved/openapi.json`.
+ */
+import { z } from 'zod';
+import {
+  appDeletionSchema,
+  appEventsViewSchema,
+  appViewSchema,
+  auditEntryViewSchema,
+  createTenantRequestSchema,
+  deployAppRequestSchema,
+  emptyRequestSchema,
+  errorResponseBodySchema,
+  expectedGenerationSchema,
+  patchEnvRequestSchema,
+  planViewSchema,
+  revisionViewSchema,
+  rollbackRequestSchema,
+  tenantDeletionSchema,
+  tenantViewSchema,
+  updateTenantRequestSchema,
+} from './api';
+import { appNameSchema, tenantNameSchema } from './schemas';
+
+/** The JSON schema dialect of the document's schemas (OpenAPI 3.1's default). */
+export const OPENAPI_SCHEMA_DIALECT =
+  'https://spec.openapis.org/oas/3.1/dialect/base';
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {
+  const json = z.toJSONSchema(schema, {
+    io,
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+
+/** Request bodies, by component name. */
+const requestBodies = {
+  CreateTenantRequest: createTenantRequestSchema,
+  UpdateTenantRequest: updateTenantRequestSchema,
+  DeployAppRequest: deployAppRequestSchema,
+  PatchEnvRequest: patchEnvRequestSchema,
+  RollbackRequest: rollbackRequestSchema,
+  EmptyRequest: emptyRequestSchema.unwrap(),
+};
+
+/** Answers, by component name. */
+const answers = {
+  Plan: planViewSchema,
+  TenantView: tenantViewSchema,
+  TenantDeletion: tenantDeletionSchema,
+  AppView: appViewSchema,
+  AppDeletion: appDeletionSchema,
+  AppEventsView: appEventsViewSchema,
+  RevisionView: revisionViewSchema,
+  AuditEntryView: auditEntryViewSchema,
+  Error: errorResponseBodySchema,
+};
+type Answer = keyof typeof answers;
+
+const list = (name: Answer) =>
+  json({
+    type: 'object',
+    required: ['items'],
+    properties: { items: { type: 'array', items: ref(name) } },
+    additionalProperties: false,
+  });
+
+/** The error answers, each with the Error body. */
+const ERRORS: Record<string, [name: string, description: string]> = {
+  '400': ['BadRequest', 'Invalid input; the message names each field'],
+  '401': ['Unauthorized', 'No valid Backstage token'],
+  '403': ['Forbidden', 'Not a member of the tenant owner group'],
+  '404': ['NotFound', 'No such tenant or app, or not visible to you'],
+  '405': [
+    'MethodNotAllowed',
+    'The path exists but not with this method; the Allow header lists those that do',
+  ],
+  '409': ['Conflict', 'Changed concurrently, exists already, or plan limit'],
+  '413': [
+    'TooLarge',
+    'Request body over 256 KiB (after decompression), or the app would hold more than 128 KiB of env',
+  ],
+  '415': [
+    'UnsupportedMediaType',
+    'The body is not JSON in UTF-8 sent as application/json, or its Content-Encoding is not identity, gzip or deflate',
+  ],
+  '429': [
+    'TooManyRequests',
+    'Over the write rate limit of your identity (paved.rateLimit); Retry-After says when to retry',
+  ],
+  '500': [
+    'InternalError',
+    'The backend failed; the message gives a reference to its log',
+  ],
+};
+const READ_ERRORS = ['400', '401', '403', '404', '405', '500'];
+const WRITE_ERRORS = [...READ_ERRORS, '409', '413', '415', '429'];
+
+const errorRefs = (statuses: string[]) =>
+  Object.fromEntries(
+    [...statuses]
+      .sort()
+      .map(status => [
+        status,
+        { $ref: `#/components/responses/${ERRORS[status][0]}` },
+      ]),
+  );
+
+interface Success {
+  status: string;
+  description?: string;
+  content: unknown;
+}
+
+function op(
+  summary: string,
+  success: Success | Success[],
+  extra: {
+    body?: string;
+    optionalBody?: string;
+    write?: boolean;
+    query?: unknown[];
+    /** The error statuses, when not those of a read or a write. */
+    errors?: string[];
+  } = {},
+) {
+  const answered = Array.isArray(success) ? success : [success];
+  const body = extra.body ?? extra.optionalBody;
+  return {
+    summary,
+    ...(extra.query ? { parameters: extra.query } : {}),
+    ...(body
+      ? {
+          requestBody: {
+            required: Boolean(extra.body),
+            content: json(ref(body)),
+          },
+        }
+      : {}),
+    responses: {
+      ...Object.fromEntries(
+        answered.map(s => [
+          s.status,
+          { description: s.description ?? 'OK', content: s.content },
+        ]),
+      ),
+      ...errorRefs(extra.errors ?? (extra.write ? WRITE_ERRORS : READ_ERRORS)),
+    },
+  };
+}
+
+const ok = (name: Answer): Success => ({
+  status: '200',
+  content: json(ref(name)),
+});
+const okList = (name: Answer): Success => ({
+  status: '200',
+  content: list(name),
+});
+
+/** Pause, resume, redeploy and the like: optional body, answers the app. */
+const appAction = (summary: string, body?: string) =>
+  op(
+    summary,
+    ok('AppView'),
+    body
+      ? { write: true, body }
+      : // No body, or one with only expectedGeneration.
+        { write: true, optionalBody: 'EmptyRequest' },
+  );
+
+export function openApiDocument() {
+  /** DELETE takes no body; its optimistic-concurrency check is a query parameter. */
+  const expectedGenerationQuery = {
+    name: 'expectedGeneration',
+    in: 'query',
+    required: false,
+    schema: jsonSchema(expectedGenerationSchema, 'input'),
+    description:
+      'The generation you last read; the delete fails with 409 if the object changed since',
+  };
+  const tenantParam = {
+    name: 'tenant',
+    in: 'path',
+    required: true,
+    schema: jsonSchema(tenantNameSchema, 'input'),
+    description: 'Tenant name',
+  };
+  const appParam = {
+    name: 'app',
+    in: 'path',
+    required: true,
+    schema: jsonSchema(appNameSchema, 'input'),
+    description: 'App name',
+  };
+  const accepted = (name: Answer): Success => ({
+    status: '202',
+    description: 'Deletion accepted; the operator removes it from the cluster',
+    content: json(ref(name)),
+  });
+
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: OPENAPI_SCHEMA_DIALECT,
+    info: {
+      title: 'Paved',
+      version: '0.1.0',
+      description:
+        'Tenants and apps on your own Kubernetes. Mounted at /api/paved; authenticate with a Backstage user or service token (Authorization: Bearer).',
+    },
+    servers: [{ url: '/api/paved' }],
+    security: [{ bearer: [] }],
+    paths: {
+      '/plans': {
+        // Open to everyone, signed in or not.
+        get: {
+          ...op('List the plans', okList('Plan'), {
+            errors: ['400', '405', '500'],
+          }),
+          security: [],
+        },
+      },
+      '/tenants': {
+        get: op('List the tenants you can see', okList('TenantView')),
+        post: op(
+          'Create a tenant',
+          { status: '201', content: json(ref('TenantView')) },
+          { body: 'CreateTenantRequest', write: true },
+        ),
+      },
+      '/tenants/{tenant}': {
+        parameters: [tenantParam],
+        get: op('Get a tenant', ok('TenantView')),
+        patch: op(
+          'Change display name, plan, limits or isolation',
+          ok('TenantView'),
+          { body: 'UpdateTenantRequest', write: true },
+        ),
+        delete: op('Delete a tenant and its apps', accepted('TenantDeletion'), {
+          write: true,
+          query: [expectedGenerationQuery],
+        }),
+      },
+      '/tenants/{tenant}/audit': {
+        parameters: [tenantParam],
+        get: op(
+          'Audit log of the tenant and its apps',
+          okList('AuditEntryView'),
+        ),
+      },
+      '/apps': {
+        get: op('List the apps of every tenant you can see', okList('AppView')),
+      },
+      '/tenants/{tenant}/apps': {
+        parameters: [tenantParam],
+        get: op('List the apps of a tenant', okList('AppView')),
+      },
+      '/tenants/{tenant}/apps/{app}': {
+        parameters: [tenantParam, appParam],
+        get: op('Get an app', ok('AppView')),
+        put: op(
+          'Deploy an app: create it (201) or replace its config (200)',
+          [
+            { ...ok('AppView'), description: 'Config replaced' },
+            {
+              status: '201',
+              description: 'App created',
+              content: json(ref('AppView')),
+            },
+          ],
+          { body: 'DeployAppRequest', write: true },
+        ),
+        delete: op('Delete an app', accepted('AppDeletion'), {
+          write: true,
+          query: [expectedGenerationQuery],
+        }),
+      },
+      '/tenants/{tenant}/apps/{app}/env': {
+        parameters: [tenantParam, appParam],
+        patch: appAction('Set or remove env vars', 'PatchEnvRequest'),
+      },
+      '/tenants/{tenant}/apps/{app}/pause': {
+        parameters: [tenantParam, appParam],
+        post: appAction('Scale to zero and hold there'),
+      },
+      '/tenants/{tenant}/apps/{app}/resume': {
+        parameters: [tenantParam, appParam],
+        post: appAction('Resume a paused app'),
+      },
+      '/tenants/{tenant}/apps/{app}/redeploy': {
+        parameters: [tenantParam, appParam],
+        post: appAction('Roll a fresh revision with the same config'),
+      },
+      '/tenants/{tenant}/apps/{app}/rollback': {
+        parameters: [tenantParam, appParam],
+        post: appAction(
+          'Go back to the config of an earlier revision',
+          'RollbackRequest',
+        ),
+      },
+      '/tenants/{tenant}/apps/{app}/revisions': {
+        parameters: [tenantParam, appParam],
+        get: op('Revision history, newest first', okList('RevisionView')),
+      },
+      '/tenants/{tenant}/apps/{app}/events': {
+        parameters: [tenantParam, appParam],
+        get: op(
+          'Phase, message and conditions from the cluster',
+          ok('AppEventsView'),
+        ),
+      },
+      '/tenants/{tenant}/apps/{app}/audit': {
+        parameters: [tenantParam, appParam],
+        get: op('Audit log of the app', okList('AuditEntryView')),
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        ...Object.fromEntries(
+          Object.entries(requestBodies).map(([name, schema]) => [
+            name,
+            jsonSchema(schema, 'input'),
+          ]),
+        ),
+        ...Object.fromEntries(
+          Object.entries(answers).map(([name, schema]) => [
+            name,
+            jsonSchema(schema, 'output'),
+          ]),
+        ),
+      },
+      responses: Object.fromEntries(
+        Object.values(ERRORS).map(([name, description]) => [
+          name,
+          { description, content: json(ref('Error')) },
+        ]),
+      ),
+    },
+  };
+}
