@@ -139,10 +139,7 @@ export const emptyRequestSchema = z
   .optional();
 
 /** Optimistic concurrency for writes without a body of their own. */
-export interface WriteOptions {
-  /** The generation you last read; the write fails with 409 if it changed since. */
-  expectedGeneration?: number;
-}
+export type WriteOptions = NonNullable<z.input<typeof emptyRequestSchema>>;
 
 // ----------------------------------------------------------------- responses
 
