@@ -1,7 +1,8 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { appSpecSchema } from '@paved/plugin-paved-common';
+import { ENV_TOTAL_MAX_BYTES, appSpecSchema } from '@paved/plugin-paved-common';
 import { Knex } from 'knex';
 import { pavedTestDatabases } from '../__testUtils__/databases';
+import { statementsOf } from '../__testUtils__/statements';
 import { DatabasePavedStore } from './DatabasePavedStore';
 import { Actor } from './PavedStore';
 import { SecretBox } from './SecretBox';
@@ -13,12 +14,18 @@ const alice: Actor = { ref: 'user:default/alice', principalType: 'user' };
 
 async function createStore(databaseId: any) {
   const knex: Knex = await databases.init(databaseId);
+  const secretBox = new SecretBox('test key');
   const store = await DatabasePavedStore.create({
     database: mockServices.database({ knex }),
-    secretBox: new SecretBox('test key'),
+    secretBox,
   });
-  return { knex, store };
+  return { knex, store, secretBox };
 }
+
+const secretRef = (name: string) => ({
+  name,
+  secretKeyRef: { name: 'web-paved-env', key: name },
+});
 
 const tenantInput = (name: string, owner = 'group:default/team-a') => ({
   name,
@@ -284,5 +291,137 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
     expect(revisions.map(r => r.revision)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
     // The row holds the spec of the last revision written.
     expect(app.spec.image).toBe(revisions[0].image);
+  });
+
+  it('loads many tenants in one query, in the order asked, undefined for missing ones', async () => {
+    const { store, knex } = await createStore(id);
+    await store.createTenant(tenantInput('alpha'), alice);
+    await store.createTenant(
+      tenantInput('beta', 'group:default/team-b'),
+      alice,
+    );
+    let found: Array<{ name: string } | undefined> = [];
+    const statements = await statementsOf(knex, async () => {
+      found = await store.getTenants(['beta', 'ghost', 'alpha', 'beta']);
+    });
+    expect(found.map(t => t?.name)).toEqual([
+      'beta',
+      undefined,
+      'alpha',
+      'beta',
+    ]);
+    expect(found[0]).toEqual(await store.getTenant('beta'));
+    expect(statements).toHaveLength(1);
+    expect(await store.getTenants([])).toEqual([]);
+  });
+
+  it("shows updateTenant's check the tenant it then writes", async () => {
+    const { store } = await createStore(id);
+    await store.createTenant(tenantInput('alpha'), alice);
+    const seen: unknown[] = [];
+    const updated = await store.updateTenant(
+      'alpha',
+      { plan: 'pro', limits: { maxApps: 7 }, networkIsolation: false },
+      { actor: alice, check: (next, apps) => seen.push({ next, apps }) },
+    );
+    expect(seen).toEqual([{ next: updated, apps: 0 }]);
+    expect(await store.getTenant('alpha')).toEqual(updated);
+    // limits: null removes the override, in the check and in the row.
+    const cleared = await store.updateTenant(
+      'alpha',
+      { limits: null },
+      {
+        actor: alice,
+        check: next => {
+          if (next.limits !== undefined) throw new Error('limits kept');
+        },
+      },
+    );
+    expect(cleared.limits).toBeUndefined();
+    expect(await store.getTenant('alpha')).toEqual(cleared);
+  });
+
+  it('checks the env size with stored secrets counted, decrypting only a secret sent again', async () => {
+    const { store, knex, secretBox } = await createStore(id);
+    await store.createTenant(tenantInput('alpha'), alice);
+    const big = 'x'.repeat(ENV_TOTAL_MAX_BYTES - 1000);
+    const write = (
+      env: any[],
+      secrets?: Map<string, string>,
+      keepSecrets: string[] = [],
+    ) =>
+      store.writeApp({
+        tenant: 'alpha',
+        name: 'web',
+        spec: () => appSpecSchema.parse({ image: 'nginx:1', env }),
+        secrets,
+        keepSecrets,
+        action: 'deploy',
+        actor: alice,
+      });
+    await write(
+      [secretRef('BIG'), secretRef('A'), secretRef('B')],
+      new Map([
+        ['BIG', big],
+        ['A', 'a'],
+        ['B', 'b'],
+      ]),
+    );
+    const decrypt = jest.spyOn(secretBox, 'decrypt');
+    try {
+      // Kept secrets count by their stored size, none decrypted.
+      const small = { name: 'SMALL', value: 'y'.repeat(100) };
+      const kept = await write(
+        [secretRef('BIG'), secretRef('A'), secretRef('B'), small],
+        undefined,
+        ['BIG', 'A', 'B'],
+      );
+      expect(kept.revision).toBe(2);
+      expect(decrypt).not.toHaveBeenCalled();
+      const tooBig = { name: 'LARGE', value: 'z'.repeat(2000) };
+      await expect(
+        write(
+          [secretRef('BIG'), secretRef('A'), secretRef('B'), tooBig],
+          undefined,
+          ['BIG', 'A', 'B'],
+        ),
+      ).rejects.toThrow(
+        new RegExp(
+          `App alpha/web would hold \\d+ bytes of env var names and values, over the limit of ${ENV_TOTAL_MAX_BYTES} bytes per app`,
+        ),
+      );
+      expect(decrypt).not.toHaveBeenCalled();
+      // A secret sent again is decrypted to see whether it changed: only it.
+      const same = await write(
+        [secretRef('BIG'), secretRef('A'), secretRef('B')],
+        new Map([['A', 'a']]),
+        ['BIG', 'B'],
+      );
+      expect(decrypt).toHaveBeenCalledTimes(1);
+      expect(same.redeployToken).toBe(kept.redeployToken);
+      // A row saved before byte counts (value_bytes null) is decrypted to
+      // count it, and still counts.
+      await knex('paved_app_secrets')
+        .where({ tenant: 'alpha', app: 'web', name: 'BIG' })
+        .update({ value_bytes: null });
+      decrypt.mockClear();
+      await expect(
+        write(
+          [secretRef('BIG'), secretRef('A'), secretRef('B'), tooBig],
+          undefined,
+          ['BIG', 'A', 'B'],
+        ),
+      ).rejects.toMatchObject({ name: 'PayloadTooLargeError' });
+      expect(decrypt).toHaveBeenCalledTimes(1);
+      expect(await store.getSecrets('alpha', 'web')).toEqual(
+        new Map([
+          ['BIG', big],
+          ['A', 'a'],
+          ['B', 'b'],
+        ]),
+      );
+    } finally {
+      decrypt.mockRestore();
+    }
   });
 });

@@ -103,14 +103,20 @@ export interface AppWrite {
   tenant: string;
   name: string;
   /**
+   * Runs first in the write's transaction, with the app as locked
+   * (undefined when it is new or being deleted); throw to refuse. Access
+   * checks that depend on whether the app exists go here.
+   */
+  authorize?: (current: AppRecord | undefined) => void;
+  /**
    * Computes the new spec from the current record (undefined when the app is
    * new) inside the write's transaction; throw to abort.
    */
   spec: (current: AppRecord | undefined) => AppSpec;
   /** Secret values to store encrypted, by env name; entries not listed are removed unless kept. */
   secrets?: Map<string, string>;
-  /** Env names whose stored secret value is kept as is. */
-  keepSecrets?: string[];
+  /** Env names whose stored secret value is kept as is (or a function of the current record, in the transaction). */
+  keepSecrets?: string[] | ((current: AppRecord | undefined) => string[]);
   action: AppAction;
   actor: Actor;
   expectedGeneration?: number;
@@ -140,10 +146,15 @@ export interface BehindRows {
   apps: AppRecord[];
 }
 
-/** Where Paved keeps its config: tenants, apps, history and the audit log. */
-export interface PavedStore {
+/** Tenants (database/TenantStore.ts). */
+export interface PavedTenantStore {
   listTenants(options?: { filter?: TenantFilter }): Promise<TenantRecord[]>;
   getTenant(name: string): Promise<TenantRecord | undefined>;
+  /**
+   * Many tenants in one query, in the order of `names`, undefined for a
+   * name with no row (permission `getResources`).
+   */
+  getTenants(names: string[]): Promise<Array<TenantRecord | undefined>>;
   createTenant(input: TenantCreate, actor: Actor): Promise<TenantRecord>;
   /**
    * Updates a tenant; `check` sees the tenant as it would be and its app
@@ -164,9 +175,12 @@ export interface PavedStore {
     actor: Actor,
     options?: { expectedGeneration?: number },
   ): Promise<TenantRecord>;
-
   countApps(tenant: string): Promise<number>;
   appCounts(tenants: string[]): Promise<Map<string, number>>;
+}
+
+/** Apps, their env and secrets (database/AppStore.ts). */
+export interface PavedAppStore {
   listApps(options?: {
     tenant?: string;
     filter?: TenantFilter;
@@ -180,20 +194,29 @@ export interface PavedStore {
     options?: { expectedGeneration?: number },
   ): Promise<void>;
   getSecrets(tenant: string, app: string): Promise<Map<string, string>>;
+}
 
+/** App history (database/RevisionStore.ts). */
+export interface PavedRevisionStore {
   listRevisions(tenant: string, app: string): Promise<RevisionRecord[]>;
   getRevision(
     tenant: string,
     app: string,
     revision: number,
   ): Promise<RevisionRecord | undefined>;
+}
 
+/** The audit log (database/AuditStore.ts). */
+export interface PavedAuditStore {
   listAudit(options: {
     tenant: string;
     app?: string;
     limit?: number;
   }): Promise<AuditRecord[]>;
+}
 
+/** What the cluster sync records on tenants and apps. */
+export interface PavedSyncStore {
   /** Rows the cluster has not accepted yet (including deletions). */
   listBehind(): Promise<BehindRows>;
   /** Records that the cluster accepted `generation` (never moves backwards). */
@@ -214,3 +237,15 @@ export interface PavedStore {
   purgeTenant(name: string): Promise<void>;
   purgeApp(tenant: string, name: string): Promise<void>;
 }
+
+/**
+ * Where Paved keeps its config: tenants, apps, history and the audit log.
+ * The union of the stores by what they store; the services take the parts
+ * they use, the cluster sync and the plugin take the whole.
+ */
+export interface PavedStore
+  extends PavedTenantStore,
+    PavedAppStore,
+    PavedRevisionStore,
+    PavedAuditStore,
+    PavedSyncStore {}

@@ -93,24 +93,58 @@ export class TenantAccess {
     permission: ResourcePermission<typeof PAVED_TENANT_RESOURCE_TYPE>,
     tenant: TenantRecord,
   ): Promise<boolean> {
+    const [allowed] = await this.decide(credentials, [permission], tenant);
+    return allowed;
+  }
+
+  /**
+   * Whether the caller may act on `tenant` with each of `permissions`, in
+   * one call to the permissions service (an app write decides updating and
+   * deploying at once, before it knows which it is).
+   */
+  async decide(
+    credentials: BackstageCredentials,
+    permissions: Array<ResourcePermission<typeof PAVED_TENANT_RESOURCE_TYPE>>,
+    tenant: TenantRecord,
+  ): Promise<boolean[]> {
     const scope = this.scopeOf(credentials);
-    if (
-      scope &&
-      !(
-        scope.actions.includes(permission.attributes.action ?? 'update') &&
-        (scope.tenants === '*' || scope.tenants.includes(tenant.name))
-      )
-    ) {
-      return false;
-    }
-    const [decision] = await this.permissions.authorizeConditional(
-      [{ permission }],
+    const inScope = permissions.map(
+      permission =>
+        !scope ||
+        (scope.actions.includes(permission.attributes.action ?? 'update') &&
+          (scope.tenants === '*' || scope.tenants.includes(tenant.name))),
+    );
+    const asked = permissions.filter((_, i) => inScope[i]);
+    if (asked.length === 0) return inScope;
+    const decisions = await this.permissions.authorizeConditional(
+      asked.map(permission => ({ permission })),
       { credentials },
     );
-    if (decision.result === AuthorizeResult.CONDITIONAL) {
-      return this.authorizeConditions(decision, tenant);
-    }
-    return decision.result === AuthorizeResult.ALLOW;
+    let next = 0;
+    return Promise.all(
+      inScope.map(async fits => {
+        if (!fits) return false;
+        const decision = decisions[next++];
+        if (decision.result === AuthorizeResult.CONDITIONAL) {
+          return this.authorizeConditions(decision, tenant);
+        }
+        return decision.result === AuthorizeResult.ALLOW;
+      }),
+    );
+  }
+
+  /** The 403 for a caller who may read `tenant` but not do this. */
+  refusal(
+    permission: ResourcePermission<typeof PAVED_TENANT_RESOURCE_TYPE>,
+    tenant: TenantRecord,
+  ): NotAllowedError {
+    return new NotAllowedError(
+      `You may not ${permission.attributes.action ?? 'change'} ${
+        permission.name.startsWith('paved.app') ? 'apps of ' : ''
+      }tenant ${tenant.name}: you lack the permission ${
+        permission.name
+      }; ask a member of its owner group or the platform team`,
+    );
   }
 
   /**
@@ -147,13 +181,7 @@ export class TenantAccess {
     ) {
       throw tenantNotFound(tenant.name);
     }
-    throw new NotAllowedError(
-      `You may not ${permission.attributes.action ?? 'change'} ${
-        permission.name.startsWith('paved.app') ? 'apps of ' : ''
-      }tenant ${tenant.name}: you lack the permission ${
-        permission.name
-      }; ask a member of its owner group or the platform team`,
-    );
+    throw this.refusal(permission, tenant);
   }
 
   async requireBasic(

@@ -1,0 +1,78 @@
+import type {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import type { Plan } from '@paved/plugin-paved-common';
+import type { z } from 'zod';
+import type { ClusterSync } from '../cluster/ClusterSync';
+import type { StatusCache } from '../cluster/StatusCache';
+import type { Actor, PavedStore } from '../database/PavedStore';
+import type { TenantAccess } from '../permissions/TenantAccess';
+import type { ViewContext } from '../service/views';
+
+/** How long a write waits for its apply before answering (it continues in the background). */
+export const SYNC_WAIT_MS = 3000;
+
+/** What the services are built from (the router's options, less HTTP). */
+export interface ServiceOptions {
+  store: PavedStore;
+  access: TenantAccess;
+  sync: ClusterSync;
+  cache?: StatusCache;
+  plans: () => Plan[];
+  namespacePrefix?: string;
+  logger: LoggerService;
+}
+
+/** A parsed request body: what the router hands a service. */
+export type Parsed<S extends z.ZodType> = z.output<S>;
+
+/** Who made a change, for the audit log and the revision history. */
+export function actorOf(credentials: BackstageCredentials): Actor {
+  const principal = credentials.principal as any;
+  if (principal.type === 'user') {
+    return { ref: principal.userEntityRef, principalType: 'user' };
+  }
+  if (principal.type === 'service') {
+    return { ref: `service:${principal.subject}`, principalType: 'service' };
+  }
+  return { ref: 'anonymous', principalType: 'none' };
+}
+
+/** The parts both services share: plans, views, and the wait for an apply. */
+export class ServiceContext {
+  readonly views: ViewContext;
+
+  constructor(readonly options: ServiceOptions) {
+    this.views = {
+      plans: options.plans,
+      cache: options.cache,
+      namespacePrefix: options.namespacePrefix,
+    };
+  }
+
+  planNamed(name: string): Plan {
+    const plans = this.options.plans();
+    const plan = plans.find(p => p.name === name);
+    if (!plan) {
+      throw new InputError(
+        `Invalid plan: "${name}" is not a plan; choose one of ${plans
+          .map(p => p.name)
+          .join(', ')}`,
+      );
+    }
+    return plan;
+  }
+
+  /** Waits briefly for an apply so the answer usually shows it done. */
+  async settle(work: Promise<unknown>): Promise<void> {
+    const sync$ = work.catch(error =>
+      this.options.logger.warn(`Background sync failed: ${error}`),
+    );
+    await Promise.race([
+      sync$,
+      new Promise(resolve => setTimeout(resolve, SYNC_WAIT_MS).unref()),
+    ]);
+  }
+}

@@ -1,0 +1,5 @@
+export { AppService } from './AppService';
+export type { AppWriteResult } from './AppService';
+export { TenantService } from './TenantService';
+export { ServiceContext, actorOf } from './context';
+export type { ServiceOptions } from './context';
