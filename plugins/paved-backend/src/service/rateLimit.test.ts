@@ -4,6 +4,8 @@
  * landing on another replica.
  */
 import { pavedTestDatabases } from '../__testUtils__/databases';
+import { statementsOf } from '../__testUtils__/statements';
+import { WriteRateLimiter } from './rateLimit';
 import {
   ALICE,
   BOB,
@@ -20,9 +22,10 @@ const LIMIT = 6;
 
 describe.each(databases.eachSupportedId())('write rate limit on %s', id => {
   let replicas: PavedTestBackend[];
+  let knex: Awaited<ReturnType<typeof databases.init>>;
 
   beforeAll(async () => {
-    const knex = await databases.init(id);
+    knex = await databases.init(id);
     const config = {
       paved: { rateLimit: { writes: LIMIT, windowSeconds: 60 } },
     };
@@ -86,5 +89,29 @@ describe.each(databases.eachSupportedId())('write rate limit on %s', id => {
       .set('authorization', one.as(BOB))
       .send({ name: 'calm', displayName: 'Calm', owner: TEAM_B });
     expect(bob.status).toBe(201);
+  });
+
+  it('counts a write in one statement, and refuses the one over the limit', async () => {
+    let now = 120_000;
+    const limiter = new WriteRateLimiter(
+      knex,
+      { limit: 2, windowSeconds: 60 },
+      () => now,
+    );
+    // The first take of a window also drops ended windows (once a window).
+    await limiter.take('user:default/counted');
+    now += 1;
+    const second = await statementsOf(knex, () =>
+      limiter.take('user:default/counted'),
+    );
+    expect(second.map(s => s.sql)).toEqual([
+      expect.stringMatching(/^insert into .*on conflict.*returning/i),
+    ]);
+    await expect(limiter.take('user:default/counted')).rejects.toMatchObject({
+      name: 'TooManyRequestsError',
+    });
+    // A new window starts a new count.
+    now += 60_000;
+    await expect(limiter.take('user:default/counted')).resolves.toBeUndefined();
   });
 });

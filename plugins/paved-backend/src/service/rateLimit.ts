@@ -38,11 +38,13 @@ export class WriteRateLimiter {
     const now = this.now();
     const windowStart = now - (now % windowMs);
     const key = { identity: identity.slice(0, 300), window_start: windowStart };
-    await this.db(TABLE)
+    // One statement: count the write and read the count back (RETURNING,
+    // on both PostgreSQL and SQLite), atomic under concurrent writers.
+    const [row] = await this.db(TABLE)
       .insert({ ...key, count: 1 })
       .onConflict(['identity', 'window_start'])
-      .merge({ count: this.db.raw('?? + 1', [`${TABLE}.count`]) });
-    const row = await this.db(TABLE).where(key).first();
+      .merge({ count: this.db.raw('?? + 1', [`${TABLE}.count`]) })
+      .returning('count');
     await this.cleanup(now, windowMs);
     if (Number(row?.count ?? 0) > limit) {
       const retryAfter = Math.max(
