@@ -4,7 +4,8 @@
  * get-app and list-apps and deploys per second, through HTTP with Paved's
  * owner policy. Runs on SQLite, or PostgreSQL when PAVED_POSTGRES_URL is
  * set; with `--cluster` every deploy is also applied to a real API server
- * (packages/test-cluster). Not part of the test suite: `yarn bench`.
+ * (packages/test-cluster). Also counts the SQL statements per deploy. Not
+ * part of the test suite: `yarn bench`.
  */
 import { startTestCluster, TestCluster } from '@paved/test-cluster';
 import fs from 'fs';
@@ -128,6 +129,10 @@ async function main() {
       tenant: `bench-${i % TENANTS}`,
       app: `app-${i}`,
     }));
+    // Every statement the deploys send (knex's query event), per deploy.
+    let deployStatements = 0;
+    const countStatement = () => deployStatements++;
+    db.knex.on('query', countStatement);
     let next = 0;
     const started = performance.now();
     await Promise.all(
@@ -142,6 +147,7 @@ async function main() {
       }),
     );
     const deploySeconds = (performance.now() - started) / 1000;
+    db.knex.removeListener('query', countStatement);
 
     const gets: number[] = [];
     for (let i = 0; i < GETS; i++) {
@@ -175,7 +181,9 @@ async function main() {
     console.log(
       `deploy (PUT, ${CONCURRENCY} in flight): ${(APPS / deploySeconds).toFixed(
         1,
-      )} deploys/s (target >= 50)`,
+      )} deploys/s (target >= 50), ${(deployStatements / APPS).toFixed(
+        1,
+      )} SQL statements per deploy (background sync included)`,
     );
     console.log(
       `get-app   (${GETS}x): p50 ${ms(percentile(gets, 50))}, p99 ${ms(
