@@ -21,6 +21,7 @@ export type PavedApi = Pick<
   | 'rollbackApp'
   | 'deleteApp'
   | 'listRevisions'
+  | 'listAudit'
 >;
 
 export const pavedApiRef = createApiRef<PavedApi>().with({
