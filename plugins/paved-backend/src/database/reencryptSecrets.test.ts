@@ -236,4 +236,27 @@ describe.each(databases.eachSupportedId())('key rotation on %s', id => {
       new Map([['TOKEN', 'startup-secret']]),
     );
   });
+
+  it('saves the byte count of rows written before value_bytes, under the current key or not', async () => {
+    const knex = await databases.init(id);
+    const box = new SecretBox([K1]);
+    const store = await storeOn(knex, box);
+    await deployWithSecrets(store, 'web', { A: 'ä-value', B: 'bb' });
+    // As rows saved before the column: no byte count.
+    await knex('paved_app_secrets').update({ value_bytes: null });
+    const rotated = new SecretBox([K2, K1]);
+    // B stays under the old key and A moves to the current one first.
+    await knex('paved_app_secrets')
+      .where({ name: 'A' })
+      .update({ ciphertext: rotated.encrypt('ä-value') });
+    const result = await reencryptSecrets(knex, rotated);
+    expect(result).toMatchObject({ reencrypted: 1, current: 1, failed: [] });
+    const rows = await knex('paved_app_secrets')
+      .orderBy('name')
+      .select('name', 'value_bytes');
+    expect(rows.map(r => [r.name, Number(r.value_bytes)])).toEqual([
+      ['A', Buffer.byteLength('ä-value')],
+      ['B', 2],
+    ]);
+  });
 });

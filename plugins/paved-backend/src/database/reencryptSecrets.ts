@@ -22,7 +22,8 @@ export interface ReencryptResult {
  * to run on every replica at once (each update is conditional on the row
  * still holding the ciphertext that was read, so a concurrent write or
  * another replica's pass is never overwritten), and it never throws for a
- * row it cannot decrypt: that row is kept and reported in `failed`.
+ * row it cannot decrypt: that row is kept and reported in `failed`. Rows
+ * saved before byte counts get theirs (`value_bytes`) on the way.
  */
 export async function reencryptSecrets(
   knex: Knex,
@@ -41,7 +42,7 @@ export async function reencryptSecrets(
   let after: { tenant: string; app: string; name: string } | undefined;
   for (;;) {
     let query = knex(SECRETS)
-      .select('tenant', 'app', 'name', 'ciphertext')
+      .select('tenant', 'app', 'name', 'ciphertext', 'value_bytes')
       .orderBy([{ column: 'tenant' }, { column: 'app' }, { column: 'name' }])
       .limit(batchSize);
     if (after) {
@@ -63,16 +64,22 @@ export async function reencryptSecrets(
       app: string;
       name: string;
       ciphertext: string;
+      value_bytes: number | null;
     }> = await query;
     for (const row of rows) {
       const where = { tenant: row.tenant, app: row.app, name: row.name };
       let current: boolean;
       let ciphertext: string;
+      let valueBytes = row.value_bytes;
       try {
         current = secretBox.isCurrent(row.ciphertext);
-        ciphertext = current
-          ? row.ciphertext
-          : secretBox.encrypt(secretBox.decrypt(row.ciphertext));
+        if (current) {
+          ciphertext = row.ciphertext;
+        } else {
+          const plain = secretBox.decrypt(row.ciphertext);
+          valueBytes = Buffer.byteLength(plain);
+          ciphertext = secretBox.encrypt(plain);
+        }
       } catch (error) {
         result.failed.push({
           ...where,
@@ -82,11 +89,12 @@ export async function reencryptSecrets(
       }
       if (current) {
         result.current += 1;
+        await fillValueBytes(knex, secretBox, row);
         continue;
       }
       const updated = await knex(SECRETS)
         .where({ ...where, ciphertext: row.ciphertext })
-        .update({ ciphertext });
+        .update({ ciphertext, value_bytes: valueBytes });
       if (updated) result.reencrypted += 1;
       else result.skipped += 1;
     }
@@ -95,6 +103,40 @@ export async function reencryptSecrets(
     after = { tenant: last.tenant, app: last.app, name: last.name };
   }
   return result;
+}
+
+/**
+ * Saves the byte count of a row written before `value_bytes` existed, so
+ * app writes count its size without decrypting it. Conditional on the
+ * ciphertext read, like the rewrite; a row that does not decrypt is left to
+ * the write that counts it (which decrypts and reports it then).
+ */
+async function fillValueBytes(
+  knex: Knex,
+  secretBox: SecretBox,
+  row: {
+    tenant: string;
+    app: string;
+    name: string;
+    ciphertext: string;
+    value_bytes: number | null;
+  },
+) {
+  if (row.value_bytes !== null && row.value_bytes !== undefined) return;
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(secretBox.decrypt(row.ciphertext));
+  } catch {
+    return;
+  }
+  await knex(SECRETS)
+    .where({
+      tenant: row.tenant,
+      app: row.app,
+      name: row.name,
+      ciphertext: row.ciphertext,
+    })
+    .update({ value_bytes: bytes });
 }
 
 /** One line for the log: counts and, for failures, the key problems (never values). */
