@@ -1,39 +1,183 @@
-import { screen, waitFor, fireEvent, within } from '@testing-library/react';
+/**
+ * The Deployment tab on the real backend (`startPavedBackend`, SQLite, Paved's
+ * policy) through the real `PavedApiClient` over Node's fetch. Status (phase,
+ * URL, instances, revisions, conditions, the operator's message) comes from
+ * a real kube-apiserver, where the test writes each App's status as the
+ * operator would; "status unknown" from a backend with no cluster.
+ *
+ * The user's permission decisions in the browser come from Backstage's
+ * permission API test double (ALLOW or DENY): the backend decides the same
+ * with its own policy, and refuses what the user may not do either way.
+ */
+import {
+  act,
+  fireEvent,
+  screen,
+  waitFor,
+  within,
+} from '@testing-library/react';
 import { renderInTestApp, mockApis } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { usePermission } from '@backstage/plugin-permission-react';
 import { Entity } from '@backstage/catalog-model';
+import {
+  appDeletePermission,
+  appUpdatePermission,
+} from '@paved/plugin-paved-common';
+import { eventually, useTestCluster } from '@paved/test-cluster';
 import { SWRConfig } from 'swr';
-import { pavedApiRef } from '../api';
+import { PavedApi, pavedApiRef } from '../api';
 import { AppDeploymentContent } from './AppDeploymentContent';
-import { FakePavedApi, appView } from '../testing/FakePavedApi';
+import {
+  PavedStack,
+  TEAM_A,
+  startPavedStack,
+} from '../__testUtils__/pavedStack';
 
-const entity: Entity = {
+jest.setTimeout(180_000);
+
+const TENANT = 'team-a';
+const IMAGE = 'ghcr.io/acme/hello:1.0';
+
+// A Jest helper (beforeAll/afterAll), not a React hook.
+// eslint-disable-next-line react-hooks/rules-of-hooks
+const cluster = useTestCluster({
+  knative: false,
+  capsule: false,
+  cilium: false,
+});
+
+let paved: PavedStack;
+let api: PavedApi;
+
+/** What the operator writes once a Knative revision serves. */
+function readyStatus(app: string, revision: number) {
+  const name = `${app}-${String(revision).padStart(5, '0')}`;
+  return {
+    phase: 'Ready',
+    url: `http://${app}.tenant-${TENANT}.example.com`,
+    latestCreatedRevision: name,
+    latestReadyRevision: name,
+    instances: { desired: 1, ready: 1 },
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Ready',
+        message: 'The app is serving',
+        lastTransitionTime: '2026-11-21T10:05:00Z',
+      },
+    ],
+  };
+}
+
+/** An app at revision 2 (a deploy, then a secret env var added). */
+async function deployHello(name: string) {
+  await paved.client().deployApp(TENANT, name, {
+    image: IMAGE,
+    env: [{ name: 'TARGET', value: 'Paved' }],
+  });
+  const app = await paved.client().patchEnv(TENANT, name, {
+    set: [{ name: 'API_KEY', value: 'hunter2', secret: true }],
+  });
+  if (app.revision !== 2) {
+    throw new Error(`Expected revision 2 of ${name}, got ${app.revision}`);
+  }
+  return app;
+}
+
+/** Waits until the backend answers the app with the status the operator wrote. */
+async function backendShows(name: string, phase: string) {
+  await eventually(`${name} ${phase} in the API`, async () => {
+    const app = await paved.client().getApp(TENANT, name);
+    return app.status.known && app.status.phase === phase && app;
+  });
+}
+
+beforeAll(async () => {
+  paved = await startPavedStack({ cluster: cluster() });
+  api = paved.client();
+  await paved.client().createTenant({
+    name: TENANT,
+    displayName: 'Team A',
+    owner: TEAM_A,
+    plan: 'starter',
+  });
+  await paved.operator.createNamespace(TENANT);
+
+  await deployHello('hello');
+  await paved.operator.writeAppStatus(
+    TENANT,
+    'hello',
+    readyStatus('hello', 2),
+    2,
+  );
+  await backendShows('hello', 'Ready');
+
+  await paved.client().deployApp(TENANT, 'broken', { image: IMAGE });
+  await paved.operator.writeAppStatus(TENANT, 'broken', {
+    phase: 'Failed',
+    message:
+      'The image ghcr.io/acme/hello:1.0 could not be pulled: not found. Check the image name and tag.',
+  });
+  await backendShows('broken', 'Failed');
+});
+
+afterAll(async () => {
+  await paved?.stop();
+});
+
+const entity = (app: string): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
   metadata: {
-    name: 'team-a-hello',
-    annotations: { 'paved.dev/app': 'team-a/hello' },
+    name: `${TENANT}-${app}`,
+    annotations: { 'paved.dev/app': `${TENANT}/${app}` },
   },
   spec: {
     type: 'service',
-    owner: 'group:default/team-a',
+    owner: TEAM_A,
     lifecycle: 'production',
   },
-};
+});
 
-function render(api: FakePavedApi, allow: boolean, target: Entity = entity) {
+/**
+ * Renders only once the user's permission decisions on the tenant have
+ * arrived, with what they were: a positive sign that the components that
+ * ask the same (the same SWR keys, answered in the same render) have them.
+ */
+function Decided() {
+  const update = usePermission({
+    permission: appUpdatePermission,
+    resourceRef: TENANT,
+  });
+  const remove = usePermission({
+    permission: appDeletePermission,
+    resourceRef: TENANT,
+  });
+  if (update.loading || remove.loading) return null;
+  const word = (allowed: boolean) => (allowed ? 'allowed' : 'denied');
+  return (
+    <span data-testid="decided">
+      update {word(update.allowed)}, delete {word(remove.allowed)}
+    </span>
+  );
+}
+
+function render(allow: boolean, target: Entity, client: PavedApi = api) {
   return renderInTestApp(
     // usePermission caches decisions in SWR's global cache; a fresh cache per
     // test keeps one test's ALLOW from answering the next test's DENY.
     <SWRConfig value={{ provider: () => new Map() }}>
       <EntityProvider entity={target}>
         <AppDeploymentContent />
+        <Decided />
       </EntityProvider>
     </SWRConfig>,
     {
       apis: [
-        [pavedApiRef, api],
+        [pavedApiRef, client],
         mockApis.permission({
           authorize: allow ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
         }),
@@ -44,7 +188,7 @@ function render(api: FakePavedApi, allow: boolean, target: Entity = entity) {
 
 describe('AppDeploymentContent', () => {
   it('shows phase, URL, instances, revision and conditions of a ready app', async () => {
-    await render(new FakePavedApi([appView()]), true);
+    await render(true, entity('hello'));
     expect(
       await screen.findByText('Ready', {
         selector: '[data-testid="paved-phase"] *',
@@ -60,15 +204,7 @@ describe('AppDeploymentContent', () => {
   });
 
   it("shows the operator's reason when the app failed", async () => {
-    const failed = appView({
-      status: {
-        known: true,
-        phase: 'Failed',
-        message:
-          'The image ghcr.io/acme/hello:1.0 could not be pulled: not found. Check the image name and tag.',
-      },
-    });
-    await render(new FakePavedApi([failed]), true);
+    await render(true, entity('broken'));
     expect(
       await screen.findByText(/could not be pulled: not found/),
     ).toBeInTheDocument();
@@ -76,72 +212,150 @@ describe('AppDeploymentContent', () => {
   });
 
   it('shows the saved config with status unknown when the cluster has not reported', async () => {
-    await render(
-      new FakePavedApi([appView({ status: { known: false } })]),
-      true,
-    );
-    expect(await screen.findByText(/Status unknown/)).toBeInTheDocument();
-    expect(screen.getByText('Unknown')).toBeInTheDocument();
-    expect(
-      screen.getAllByText('ghcr.io/acme/hello:1.0').length,
-    ).toBeGreaterThan(0);
+    // A backend with no cluster: it has the config, and no status.
+    const offline = await startPavedStack();
+    try {
+      await offline.client().createTenant({
+        name: TENANT,
+        displayName: 'Team A',
+        owner: TEAM_A,
+      });
+      await offline.client().deployApp(TENANT, 'hello', { image: IMAGE });
+      await render(true, entity('hello'), offline.client());
+      expect(await screen.findByText(/Status unknown/)).toBeInTheDocument();
+      expect(screen.getByText('Unknown')).toBeInTheDocument();
+      expect(screen.getAllByText(IMAGE).length).toBeGreaterThan(0);
+    } finally {
+      await offline.stop();
+    }
   });
 
   it('masks secret env values', async () => {
-    await render(new FakePavedApi([appView()]), true);
+    await render(true, entity('hello'));
     const table = await screen.findByRole('table', {
       name: 'environment variables',
     });
     expect(within(table).getByText('TARGET')).toBeInTheDocument();
     expect(within(table).getByText(/\*{8} \(secret\)/)).toBeInTheDocument();
+    expect(table).not.toHaveTextContent('hunter2');
   });
 
   it('offers no owner actions to a user without permission', async () => {
-    await render(new FakePavedApi([appView()]), false);
+    await render(false, entity('hello'));
     await screen.findByTestId('paved-url');
-    await waitFor(() =>
-      expect(screen.queryByText('Pause')).not.toBeInTheDocument(),
+    // The decisions have arrived (and were denials) before anything is
+    // asserted absent: absent buttons alone would also pass while the
+    // components were still waiting for them.
+    expect(await screen.findByTestId('decided')).toHaveTextContent(
+      'update denied, delete denied',
     );
+    expect(screen.getByText('TARGET')).toBeInTheDocument();
+    expect(screen.queryByText('Pause')).not.toBeInTheDocument();
+    expect(screen.queryByText('Redeploy')).not.toBeInTheDocument();
     expect(screen.queryByText('Delete')).not.toBeInTheDocument();
     expect(screen.queryByText('Roll back')).not.toBeInTheDocument();
     expect(screen.queryByLabelText('remove TARGET')).not.toBeInTheDocument();
   });
 
   it('pauses and resumes for an owner, and the phase follows', async () => {
-    const api = new FakePavedApi([appView()]);
-    await render(api, true);
+    const app = await deployHello('pausable');
+    await paved.operator.writeAppStatus(
+      TENANT,
+      'pausable',
+      readyStatus('pausable', app.revision),
+      app.revision,
+    );
+    await backendShows('pausable', 'Ready');
+    await render(true, entity('pausable'));
+    expect(await screen.findByTestId('decided')).toHaveTextContent(
+      'update allowed, delete allowed',
+    );
+
     fireEvent.click(await screen.findByRole('button', { name: 'Pause' }));
+    // The backend applies the pause; the operator scales to zero and says so.
+    await paved.operator.appSpecWhen(TENANT, 'pausable', 'paused', spec =>
+      Boolean(spec.paused),
+    );
+    await paved.operator.writeAppStatus(
+      TENANT,
+      'pausable',
+      { phase: 'Paused', instances: { desired: 0, ready: 0 } },
+      (
+        await api.getApp(TENANT, 'pausable')
+      ).sync.generation,
+    );
     expect(
-      await screen.findByText('Paused', {
-        selector: '[data-testid="paved-phase"] *',
-      }),
+      await screen.findByText(
+        'Paused',
+        { selector: '[data-testid="paved-phase"] *' },
+        { timeout: 15_000 },
+      ),
     ).toBeInTheDocument();
+
     fireEvent.click(await screen.findByRole('button', { name: 'Resume' }));
+    await paved.operator.appSpecWhen(
+      TENANT,
+      'pausable',
+      'resumed',
+      spec => !spec.paused,
+    );
+    await paved.operator.writeAppStatus(
+      TENANT,
+      'pausable',
+      readyStatus('pausable', app.revision),
+      (
+        await api.getApp(TENANT, 'pausable')
+      ).sync.generation,
+    );
     expect(
-      await screen.findByText('Ready', {
-        selector: '[data-testid="paved-phase"] *',
-      }),
+      await screen.findByText(
+        'Ready',
+        { selector: '[data-testid="paved-phase"] *' },
+        { timeout: 15_000 },
+      ),
     ).toBeInTheDocument();
-    expect(api.calls).toEqual(['pause team-a/hello', 'resume team-a/hello']);
+
+    const audit = await api.listAudit(TENANT, 'pausable');
+    expect(
+      audit.items
+        .filter(e => e.action === 'app.pause' || e.action === 'app.resume')
+        .map(e => `${e.action} by ${e.actor}`)
+        .sort(),
+    ).toEqual([
+      'app.pause by user:default/alice',
+      'app.resume by user:default/alice',
+    ]);
   });
 
   it('deletes only after the app name is typed', async () => {
-    const api = new FakePavedApi([appView()]);
-    await render(api, true);
+    await paved.client().deployApp(TENANT, 'doomed', { image: IMAGE });
+    await render(true, entity('doomed'));
     fireEvent.click(await screen.findByRole('button', { name: 'Delete' }));
     const dialog = await screen.findByRole('dialog');
     const confirm = within(dialog).getByRole('button', { name: 'Delete' });
     expect(confirm).toBeDisabled();
     fireEvent.change(within(dialog).getByLabelText('App name'), {
-      target: { value: 'hello' },
+      target: { value: 'doomed' },
     });
-    fireEvent.click(confirm);
-    await waitFor(() => expect(api.calls).toEqual(['delete team-a/hello']));
+    // Not before: the app is still there with the name half typed.
+    expect((await api.getApp(TENANT, 'doomed')).name).toBe('doomed');
+    await act(async () => {
+      fireEvent.click(confirm);
+    });
+    await waitFor(
+      async () => {
+        const audit = await api.listAudit(TENANT);
+        expect(
+          audit.items.filter(e => e.app === 'doomed').map(e => e.action),
+        ).toContain('app.delete');
+      },
+      { timeout: 15_000 },
+    );
   });
 
   it('explains a component without the annotation', async () => {
-    const plain = { ...entity, metadata: { name: 'plain' } };
-    await render(new FakePavedApi(), true, plain);
+    const plain = { ...entity('hello'), metadata: { name: 'plain' } };
+    await render(true, plain);
     expect(await screen.findByText('Not a Paved app')).toBeInTheDocument();
   });
 });

@@ -1,28 +1,81 @@
+/**
+ * The tenants pages on the real backend (`startPavedBackend`, SQLite) through
+ * the real `PavedApiClient` over Node's fetch. What only the cluster says
+ * (phase, quota usage) comes from a real kube-apiserver, where the test
+ * writes the Tenant's status as the operator would.
+ */
 import { screen } from '@testing-library/react';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { useTestCluster } from '@paved/test-cluster';
+import type { TenantView } from '@paved/plugin-paved-common';
 import { pavedApiRef } from '../api';
 import { TenantDetailPage, TenantsPage } from './TenantsPage';
-import { FakePavedApi, tenantView } from '../testing/FakePavedApi';
+import {
+  PavedStack,
+  TEAM_A,
+  inMemoryDatabase,
+  startPavedStack,
+} from '../__testUtils__/pavedStack';
+
+jest.setTimeout(180_000);
+
+// A Jest helper (beforeAll/afterAll), not a React hook.
+// eslint-disable-next-line react-hooks/rules-of-hooks
+const cluster = useTestCluster({
+  knative: false,
+  capsule: false,
+  cilium: false,
+});
+
+let stacks: PavedStack[] = [];
+async function stack(options: Parameters<typeof startPavedStack>[0] = {}) {
+  const started = await startPavedStack(options);
+  stacks.push(started);
+  return started;
+}
+
+afterEach(async () => {
+  await Promise.all(stacks.map(s => s.stop()));
+  stacks = [];
+});
 
 describe('TenantsPage', () => {
   it('lists tenants with plan, phase and quota usage', async () => {
-    const api = new FakePavedApi(
-      [],
-      [
-        tenantView(),
-        tenantView({
-          name: 'team-b',
-          displayName: 'Team B',
-          plan: 'free',
-          status: { known: false },
-        }),
-      ],
-    );
-    await renderInTestApp(<TenantsPage />, { apis: [[pavedApiRef, api]] });
+    const paved = await stack({ cluster: cluster() });
+    const client = paved.client();
+    await client.createTenant({
+      name: 'team-a',
+      displayName: 'Team A',
+      owner: TEAM_A,
+      plan: 'starter',
+    });
+    await client.createTenant({
+      name: 'team-b',
+      displayName: 'Team B',
+      owner: TEAM_A,
+      plan: 'free',
+    });
+    // The operator has reported on team-a only.
+    await paved.operator.writeTenantStatus('team-a', {
+      phase: 'Active',
+      namespace: 'tenant-team-a',
+      appCount: 0,
+      usage: {
+        cpu: { used: '500m', hard: '4' },
+        memory: { used: '7Gi', hard: '8Gi' },
+      },
+    });
+    await waitForTenant(paved, 'team-a', t => t.status.phase === 'Active');
+    await waitForTenant(paved, 'team-b', t => t.status.known);
+
+    await renderInTestApp(<TenantsPage />, { apis: [[pavedApiRef, client]] });
     expect(await screen.findByText('Team A')).toBeInTheDocument();
     expect(screen.getByText('Team B')).toBeInTheDocument();
+    expect(screen.getByText('starter')).toBeInTheDocument();
+    expect(screen.getByText('free')).toBeInTheDocument();
     expect(screen.getByText('Active')).toBeInTheDocument();
-    expect(screen.getByText('Unknown')).toBeInTheDocument();
+    // Known to the cluster, not yet reported on by the operator.
+    expect(screen.getByText('Pending')).toBeInTheDocument();
     expect(screen.getByText('CPU 500m / 4')).toBeInTheDocument();
     expect(screen.getByText('Memory 7Gi / 8Gi')).toBeInTheDocument();
     expect(screen.getAllByRole('progressbar')[1]).toHaveAttribute(
@@ -31,9 +84,25 @@ describe('TenantsPage', () => {
     );
   });
 
+  it('shows the phase Unknown while the backend has no word from the cluster', async () => {
+    // No cluster configured: the backend saves tenants and knows no status.
+    const paved = await stack();
+    const client = paved.client();
+    await client.createTenant({
+      name: 'team-b',
+      displayName: 'Team B',
+      owner: TEAM_A,
+      plan: 'free',
+    });
+    await renderInTestApp(<TenantsPage />, { apis: [[pavedApiRef, client]] });
+    expect(await screen.findByText('Team B')).toBeInTheDocument();
+    expect(screen.getByText('Unknown')).toBeInTheDocument();
+  });
+
   it('tells a user without tenants how to get one', async () => {
+    const paved = await stack();
     await renderInTestApp(<TenantsPage />, {
-      apis: [[pavedApiRef, new FakePavedApi()]],
+      apis: [[pavedApiRef, paved.client()]],
     });
     expect(
       await screen.findByText(/You have no tenants yet/),
@@ -41,29 +110,71 @@ describe('TenantsPage', () => {
   });
 
   it("shows a tenant's sync error, such as a plan no longer offered", async () => {
-    const message =
-      'Plan "gold" is no longer offered (paved.plans); move the tenant to one of free, starter';
-    const api = new FakePavedApi(
-      [],
-      [
-        tenantView({
-          plan: 'gold',
-          sync: {
-            generation: 1,
-            appliedGeneration: 1,
-            pending: false,
-            lastError: message,
-          },
-        }),
-      ],
-    );
-    await renderInTestApp(<TenantDetailPage />, {
-      apis: [[pavedApiRef, api]],
-      mountPath: '/:tenant',
-      initialRouteEntries: ['/team-a'],
-    });
-    expect(
-      await screen.findByText(/could not be brought in line with this tenant/),
-    ).toHaveTextContent(message);
+    const knex = inMemoryDatabase();
+    try {
+      // The tenant is created on a plan the platform offered then ...
+      const before = await startPavedStack({
+        cluster: cluster(),
+        knex,
+        paved: {
+          plans: { gold: { cpu: '8', memory: '16Gi', maxApps: 20 } },
+        },
+      });
+      await before.client().createTenant({
+        name: 'team-gold',
+        displayName: 'Team Gold',
+        owner: TEAM_A,
+        plan: 'gold',
+      });
+      await waitForTenant(before, 'team-gold', t => !t.sync.pending);
+      await before.stop();
+      // ... and the backend restarts, on the same database, without it.
+      const paved = await stack({ cluster: cluster(), knex });
+      const synced = await waitForTenant(
+        paved,
+        'team-gold',
+        t => !!t.sync.lastError,
+      );
+      expect(synced.sync.lastError).toMatch(
+        /^Plan "gold" is no longer offered \(paved\.plans\); move the tenant to one of free, starter/,
+      );
+
+      await renderInTestApp(<TenantDetailPage />, {
+        apis: [[pavedApiRef, paved.client()]],
+        mountPath: '/:tenant',
+        initialRouteEntries: ['/team-gold'],
+      });
+      expect(
+        await screen.findByText(
+          /could not be brought in line with this tenant/,
+        ),
+      ).toHaveTextContent(synced.sync.lastError!);
+    } finally {
+      await Promise.all(stacks.map(s => s.stop()));
+      stacks = [];
+      await knex.destroy();
+    }
   });
 });
+
+/** The tenant as the API answers it, once `check` holds. */
+async function waitForTenant(
+  paved: PavedStack,
+  name: string,
+  check: (tenant: TenantView) => boolean,
+) {
+  const client = paved.client();
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const tenant = await client.getTenant(name);
+    if (check(tenant)) return tenant;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Tenant ${name} did not reach the expected state: ${JSON.stringify(
+          tenant,
+        )}`,
+      );
+    }
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+}
