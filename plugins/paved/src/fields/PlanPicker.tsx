@@ -4,6 +4,7 @@ import InputLabel from '@material-ui/core/InputLabel';
 import MenuItem from '@material-ui/core/MenuItem';
 import Select from '@material-ui/core/Select';
 import { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
+import { apiErrorMessage } from '@paved/plugin-paved-common';
 import { usePolledPaved } from '../hooks';
 
 /** `ui:field: PavedPlanPicker`: picks a plan from the configured catalogue. */
@@ -32,7 +33,7 @@ export function PlanPicker(props: FieldExtensionComponentProps<string>) {
       </Select>
       <FormHelperText>
         {plans.error
-          ? `Could not load the plans: ${plans.error.message}`
+          ? `Could not load the plans: ${apiErrorMessage(plans.error)}`
           : schema.description}
       </FormHelperText>
     </FormControl>

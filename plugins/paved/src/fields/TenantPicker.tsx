@@ -4,6 +4,7 @@ import InputLabel from '@material-ui/core/InputLabel';
 import MenuItem from '@material-ui/core/MenuItem';
 import Select from '@material-ui/core/Select';
 import { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
+import { apiErrorMessage } from '@paved/plugin-paved-common';
 import { usePolledPaved } from '../hooks';
 
 /**
@@ -17,7 +18,9 @@ export function TenantPicker(props: FieldExtensionComponentProps<string>) {
   const noTenants = !tenants.loading && !tenants.error && items.length === 0;
   let helperText = schema.description;
   if (tenants.error) {
-    helperText = `Could not load your tenants: ${tenants.error.message}`;
+    helperText = `Could not load your tenants: ${apiErrorMessage(
+      tenants.error,
+    )}`;
   } else if (noTenants) {
     helperText =
       'You have no tenant to deploy into; create one with the "Create a tenant" template first.';
