@@ -2,53 +2,55 @@
  * What runs while an operator instance leads: the informers, the Tenant and
  * App controllers and their wiring, and a watch on CRDs that restarts the
  * session when an optional API (Capsule, Cilium, Knative) comes or goes.
+ * The child informers and their event-to-owner mapping come from the child
+ * registries (`TENANT_CHILDREN`, `APP_CHILDREN`); the optional APIs and
+ * their CRD names from `@paved/kube`'s resource table.
  */
-import {
-  LABEL_APP,
-  LABEL_MANAGED_BY,
-  LABEL_TENANT,
-  MANAGED_BY_PAVED,
-} from '@paved/plugin-paved-common';
-import { Controller, specOrDeletionChanged } from './controller/controller';
-import { Informer } from '@paved/kube';
-import { Logger } from '@paved/kube';
-import { OperatorMetrics } from './controller/metrics';
-import { KubeClient } from '@paved/kube';
+import { LABEL_MANAGED_BY, MANAGED_BY_PAVED } from '@paved/plugin-paved-common';
 import {
   APPS,
-  CAPSULE_TENANTS,
-  CILIUM_NETWORK_POLICIES,
+  ClusterFeatures,
+  crdName,
   CRDS,
-  DOMAIN_MAPPINGS,
-  KNATIVE_SERVICES,
+  detectFeatures,
+  Informer,
+  KubeClient,
   KubeObject,
-  LIMIT_RANGES,
-  NAMESPACES,
-  NETWORK_POLICIES,
+  Logger,
   objectKey,
-  RESOURCE_QUOTAS,
+  OPTIONAL_FEATURES,
+  optionalCrdNames,
   ResourceType,
-  REVISIONS,
-  ROLE_BINDINGS,
   TENANTS,
 } from '@paved/kube';
+import {
+  Controller,
+  Reconciler,
+  specOrDeletionChanged,
+} from './controller/controller';
+import { OperatorMetrics } from './controller/metrics';
 import { DEFAULT_DESIRED_STATE_CONFIG } from './desired/config';
-import { detectFeatures } from './features';
 import { namespaceName } from './desired/namespace';
-import type { OperatorOptions } from './operator';
+import { OperatorOptions } from './options';
 import { AppReconciler } from './reconcilers/app/appReconciler';
-import { ClusterFeatures, ReconcileContext } from './reconcilers/context';
-import { TenantReconciler } from './reconcilers/tenant/tenantReconciler';
+import { APP_CHILDREN } from './reconcilers/app/children';
+import { ChildRegistry, watchedTypes } from './reconcilers/children';
+import { InformerSet, ReconcileContext } from './reconcilers/context';
 import { keepOwnerClusterRole, OwnerRoleKeeper } from './reconcilers/ownerRole';
+import { TENANT_CHILDREN } from './reconcilers/tenant/children';
+import { TenantReconciler } from './reconcilers/tenant/tenantReconciler';
 
 const MANAGED = `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`;
+const DEFAULT_SYNC_TIMEOUT_MS = 120_000;
 
-/** What runs while this instance leads. */
+/** What this instance runs while it leads. */
 export class LeaderSession {
   ctx: ReconcileContext | undefined;
   synced = false;
-  private readonly informers: Informer[] = [];
-  private readonly controllers: Controller[] = [];
+  private readonly informers = new InformerSet();
+  /** The last error each informer logged, for the sync timeout's message. */
+  private readonly lastErrors = new Map<string, string>();
+  readonly controllers: Controller[] = [];
   private crdInformer: Informer | undefined;
   private ownerRole: OwnerRoleKeeper | undefined;
   private stopped = false;
@@ -61,16 +63,28 @@ export class LeaderSession {
     private readonly onFeaturesChanged: () => void,
   ) {}
 
+  /** The informer of `type`, made once per session. */
   private informer(type: ResourceType, labelSelector?: string): Informer {
-    const informer = new Informer(this.client, {
+    const existing = this.informers.get(type);
+    if (existing) return existing;
+    const logger: Logger = {
+      ...this.logger,
+      warn: (message, fields) => {
+        // The informer logs each failed list or watch before it backs off.
+        const cause = /retrying in \d+ms: ([\s\S]*)$/.exec(message)?.[1];
+        this.lastErrors.set(crdName(type), cause ?? message);
+        this.logger.warn(message, fields);
+      },
+    };
+    const informer: Informer = new Informer(this.client, {
       type,
       labelSelector,
       resyncMs: this.options.resyncMs ?? 600_000,
-      logger: this.logger,
+      logger,
       onRestart: reason =>
         this.metrics.watchRestarts.inc({ resource: type.plural, reason }),
     });
-    this.informers.push(informer);
+    this.informers.add(informer);
     return informer;
   }
 
@@ -87,119 +101,59 @@ export class LeaderSession {
       this.options.resyncMs ?? 600_000,
     );
     if (this.stopped) this.ownerRole.stop();
-    const informers: ReconcileContext['informers'] = {
-      tenants: this.informer(TENANTS),
-      apps: this.informer(APPS),
-      namespaces: this.informer(NAMESPACES, MANAGED),
-      resourceQuotas: this.informer(RESOURCE_QUOTAS, MANAGED),
-      limitRanges: this.informer(LIMIT_RANGES, MANAGED),
-      roleBindings: this.informer(ROLE_BINDINGS, MANAGED),
-      networkPolicies: this.informer(NETWORK_POLICIES, MANAGED),
-      ciliumNetworkPolicies: features.cilium
-        ? this.informer(CILIUM_NETWORK_POLICIES, MANAGED)
-        : undefined,
-      capsuleTenants: features.capsule
-        ? this.informer(CAPSULE_TENANTS, MANAGED)
-        : undefined,
-      knativeServices: features.knative
-        ? this.informer(KNATIVE_SERVICES, MANAGED)
-        : undefined,
-      domainMappings: features.knative
-        ? this.informer(DOMAIN_MAPPINGS, MANAGED)
-        : undefined,
-      // Knative copies the template's labels onto each Revision.
-      revisions: features.knative
-        ? this.informer(REVISIONS, MANAGED)
-        : undefined,
-    };
     const ctx: ReconcileContext = {
       client: this.client,
       config,
       features,
       logger: this.logger,
       pollMs: this.options.pollMs ?? 500,
-      informers,
+      informers: this.informers,
     };
     this.ctx = ctx;
+    const tenantInformer = this.informer(TENANTS);
+    const appInformer = this.informer(APPS);
 
     const concurrency = this.options.concurrency ?? 8;
-    const tenantReconciler = new TenantReconciler(ctx);
     const appReconciler = new AppReconciler(ctx);
-    const tenants = new Controller({
-      name: 'tenant',
-      reconciler: tenantReconciler,
-      concurrency,
-      metrics: this.metrics,
-      logger: this.logger,
-    });
-    const apps = new Controller({
-      name: 'app',
-      reconciler: appReconciler,
-      concurrency,
-      metrics: this.metrics,
-      logger: this.logger,
-    });
+    const controller = (name: string, reconciler: Reconciler) =>
+      new Controller({
+        name,
+        reconciler,
+        concurrency,
+        metrics: this.metrics,
+        logger: this.logger,
+      });
+    const tenants = controller('tenant', new TenantReconciler(ctx));
+    const apps = controller('app', appReconciler);
     this.controllers.push(tenants, apps);
 
-    const byTenantLabel = (o: KubeObject) => o.metadata.labels?.[LABEL_TENANT];
-    tenants.watch(informers.tenants, undefined, {
+    // Each owner follows itself (spec or deletion) and its children.
+    tenants.watch(tenantInformer, undefined, {
       updated: specOrDeletionChanged,
     });
-    for (const child of [
-      informers.namespaces,
-      informers.resourceQuotas,
-      informers.limitRanges,
-      informers.roleBindings,
-      informers.networkPolicies,
-      informers.ciliumNetworkPolicies,
-      informers.capsuleTenants,
-    ]) {
-      if (child) tenants.watch(child, byTenantLabel);
-    }
+    apps.watch(appInformer, undefined, { updated: specOrDeletionChanged });
+    this.watchChildren(tenants, TENANT_CHILDREN, features);
+    this.watchChildren(apps, APP_CHILDREN, features);
+
     // App count and deletion progress of a tenant follow its apps.
     tenants.watch(
-      informers.apps,
+      appInformer,
       o => appReconciler.tenantOf(o.metadata.namespace!),
       // A burst of new apps becomes one app-count update, not one each.
       { onlyAddDelete: true, delayMs: 500 },
     );
-
-    apps.watch(informers.apps, undefined, { updated: specOrDeletionChanged });
     // A deleted app frees a place for apps held back by maxApps.
-    informers.apps.addHandlers({
+    appInformer.addHandlers({
       delete: gone =>
-        informers.apps
+        appInformer
           .list(gone.metadata.namespace)
-          .forEach(a =>
-            apps.enqueue(`${a.metadata.namespace}/${a.metadata.name}`),
-          ),
+          .forEach(a => apps.enqueue(objectKey(a))),
     });
-    const byAppLabel = (o: KubeObject) => {
-      const app = o.metadata.labels?.[LABEL_APP];
-      return app ? `${o.metadata.namespace}/${app}` : undefined;
-    };
-    if (informers.knativeServices)
-      apps.watch(informers.knativeServices, byAppLabel);
-    if (informers.domainMappings)
-      apps.watch(informers.domainMappings, byAppLabel);
-    // Instance counts follow Knative's scaling (to zero and back).
-    if (informers.revisions)
-      apps.watch(informers.revisions, byAppLabel, {
-        updated: (o, n) => {
-          const replicas = (r: KubeObject) => {
-            const status = r.status as
-              | { actualReplicas?: number; desiredReplicas?: number }
-              | undefined;
-            return `${status?.actualReplicas}/${status?.desiredReplicas}`;
-          };
-          return replicas(o) !== replicas(n);
-        },
-      });
     // Apps wait for their tenant; a tenant change wakes them.
     apps.watch(
-      informers.tenants,
+      tenantInformer,
       tenant =>
-        informers.apps
+        appInformer
           .list(namespaceName(tenant.metadata.name, config))
           .map(objectKey),
       {
@@ -209,12 +163,58 @@ export class LeaderSession {
       },
     );
 
-    for (const informer of this.informers) informer.start();
-    await Promise.all(this.informers.map(i => i.waitForSync()));
+    for (const informer of this.informers.all()) informer.start();
+    await this.waitForSync();
     if (this.stopped) return;
     this.synced = true;
-    for (const controller of this.controllers) controller.start();
+    for (const c of this.controllers) c.start();
     this.watchCrds(features);
+  }
+
+  /** One informer per child type the cluster serves; events go to the owner. */
+  private watchChildren(
+    owner: Controller,
+    registry: ChildRegistry<unknown, unknown>,
+    features: ClusterFeatures,
+  ): void {
+    for (const { type, updated } of watchedTypes(registry, features)) {
+      owner.watch(this.informer(type, MANAGED), registry.ownerKey, {
+        updated,
+      });
+    }
+  }
+
+  /**
+   * Waits for every informer's first list, at most `syncTimeoutMs`; then
+   * fails naming the ones that did not sync and why.
+   */
+  private async waitForSync(): Promise<void> {
+    const timeoutMs = this.options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
+    const informers = this.informers.all();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>(resolve => {
+      timer = setTimeout(() => resolve('expired'), timeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([
+        Promise.all(informers.map(i => i.waitForSync())),
+        expired,
+      ]);
+      if (outcome !== 'expired' || this.stopped) return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const unsynced = informers
+      .filter(i => !i.hasSynced)
+      .map(i => {
+        const why = this.lastErrors.get(crdName(i.type)) ?? 'no answer yet';
+        return `${crdName(i.type)} (${why})`;
+      });
+    throw new Error(
+      `informer caches did not sync within ${Math.round(
+        timeoutMs / 1000,
+      )} s: ${unsynced.join('; ')}`,
+    );
   }
 
   /** A CRD of an optional API appearing or going away restarts the session's view. */
@@ -224,20 +224,21 @@ export class LeaderSession {
       logger: this.logger,
     });
     this.crdInformer = crdInformer;
-    const relevant = new Set([
-      'tenants.capsule.clastix.io',
-      'ciliumnetworkpolicies.cilium.io',
-      'services.serving.knative.dev',
-    ]);
+    const relevant = optionalCrdNames();
     let primed = false;
     let restarting = false;
+    const forced = this.options.features ?? {};
     // Discovery lags the CRD's own events a little: look again a few times.
     const detect = (attempt: number) => {
       if (this.stopped || restarting) return;
+      const again = () => {
+        if (attempt < 6) {
+          setTimeout(() => detect(attempt + 1), 250 * 2 ** attempt).unref();
+        }
+      };
       detectFeatures(this.client)
         .then(next => {
-          const forced = this.options.features ?? {};
-          const changed = (['capsule', 'cilium', 'knative'] as const).some(
+          const changed = OPTIONAL_FEATURES.some(
             f => forced[f] === undefined && next[f] !== features[f],
           );
           if (changed && !restarting && !this.stopped) {
@@ -246,15 +247,11 @@ export class LeaderSession {
               ...next,
             });
             this.onFeaturesChanged();
-          } else if (!changed && attempt < 6) {
-            setTimeout(() => detect(attempt + 1), 250 * 2 ** attempt).unref();
+          } else if (!changed) {
+            again();
           }
         })
-        .catch(() => {
-          if (attempt < 6) {
-            setTimeout(() => detect(attempt + 1), 250 * 2 ** attempt).unref();
-          }
-        });
+        .catch(again);
     };
     const check = (crd: KubeObject) => {
       if (primed && relevant.has(crd.metadata.name)) detect(0);
@@ -275,7 +272,7 @@ export class LeaderSession {
     this.stopped = true;
     this.ownerRole?.stop();
     await Promise.all(this.controllers.map(c => c.stop()));
-    await Promise.all(this.informers.map(i => i.stop()));
+    await Promise.all(this.informers.all().map(i => i.stop()));
     await this.crdInformer?.stop();
   }
 }

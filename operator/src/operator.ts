@@ -8,38 +8,12 @@ import { LeaderElector } from '@paved/kube';
 import { Logger, noopLogger } from '@paved/kube';
 import { OperatorMetrics } from './controller/metrics';
 import { KubeClient } from '@paved/kube';
-import { KubeConfigLike, KubeConnection } from '@paved/kube';
-import { DesiredStateConfig } from './desired/config';
 import { LeaderSession } from './leaderSession';
-import { ClusterFeatures, ReconcileContext } from './reconcilers/context';
+import { OperatorOptions } from './options';
+import { ReconcileContext } from './reconcilers/context';
 
-export { detectFeatures } from './features';
-
-export interface OperatorOptions {
-  /** A kubeconfig (client-node's KubeConfig works) or a connection. */
-  kubeConfig: KubeConnection | KubeConfigLike;
-  config?: Partial<DesiredStateConfig>;
-  /** Workers per controller. Default 8. */
-  concurrency?: number;
-  leaderElection?: {
-    namespace: string;
-    name: string;
-    identity?: string;
-    leaseDurationMs?: number;
-    renewDeadlineMs?: number;
-    retryPeriodMs?: number;
-  };
-  /** Port of /healthz, /readyz and /metrics; 0 picks one; undefined: no server. */
-  metricsPort?: number;
-  metricsHost?: string;
-  logger?: Logger;
-  /** Informer resync period. Default 10 minutes. */
-  resyncMs?: number;
-  /** Re-check period for things in progress. Default 500 ms. */
-  pollMs?: number;
-  /** Force features instead of detecting them (tests of fallbacks). */
-  features?: Partial<ClusterFeatures>;
-}
+export { detectFeatures } from '@paved/kube';
+export type { OperatorOptions } from './options';
 
 export class Operator {
   readonly metrics: OperatorMetrics;
@@ -50,6 +24,9 @@ export class Operator {
   private running: Promise<void> | undefined;
   private session: LeaderSession | undefined;
   metricsPortBound: number | undefined;
+  /** Leader sessions that failed to start in a row (reset by one that does). */
+  sessionFailures = 0;
+  private stopping = false;
 
   static async create(options: OperatorOptions): Promise<Operator> {
     const client = await KubeClient.fromKubeConfig(options.kubeConfig);
@@ -103,6 +80,40 @@ export class Operator {
     return this.session?.ctx;
   }
 
+  /**
+   * Resolves once `controller` ('tenant' or 'app') has finished a reconcile
+   * of `key` that started after this call: a barrier for tests asserting
+   * that something did not happen. Rejects when none finishes in time.
+   */
+  reconciled(
+    controller: 'tenant' | 'app',
+    key: string,
+    timeoutMs = 60_000,
+  ): Promise<void> {
+    const target = this.session?.controllers.find(c => c.name === controller);
+    if (!target) {
+      return Promise.reject(
+        new Error(`no ${controller} controller running: not leading`),
+      );
+    }
+    const after = target.reconcilesStarted;
+    return new Promise((resolve, reject) => {
+      const pending: { timer?: NodeJS.Timeout } = {};
+      const unsubscribe = target.onReconciled((done, started) => {
+        if (done !== key || started <= after) return;
+        clearTimeout(pending.timer);
+        unsubscribe();
+        resolve();
+      });
+      pending.timer = setTimeout(() => {
+        unsubscribe();
+        reject(
+          new Error(`${controller} ${key} not reconciled in ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+    });
+  }
+
   async start(): Promise<void> {
     if (this.health) this.metricsPortBound = await this.health.start();
     if (this.elector) this.elector.start();
@@ -120,6 +131,7 @@ export class Operator {
 
   /** Stops controllers (draining reconciles), watches, the lease and the server. */
   async stop(options: { releaseLease?: boolean } = {}): Promise<void> {
+    this.stopping = true;
     if (this.elector) {
       await this.elector.stop({ release: options.releaseLease !== false });
     }
@@ -129,29 +141,47 @@ export class Operator {
   }
 
   private lead(): void {
-    if (this.session) return;
+    if (this.session || this.stopping) return;
     this.metrics.leader.set(1);
-    this.session = new LeaderSession(
+    const session = new LeaderSession(
       this.client,
       this.options,
       this.metrics,
       this.logger,
+      // New watches for the new set of APIs: a fresh session.
+      () => this.relead(0),
+    );
+    this.session = session;
+    this.running = session.start().then(
       () => {
-        // New watches for the new set of APIs: a fresh session.
-        this.unlead()
-          .then(() => {
-            if (!this.elector || this.elector.isLeader) this.lead();
-          })
-          .catch(error =>
-            this.logger.error(`restart failed: ${(error as Error).message}`),
-          );
+        this.sessionFailures = 0;
+      },
+      error => {
+        this.sessionFailures += 1;
+        const delayMs = Math.min(30_000, 500 * 2 ** (this.sessionFailures - 1));
+        this.logger.error(
+          `operator failed to start: ${
+            (error as Error).message
+          }; starting a new session in ${delayMs} ms`,
+        );
+        // Not awaited here: unlead() awaits this very promise.
+        setTimeout(() => {
+          if (this.session === session) this.relead(0);
+        }, delayMs).unref();
       },
     );
-    this.running = this.session.start().catch(error => {
-      this.logger.error(
-        `operator failed to start: ${(error as Error).message}`,
+  }
+
+  /** Stops the current session and starts a new one (if still leading) after `delayMs`. */
+  private relead(delayMs: number): void {
+    this.unlead()
+      .then(() => new Promise(r => setTimeout(r, delayMs)))
+      .then(() => {
+        if (!this.elector || this.elector.isLeader) this.lead();
+      })
+      .catch(error =>
+        this.logger.error(`restart failed: ${(error as Error).message}`),
       );
-    });
   }
 
   private async unlead(): Promise<void> {

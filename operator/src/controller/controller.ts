@@ -50,6 +50,11 @@ export class Controller {
   private readonly metrics?: OperatorMetrics;
   private readonly logger: Logger;
   private workers: Promise<void>[] = [];
+  private readonly reconciledListeners = new Set<
+    (key: string, started: number) => void
+  >();
+  /** Reconciles started so far; each reconcile's number is its place in that count. */
+  private startedCount = 0;
 
   constructor(options: ControllerOptions) {
     this.name = options.name;
@@ -119,6 +124,22 @@ export class Controller {
     });
   }
 
+  /**
+   * Tells `listener` of every key whose reconcile finished (whatever its
+   * result), with that reconcile's number (see `reconcilesStarted`); returns
+   * the unsubscribe. Tests use it as a barrier: "the controller has
+   * processed this key since".
+   */
+  onReconciled(listener: (key: string, started: number) => void): () => void {
+    this.reconciledListeners.add(listener);
+    return () => this.reconciledListeners.delete(listener);
+  }
+
+  /** How many reconciles have started; a later one has a higher number. */
+  get reconcilesStarted(): number {
+    return this.startedCount;
+  }
+
   /** Starts the workers. */
   start(): void {
     if (this.workers.length) return;
@@ -137,8 +158,10 @@ export class Controller {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      const started = ++this.startedCount;
       await this.reconcileKey(key);
       this.queue.done(key);
+      for (const listener of this.reconciledListeners) listener(key, started);
     }
   }
 

@@ -14,7 +14,7 @@ export function setCondition(
   const conditions = [...(existing ?? [])];
   const index = conditions.findIndex(c => c.type === next.type);
   const previous = index >= 0 ? conditions[index] : undefined;
-  const condition: Condition = {
+  const updated: Condition = {
     type: next.type,
     status: next.status,
     reason: next.reason,
@@ -27,8 +27,8 @@ export function setCondition(
         ? previous.lastTransitionTime
         : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
   };
-  if (index >= 0) conditions[index] = condition;
-  else conditions.push(condition);
+  if (index >= 0) conditions[index] = updated;
+  else conditions.push(updated);
   return conditions;
 }
 
@@ -39,7 +39,29 @@ export function setConditions(
   now: Date = new Date(),
 ): Condition[] {
   return next.reduce<Condition[]>(
-    (acc, condition) => setCondition(acc, condition, now),
+    (acc, input) => setCondition(acc, input, now),
     [...(existing ?? [])],
   );
+}
+
+export type ConditionStatus = ConditionInput['status'];
+
+/**
+ * One condition of `owner` (a Tenant or App) at its current generation: the
+ * one way conditions are written, instead of object literals.
+ */
+export function condition(
+  owner: { metadata: { generation?: number } },
+  type: string,
+  status: ConditionStatus,
+  reason: string,
+  message: string,
+): ConditionInput {
+  return {
+    type,
+    status,
+    reason,
+    message,
+    observedGeneration: owner.metadata.generation,
+  };
 }

@@ -2,17 +2,58 @@
  * What reconcilers share: the API client, the configuration, which optional
  * APIs the cluster serves, and the informer caches they read from.
  */
-import { KubeClient } from '@paved/kube';
-import { KubeObject } from '@paved/kube';
+import { ClusterFeatures, KubeClient } from '@paved/kube';
+import { KubeObject, ResourceType, crdName } from '@paved/kube';
 import { Informer } from '@paved/kube';
 import { Logger } from '@paved/kube';
 import { DesiredStateConfig } from '../desired/config';
 
-/** Optional APIs, detected from the CRDs the cluster serves. */
-export interface ClusterFeatures {
-  capsule: boolean;
-  cilium: boolean;
-  knative: boolean;
+/** Optional APIs, detected from the CRDs the cluster serves (`@paved/kube`'s table). */
+export type { ClusterFeatures } from '@paved/kube';
+
+/**
+ * The session's informers, one per watched resource type. A type of an
+ * optional API that is not installed has none: `get` answers undefined and
+ * the cache reads answer "nothing there".
+ */
+export class InformerSet {
+  private readonly byType = new Map<string, Informer>();
+
+  add(informer: Informer): void {
+    this.byType.set(crdName(informer.type), informer);
+  }
+
+  /** The type's informer, if it is watched in this session. */
+  get(type: ResourceType): Informer | undefined {
+    return this.byType.get(crdName(type));
+  }
+
+  /** The type's informer; throws when it is not watched (a wiring error). */
+  of(type: ResourceType): Informer {
+    const informer = this.get(type);
+    if (!informer) {
+      throw new Error(`no informer for ${crdName(type)} in this session`);
+    }
+    return informer;
+  }
+
+  /** The cached object, if the type is watched and the object is there. */
+  cached(
+    type: ResourceType,
+    name: string,
+    namespace?: string,
+  ): KubeObject | undefined {
+    return this.get(type)?.get(cacheKey(name, namespace));
+  }
+
+  /** The cached objects of a type (in a namespace); none if not watched. */
+  list(type: ResourceType, namespace?: string): KubeObject[] {
+    return this.get(type)?.list(namespace) ?? [];
+  }
+
+  all(): Informer[] {
+    return [...this.byType.values()];
+  }
 }
 
 export interface ReconcileContext {
@@ -22,21 +63,7 @@ export interface ReconcileContext {
   logger: Logger;
   /** How long to wait before looking again at something still in progress. */
   pollMs: number;
-  informers: {
-    tenants: Informer;
-    apps: Informer;
-    namespaces: Informer;
-    resourceQuotas: Informer;
-    limitRanges: Informer;
-    roleBindings: Informer;
-    networkPolicies: Informer;
-    /** Present once the CRD is served. */
-    ciliumNetworkPolicies?: Informer;
-    capsuleTenants?: Informer;
-    knativeServices?: Informer;
-    domainMappings?: Informer;
-    revisions?: Informer;
-  };
+  informers: InformerSet;
 }
 
 export function cacheKey(name: string, namespace?: string): string {

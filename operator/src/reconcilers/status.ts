@@ -1,6 +1,13 @@
-/** Writing status through the status subresource, only when it changed. */
+/**
+ * Writing an owner's (Tenant's or App's) status through the status
+ * subresource: its fields, its conditions (transition times kept while a
+ * status holds) and observedGeneration, written only when something changed.
+ * Both reconcilers write through `writeOwnerStatus`.
+ */
+import { Condition } from '@paved/plugin-paved-common';
 import { KubeClient } from '@paved/kube';
 import { KubeObject, ResourceType } from '@paved/kube';
+import { ConditionInput, setConditions } from '../desired/conditions';
 
 function stable(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
@@ -34,4 +41,31 @@ export async function writeStatus(
     },
     { subresource: 'status' },
   );
+}
+
+/**
+ * The owner's status: `fields` (undefined ones left out), `conditions` set
+ * onto the ones it has, and `observedGeneration` = its generation.
+ */
+export async function writeOwnerStatus(
+  client: KubeClient,
+  type: ResourceType,
+  owner: {
+    metadata: KubeObject['metadata'];
+    status?: { conditions?: unknown };
+  },
+  fields: Record<string, unknown>,
+  conditions: ConditionInput[],
+): Promise<void> {
+  const status = {
+    ...Object.fromEntries(
+      Object.entries(fields).filter(([, v]) => v !== undefined),
+    ),
+    conditions: setConditions(
+      owner.status?.conditions as Condition[] | undefined,
+      conditions,
+    ),
+    observedGeneration: owner.metadata.generation,
+  };
+  await writeStatus(client, type, owner as unknown as KubeObject, status);
 }

@@ -1,39 +1,39 @@
 /**
- * AppReconciler: an App becomes a Knative Service and its DomainMappings;
- * its status is read back from Knative. A paused App has no Service (see the
- * README); deleting an App deletes its mappings, then its Service.
+ * AppReconciler: an App becomes the children of `APP_CHILDREN` (a Knative
+ * Service and its DomainMappings); its status is read back from Knative. A
+ * paused App has no Service (see the README); deleting an App removes the
+ * children in reverse order: the mappings, then the Service.
  */
 import {
   AppResource,
   appSpecSchema,
   AppStatus,
-  Condition,
   FINALIZER_APP,
   LABEL_TENANT,
   TenantResource,
 } from '@paved/plugin-paved-common';
 import { ReconcileResult, Reconciler } from '../../controller/controller';
-import { APPS, KubeObject } from '@paved/kube';
+import {
+  APPS,
+  KNATIVE_SERVICES,
+  KubeObject,
+  NAMESPACES,
+  TENANTS,
+} from '@paved/kube';
 import { appsOverLimit } from '../../desired/appLimit';
 import {
   appStatusFromKnative,
   AppStatusFromKnative,
 } from '../../desired/appStatus';
 import { tenantLimits } from '../../desired/quota';
-import { ConditionInput, setConditions } from '../../desired/conditions';
-import { cached, ReconcileContext } from '../context';
+import { condition, ConditionInput } from '../../desired/conditions';
+import { reconcileChildren, removeChildren } from '../children';
+import { ReconcileContext } from '../context';
 import { addFinalizer, removeFinalizer } from '../finalizers';
 import { SpecCache } from '../specCache';
-import { writeStatus } from '../status';
-import {
-  deleteDomainMappings,
-  reconcileDomainMappings,
-} from './domainMappings';
-import {
-  applyKnativeService,
-  deleteKnativeService,
-  latestRevision,
-} from './knativeService';
+import { writeOwnerStatus } from '../status';
+import { APP_CHILDREN } from './children';
+import { knativeServiceChild, latestRevision } from './knativeService';
 
 export class AppReconciler implements Reconciler {
   private readonly specs = new SpecCache(appSpecSchema);
@@ -42,7 +42,7 @@ export class AppReconciler implements Reconciler {
 
   /** The tenant a namespace belongs to: its label, else the name minus the prefix. */
   tenantOf(namespace: string): string | undefined {
-    const ns = cached(this.ctx.informers.namespaces, namespace);
+    const ns = this.ctx.informers.cached(NAMESPACES, namespace);
     const label = ns?.metadata.labels?.[LABEL_TENANT];
     if (label) return label;
     const prefix = this.ctx.config.namespacePrefix;
@@ -52,32 +52,29 @@ export class AppReconciler implements Reconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
-    const object = this.ctx.informers.apps.get(key);
+    const object = this.ctx.informers.of(APPS).get(key);
     if (!object) return undefined;
     const app = object as unknown as AppResource;
     if (app.metadata.deletionTimestamp) return this.finalize(app);
-    const generation = app.metadata.generation;
+    const { name, namespace } = app.metadata as {
+      name: string;
+      namespace: string;
+    };
 
     const parsed = this.specs.parse(app);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const message = `${issue.path.join('.')}: ${issue.message}`;
       await this.status(app, { phase: 'Failed', message }, [
-        {
-          type: 'Ready',
-          status: 'False',
-          reason: 'InvalidSpec',
-          message,
-          observedGeneration: generation,
-        },
+        condition(app, 'Ready', 'False', 'InvalidSpec', message),
       ]);
       return undefined;
     }
     const spec = parsed.data;
 
-    const tenantName = this.tenantOf(app.metadata.namespace!);
+    const tenantName = this.tenantOf(namespace);
     const tenant = tenantName
-      ? (this.ctx.informers.tenants.get(tenantName) as unknown as
+      ? (this.ctx.informers.of(TENANTS).get(tenantName) as unknown as
           | TenantResource
           | undefined)
       : undefined;
@@ -86,83 +83,51 @@ export class AppReconciler implements Reconciler {
       tenant.metadata.deletionTimestamp ||
       tenant.status?.phase !== 'Active'
     ) {
-      const { reason, message } = tenantProblem(
-        tenant,
-        tenantName,
-        app.metadata.namespace!,
-      );
+      const { reason, message } = tenantProblem(tenant, tenantName, namespace);
       await this.status(app, { phase: 'Pending', message }, [
-        {
-          type: 'TenantReady',
-          status: 'False',
-          reason,
-          message,
-          observedGeneration: generation,
-        },
-        {
-          type: 'Ready',
-          status: 'False',
-          reason,
-          message,
-          observedGeneration: generation,
-        },
+        condition(app, 'TenantReady', 'False', reason, message),
+        condition(app, 'Ready', 'False', reason, message),
       ]);
       // Tenant events requeue the app; this is only a safety net.
       return { requeueAfterMs: this.ctx.pollMs * 20 };
     }
-    const tenantReady: ConditionInput = {
-      type: 'TenantReady',
-      status: 'True',
-      reason: 'Active',
-      message: `Tenant ${tenant.metadata.name} is active`,
-      observedGeneration: generation,
-    };
+    const tenantReady = condition(
+      app,
+      'TenantReady',
+      'True',
+      'Active',
+      `Tenant ${tenant.metadata.name} is active`,
+    );
 
     if (!this.ctx.features.knative) {
       const message =
         'Knative Serving is not installed in the cluster; ask the platform team';
       await this.status(app, { phase: 'Pending', message }, [
         tenantReady,
-        {
-          type: 'Ready',
-          status: 'False',
-          reason: 'KnativeMissing',
-          message,
-          observedGeneration: generation,
-        },
+        condition(app, 'Ready', 'False', 'KnativeMissing', message),
       ]);
       return { requeueAfterMs: this.ctx.pollMs * 20 };
     }
 
     const maxApps = tenantLimits(tenant, this.ctx.config).maxApps;
-    const hasService = cached(
-      this.ctx.informers.knativeServices,
-      app.metadata.name,
-      app.metadata.namespace,
-    );
+    const cachedService = () =>
+      this.ctx.informers.cached(KNATIVE_SERVICES, name, namespace);
     if (
-      !hasService &&
+      !cachedService() &&
       appsOverLimit(
-        this.ctx.informers.apps.list(app.metadata.namespace),
+        this.ctx.informers.list(APPS, namespace),
         maxApps,
         new Set(
-          (
-            this.ctx.informers.knativeServices?.list(app.metadata.namespace) ??
-            []
-          ).map(k => k.metadata.name),
+          this.ctx.informers
+            .list(KNATIVE_SERVICES, namespace)
+            .map(k => k.metadata.name),
         ),
-      ).has(app.metadata.name)
+      ).has(name)
     ) {
       const message = `Tenant ${tenant.metadata.name} allows ${maxApps} apps on plan ${tenant.spec.plan}; delete an app or move the tenant to a larger plan`;
       await this.status(app, { phase: 'Failed', message }, [
         tenantReady,
-        {
-          type: 'Ready',
-          status: 'False',
-          reason: 'AppLimitReached',
-          message,
-          observedGeneration: generation,
-        },
+        condition(app, 'Ready', 'False', 'AppLimitReached', message),
       ]);
       return undefined;
     }
@@ -178,8 +143,9 @@ export class AppReconciler implements Reconciler {
 
     if (spec.paused) {
       const current = await ensureFinalizer;
-      await deleteDomainMappings(this.ctx, current);
-      const gone = await deleteKnativeService(this.ctx, current);
+      const gone = await removeChildren(APP_CHILDREN, this.ctx, current, {
+        waitForEach: false,
+      });
       const message =
         'The app is paused: it runs no instances until it is resumed';
       await this.status(
@@ -187,45 +153,35 @@ export class AppReconciler implements Reconciler {
         { phase: 'Paused', instances: { desired: 0, ready: 0 } },
         [
           tenantReady,
-          {
-            type: 'KnativeServiceReady',
-            status: 'False',
-            reason: 'Paused',
-            message,
-            observedGeneration: generation,
-          },
-          {
-            type: 'Ready',
-            status: 'False',
-            reason: 'Paused',
-            message,
-            observedGeneration: generation,
-          },
+          condition(app, 'KnativeServiceReady', 'False', 'Paused', message),
+          condition(app, 'Ready', 'False', 'Paused', message),
         ],
       );
       return gone ? undefined : { requeueAfterMs: this.ctx.pollMs };
     }
 
-    const [current, ksvc, domains] = await Promise.all([
+    const conditions: ConditionInput[] = [];
+    const [current, children] = await Promise.all([
       ensureFinalizer,
-      applyKnativeService(this.ctx, tenant.metadata.name, app, spec),
-      reconcileDomainMappings(this.ctx, tenant.metadata.name, app, spec),
+      reconcileChildren(
+        APP_CHILDREN,
+        this.ctx,
+        { app, spec, tenant: tenant.metadata.name },
+        conditions,
+      ),
     ]);
+    const ksvc = children.outcomes.get(knativeServiceChild.name)!.live!;
+    const [domains] = conditions.filter(c => c.type === 'DomainsReady');
     const revision = latestRevision(this.ctx, ksvc);
     const knative = appStatusFromKnative(
       ksvc.status ? ksvc : undefined,
       revision,
       spec,
-      generation,
+      app.metadata.generation,
     );
-    const ready = readyCondition(knative, domains, generation);
     const written =
       ksvc.metadata.resourceVersion !==
-      cached(
-        this.ctx.informers.knativeServices,
-        app.metadata.name,
-        app.metadata.namespace,
-      )?.metadata.resourceVersion;
+      cachedService()?.metadata.resourceVersion;
     if (written && knative.phase === 'Deploying') {
       // Our write brings a watch event for the Service, and that reconcile
       // sees what Knative made of it: one status write instead of two.
@@ -243,7 +199,12 @@ export class AppReconciler implements Reconciler {
           knative.message ??
           (domains.status === 'False' ? domains.message : undefined),
       },
-      [tenantReady, knative.condition, domains, ready],
+      [
+        tenantReady,
+        knative.condition,
+        domains,
+        readyCondition(app, knative, domains),
+      ],
     );
     return undefined;
   }
@@ -251,21 +212,12 @@ export class AppReconciler implements Reconciler {
   private async finalize(app: AppResource): Promise<ReconcileResult | void> {
     if (!app.metadata.finalizers?.includes(FINALIZER_APP)) return undefined;
     await this.status(app, { phase: 'Deleting' }, [
-      {
-        type: 'Ready',
-        status: 'False',
-        reason: 'Deleting',
-        message: 'The app is being deleted',
-        observedGeneration: app.metadata.generation,
-      },
+      condition(app, 'Ready', 'False', 'Deleting', 'The app is being deleted'),
     ]).catch(() => {});
-    // In order: the mappings are gone before the Service they point at.
-    if (!(await deleteDomainMappings(this.ctx, app))) {
-      return { requeueAfterMs: this.ctx.pollMs };
-    }
     if (
-      this.ctx.features.knative &&
-      !(await deleteKnativeService(this.ctx, app))
+      !(await removeChildren(APP_CHILDREN, this.ctx, app, {
+        waitForEach: true,
+      }))
     ) {
       return { requeueAfterMs: this.ctx.pollMs };
     }
@@ -278,27 +230,12 @@ export class AppReconciler implements Reconciler {
     return undefined;
   }
 
-  private async status(
+  private status(
     app: AppResource,
     fields: Omit<AppStatus, 'conditions' | 'observedGeneration'>,
     conditions: ConditionInput[],
   ): Promise<void> {
-    const status: AppStatus = {
-      ...Object.fromEntries(
-        Object.entries(fields).filter(([, v]) => v !== undefined),
-      ),
-      conditions: setConditions(
-        app.status?.conditions as Condition[] | undefined,
-        conditions,
-      ),
-      observedGeneration: app.metadata.generation,
-    };
-    await writeStatus(
-      this.ctx.client,
-      APPS,
-      app as unknown as KubeObject,
-      status as Record<string, unknown>,
-    );
+    return writeOwnerStatus(this.ctx.client, APPS, app, fields, conditions);
   }
 }
 
@@ -329,31 +266,25 @@ function tenantProblem(
 
 /** Ready: Knative serves the latest revision and every domain is mapped. */
 function readyCondition(
+  app: AppResource,
   knative: AppStatusFromKnative,
   domains: ConditionInput,
-  generation: number | undefined,
 ): ConditionInput {
   if (knative.phase !== 'Ready') {
     return {
       ...knative.condition,
       type: 'Ready',
-      observedGeneration: generation,
+      observedGeneration: app.metadata.generation,
     };
   }
   if (domains.status !== 'True') {
-    return {
-      type: 'Ready',
-      status: 'False',
-      reason: domains.reason,
-      message: domains.message,
-      observedGeneration: generation,
-    };
+    return condition(app, 'Ready', 'False', domains.reason, domains.message);
   }
-  return {
-    type: 'Ready',
-    status: 'True',
-    reason: 'Ready',
-    message: `Serving at ${knative.url ?? 'its URL'}`,
-    observedGeneration: generation,
-  };
+  return condition(
+    app,
+    'Ready',
+    'True',
+    'Ready',
+    `Serving at ${knative.url ?? 'its URL'}`,
+  );
 }

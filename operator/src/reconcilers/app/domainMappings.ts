@@ -10,21 +10,35 @@ import {
   DOMAIN_MAPPINGS,
   KubeObject,
 } from '@paved/kube';
-import { ConditionInput } from '../../desired/conditions';
+import { condition, ConditionInput } from '../../desired/conditions';
 import {
   desiredDomainClaim,
   desiredDomainMappings,
 } from '../../desired/domainMappings';
 import { applyChild } from '../apply';
-import { cached, ReconcileContext } from '../context';
+import { AppChild } from '../children';
+import { ReconcileContext } from '../context';
+
+/** One DomainMapping per custom domain (and its claim); condition DomainsReady. */
+export const domainMappingsChild: AppChild = {
+  name: 'domainMappings',
+  types: [{ type: DOMAIN_MAPPINGS }],
+  requires: 'knative',
+  desired: (_ctx, { tenant, app, spec }) =>
+    desiredDomainMappings(tenant, app, spec),
+  reconcile: async (ctx, { tenant, app, spec }) => ({
+    condition: await reconcileDomainMappings(ctx, tenant, app, spec),
+  }),
+  remove: (ctx, app) => deleteDomainMappings(ctx, app),
+};
 
 function ownedMappings(ctx: ReconcileContext, app: AppResource): KubeObject[] {
-  return (
-    ctx.informers.domainMappings?.list(app.metadata.namespace) ?? []
-  ).filter(m => m.metadata.labels?.[LABEL_APP] === app.metadata.name);
+  return ctx.informers
+    .list(DOMAIN_MAPPINGS, app.metadata.namespace)
+    .filter(m => m.metadata.labels?.[LABEL_APP] === app.metadata.name);
 }
 
-export async function reconcileDomainMappings(
+async function reconcileDomainMappings(
   ctx: ReconcileContext,
   tenant: string,
   app: AppResource,
@@ -45,8 +59,8 @@ export async function reconcileDomainMappings(
       ctx.client,
       DOMAIN_MAPPINGS,
       mapping,
-      cached(
-        ctx.informers.domainMappings,
+      ctx.informers.cached(
+        DOMAIN_MAPPINGS,
         mapping.metadata.name,
         app.metadata.namespace,
       ),
@@ -63,24 +77,25 @@ export async function reconcileDomainMappings(
     }
   }
   if (taken.length) {
-    return {
-      type: 'DomainsReady',
-      status: 'False',
-      reason: 'DomainTaken',
-      message: `${taken.join(', ')} ${
-        taken.length === 1 ? 'is' : 'are'
+    const one = taken.length === 1;
+    return condition(
+      app,
+      'DomainsReady',
+      'False',
+      'DomainTaken',
+      `${taken.join(', ')} ${
+        one ? 'is' : 'are'
       } already used by another tenant; remove ${
-        taken.length === 1 ? 'it' : 'them'
+        one ? 'it' : 'them'
       } from this app, or ask the platform team to release ${
-        taken.length === 1 ? 'it' : 'them'
+        one ? 'it' : 'them'
       }`,
-      observedGeneration: app.metadata.generation,
-    };
+    );
   }
   const notReady = desired
     .map(m =>
-      cached(
-        ctx.informers.domainMappings,
+      ctx.informers.cached(
+        DOMAIN_MAPPINGS,
         m.metadata.name,
         app.metadata.namespace,
       ),
@@ -100,23 +115,29 @@ export async function reconcileDomainMappings(
     )
     .filter(c => c && c.status === 'False');
   if (notReady.length) {
-    return {
-      type: 'DomainsReady',
-      status: 'False',
-      reason: 'DomainMappingFailed',
-      message: notReady.map(c => c!.message).join('; '),
-      observedGeneration: app.metadata.generation,
-    };
+    return condition(
+      app,
+      'DomainsReady',
+      'False',
+      'DomainMappingFailed',
+      notReady.map(c => c!.message).join('; '),
+    );
   }
-  return {
-    type: 'DomainsReady',
-    status: 'True',
-    reason: desired.length ? 'Mapped' : 'NoDomains',
-    message: desired.length
-      ? `Mapped ${desired.map(m => m.metadata.name).join(', ')}`
-      : 'The app has no custom domains',
-    observedGeneration: app.metadata.generation,
-  };
+  return desired.length
+    ? condition(
+        app,
+        'DomainsReady',
+        'True',
+        'Mapped',
+        `Mapped ${desired.map(m => m.metadata.name).join(', ')}`,
+      )
+    : condition(
+        app,
+        'DomainsReady',
+        'True',
+        'NoDomains',
+        'The app has no custom domains',
+      );
 }
 
 /**
@@ -124,7 +145,7 @@ export async function reconcileDomainMappings(
  * they are gone. Knative keeps a mapping (its finalizer) until it has taken
  * the route down, so "deleted" comes a moment after the DELETE.
  */
-export async function deleteDomainMappings(
+async function deleteDomainMappings(
   ctx: ReconcileContext,
   app: AppResource,
 ): Promise<boolean> {

@@ -1,27 +1,53 @@
 /** The App's Knative Service, and reading back what Knative reports. */
-import { AppResource, AppSpec } from '@paved/plugin-paved-common';
-import { KNATIVE_SERVICES, KubeObject } from '@paved/kube';
+import { AppResource } from '@paved/plugin-paved-common';
+import { KNATIVE_SERVICES, KubeObject, REVISIONS } from '@paved/kube';
 import { desiredKnativeService } from '../../desired/knativeService';
 import { applyChild } from '../apply';
-import { cached, ReconcileContext } from '../context';
+import { AppChild } from '../children';
+import { ReconcileContext } from '../context';
 
-export async function applyKnativeService(
-  ctx: ReconcileContext,
-  tenant: string,
-  app: AppResource,
-  spec: AppSpec,
-): Promise<KubeObject> {
-  return applyChild(
-    ctx.client,
-    KNATIVE_SERVICES,
-    desiredKnativeService(tenant, app, spec),
-    cached(
-      ctx.informers.knativeServices,
-      app.metadata.name,
-      app.metadata.namespace,
-    ),
-  );
+/** Instance counts follow Knative's scaling (to zero and back). */
+function replicasChanged(oldRevision: KubeObject, newRevision: KubeObject) {
+  const replicas = (r: KubeObject) => {
+    const status = r.status as
+      | { actualReplicas?: number; desiredReplicas?: number }
+      | undefined;
+    return `${status?.actualReplicas}/${status?.desiredReplicas}`;
+  };
+  return replicas(oldRevision) !== replicas(newRevision);
 }
+
+/**
+ * The Service (its status is the App's, read by the reconciler from `live`)
+ * and its Revisions, which Knative labels from the template.
+ */
+export const knativeServiceChild: AppChild = {
+  name: 'knativeService',
+  types: [
+    { type: KNATIVE_SERVICES },
+    { type: REVISIONS, updated: replicasChanged },
+  ],
+  requires: 'knative',
+  desired: (_ctx, { tenant, app, spec }) => [
+    desiredKnativeService(tenant, app, spec),
+  ],
+  reconcile: async (ctx, input) => {
+    const { app } = input;
+    const [desired] = knativeServiceChild.desired(ctx, input);
+    const live = await applyChild(
+      ctx.client,
+      KNATIVE_SERVICES,
+      desired,
+      ctx.informers.cached(
+        KNATIVE_SERVICES,
+        app.metadata.name,
+        app.metadata.namespace,
+      ),
+    );
+    return { live };
+  },
+  remove: (ctx, app) => deleteKnativeService(ctx, app),
+};
 
 /** The latest ready Revision (from the cache), for instance counts. */
 export function latestRevision(
@@ -31,11 +57,11 @@ export function latestRevision(
   const name = (ksvc.status as { latestReadyRevisionName?: string } | undefined)
     ?.latestReadyRevisionName;
   if (!name) return undefined;
-  return cached(ctx.informers.revisions, name, ksvc.metadata.namespace);
+  return ctx.informers.cached(REVISIONS, name, ksvc.metadata.namespace);
 }
 
 /** Deletes the Service; true once it is gone. */
-export async function deleteKnativeService(
+async function deleteKnativeService(
   ctx: ReconcileContext,
   app: AppResource,
 ): Promise<boolean> {

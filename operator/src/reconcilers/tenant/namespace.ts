@@ -1,56 +1,65 @@
-/** The tenant's namespace. */
+/** The tenant's namespace: the gate, the other children live in it. */
 import { LABEL_TENANT, TenantResource } from '@paved/plugin-paved-common';
 import { isNotFound } from '@paved/kube';
 import { NAMESPACES } from '@paved/kube';
-import { ConditionInput } from '../../desired/conditions';
+import { condition } from '../../desired/conditions';
 import { desiredNamespace, namespaceName } from '../../desired/namespace';
 import { applyChild } from '../apply';
-import { cached, ReconcileContext } from '../context';
+import { ReconcileContext } from '../context';
+import { TenantChild } from '../children';
 
-export async function reconcileNamespace(
-  ctx: ReconcileContext,
-  tenant: TenantResource,
-): Promise<ConditionInput> {
-  const name = namespaceName(tenant.metadata.name, ctx.config);
-  const current = cached(ctx.informers.namespaces, name);
-  const generation = tenant.metadata.generation;
-  if (current?.metadata.deletionTimestamp) {
-    // A namespace that is terminating cannot be reused until it is gone.
-    return {
-      type: 'NamespaceReady',
-      status: 'False',
-      reason: 'Terminating',
-      message: `Namespace ${name} is still being deleted; it is created again once it is gone`,
-      observedGeneration: generation,
-    };
-  }
-  const owner = current?.metadata.labels?.[LABEL_TENANT];
-  if (current && owner !== undefined && owner !== tenant.metadata.name) {
-    return {
-      type: 'NamespaceReady',
-      status: 'False',
-      reason: 'NamespaceTaken',
-      message: `Namespace ${name} belongs to tenant ${owner}`,
-      observedGeneration: generation,
-    };
-  }
-  await applyChild(
-    ctx.client,
-    NAMESPACES,
+export const namespaceChild: TenantChild = {
+  name: 'namespace',
+  types: [{ type: NAMESPACES }],
+  gate: true,
+  desired: (ctx, tenant) => [
     desiredNamespace(tenant, ctx.config, { capsule: ctx.features.capsule }),
-    current,
-  );
-  return {
-    type: 'NamespaceReady',
-    status: 'True',
-    reason: 'Applied',
-    message: `Namespace ${name} is in place`,
-    observedGeneration: generation,
-  };
-}
+  ],
+  reconcile: async (ctx, tenant) => {
+    const name = namespaceName(tenant.metadata.name, ctx.config);
+    const current = ctx.informers.cached(NAMESPACES, name);
+    if (current?.metadata.deletionTimestamp) {
+      // A namespace that is terminating cannot be reused until it is gone.
+      return {
+        condition: condition(
+          tenant,
+          'NamespaceReady',
+          'False',
+          'Terminating',
+          `Namespace ${name} is still being deleted; it is created again once it is gone`,
+        ),
+      };
+    }
+    const owner = current?.metadata.labels?.[LABEL_TENANT];
+    if (current && owner !== undefined && owner !== tenant.metadata.name) {
+      return {
+        condition: condition(
+          tenant,
+          'NamespaceReady',
+          'False',
+          'NamespaceTaken',
+          `Namespace ${name} belongs to tenant ${owner}`,
+        ),
+      };
+    }
+    const [desired] = namespaceChild.desired(ctx, tenant);
+    const live = await applyChild(ctx.client, NAMESPACES, desired, current);
+    return {
+      live,
+      condition: condition(
+        tenant,
+        'NamespaceReady',
+        'True',
+        'Applied',
+        `Namespace ${name} is in place`,
+      ),
+    };
+  },
+  remove: (ctx, tenant) => deleteNamespace(ctx, tenant),
+};
 
 /** Deletes the namespace; true once it is gone. */
-export async function deleteNamespace(
+async function deleteNamespace(
   ctx: ReconcileContext,
   tenant: TenantResource,
 ): Promise<boolean> {

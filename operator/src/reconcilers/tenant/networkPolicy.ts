@@ -2,9 +2,8 @@
  * Network isolation: a CiliumNetworkPolicy when Cilium's CRD is served,
  * otherwise a NetworkPolicy; none when the tenant turned isolation off.
  */
-import { TenantResource } from '@paved/plugin-paved-common';
 import { CILIUM_NETWORK_POLICIES, NETWORK_POLICIES } from '@paved/kube';
-import { ConditionInput } from '../../desired/conditions';
+import { condition } from '../../desired/conditions';
 import { namespaceName } from '../../desired/namespace';
 import { ISOLATION_POLICY } from '../../desired/names';
 import {
@@ -12,73 +11,84 @@ import {
   desiredNetworkPolicy,
 } from '../../desired/networkPolicy';
 import { applyChild } from '../apply';
-import { cached, ReconcileContext } from '../context';
+import { TenantChild } from '../children';
 
-export async function reconcileNetworkPolicy(
-  ctx: ReconcileContext,
-  tenant: TenantResource,
-): Promise<ConditionInput> {
-  const ns = namespaceName(tenant.metadata.name, ctx.config);
-  const generation = tenant.metadata.generation;
-  const cilium = ctx.features.cilium;
-  const plainCached = cached(
-    ctx.informers.networkPolicies,
-    ISOLATION_POLICY,
-    ns,
-  );
-  const ciliumCached = cached(
-    ctx.informers.ciliumNetworkPolicies,
-    ISOLATION_POLICY,
-    ns,
-  );
-  if (!tenant.spec.networkIsolation) {
-    if (plainCached)
-      await ctx.client.delete(NETWORK_POLICIES, ISOLATION_POLICY, ns);
-    if (ciliumCached)
-      await ctx.client.delete(CILIUM_NETWORK_POLICIES, ISOLATION_POLICY, ns);
-    return {
-      type: 'NetworkPolicyReady',
-      status: 'True',
-      reason: 'IsolationDisabled',
-      message: 'Network isolation is turned off for this tenant',
-      observedGeneration: generation,
-    };
-  }
-  if (cilium) {
-    await applyChild(
-      ctx.client,
-      CILIUM_NETWORK_POLICIES,
-      desiredCiliumNetworkPolicy(tenant, ctx.config),
-      ciliumCached,
-    );
-    if (plainCached)
-      await ctx.client.delete(NETWORK_POLICIES, ISOLATION_POLICY, ns);
-  } else {
-    await applyChild(
-      ctx.client,
+export const networkPolicyChild: TenantChild = {
+  name: 'networkPolicy',
+  types: [{ type: CILIUM_NETWORK_POLICIES }, { type: NETWORK_POLICIES }],
+  desired: (ctx, tenant) => {
+    if (!tenant.spec.networkIsolation) return [];
+    return [
+      ctx.features.cilium
+        ? desiredCiliumNetworkPolicy(tenant, ctx.config)
+        : desiredNetworkPolicy(tenant, ctx.config),
+    ];
+  },
+  reconcile: async (ctx, tenant) => {
+    const ns = namespaceName(tenant.metadata.name, ctx.config);
+    const cilium = ctx.features.cilium;
+    const plainCached = ctx.informers.cached(
       NETWORK_POLICIES,
-      desiredNetworkPolicy(tenant, ctx.config),
-      plainCached,
+      ISOLATION_POLICY,
+      ns,
     );
-  }
-  return {
-    type: 'NetworkPolicyReady',
-    status: 'True',
-    reason: cilium ? 'CiliumNetworkPolicy' : 'NetworkPolicy',
-    message: `Namespace ${ns} is isolated by a ${
-      cilium ? 'CiliumNetworkPolicy' : 'NetworkPolicy'
-    }`,
-    observedGeneration: generation,
-  };
-}
-
-export async function deleteNetworkPolicy(
-  ctx: ReconcileContext,
-  tenant: TenantResource,
-): Promise<void> {
-  const ns = namespaceName(tenant.metadata.name, ctx.config);
-  if (ctx.features.cilium) {
-    await ctx.client.delete(CILIUM_NETWORK_POLICIES, ISOLATION_POLICY, ns);
-  }
-  await ctx.client.delete(NETWORK_POLICIES, ISOLATION_POLICY, ns);
-}
+    const ciliumCached = ctx.informers.cached(
+      CILIUM_NETWORK_POLICIES,
+      ISOLATION_POLICY,
+      ns,
+    );
+    const [desired] = networkPolicyChild.desired(ctx, tenant);
+    if (!desired) {
+      if (plainCached)
+        await ctx.client.delete(NETWORK_POLICIES, ISOLATION_POLICY, ns);
+      if (ciliumCached)
+        await ctx.client.delete(CILIUM_NETWORK_POLICIES, ISOLATION_POLICY, ns);
+      return {
+        condition: condition(
+          tenant,
+          'NetworkPolicyReady',
+          'True',
+          'IsolationDisabled',
+          'Network isolation is turned off for this tenant',
+        ),
+      };
+    }
+    let live;
+    if (cilium) {
+      live = await applyChild(
+        ctx.client,
+        CILIUM_NETWORK_POLICIES,
+        desired,
+        ciliumCached,
+      );
+      if (plainCached)
+        await ctx.client.delete(NETWORK_POLICIES, ISOLATION_POLICY, ns);
+    } else {
+      live = await applyChild(
+        ctx.client,
+        NETWORK_POLICIES,
+        desired,
+        plainCached,
+      );
+    }
+    const kind = cilium ? 'CiliumNetworkPolicy' : 'NetworkPolicy';
+    return {
+      live,
+      condition: condition(
+        tenant,
+        'NetworkPolicyReady',
+        'True',
+        kind,
+        `Namespace ${ns} is isolated by a ${kind}`,
+      ),
+    };
+  },
+  remove: async (ctx, tenant) => {
+    const ns = namespaceName(tenant.metadata.name, ctx.config);
+    if (ctx.features.cilium) {
+      await ctx.client.delete(CILIUM_NETWORK_POLICIES, ISOLATION_POLICY, ns);
+    }
+    await ctx.client.delete(NETWORK_POLICIES, ISOLATION_POLICY, ns);
+    return true;
+  },
+};

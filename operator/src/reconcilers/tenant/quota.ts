@@ -1,7 +1,6 @@
 /** The tenant's ResourceQuota (by plan) and LimitRange (container defaults). */
-import { TenantResource } from '@paved/plugin-paved-common';
 import { LIMIT_RANGES, RESOURCE_QUOTAS } from '@paved/kube';
-import { ConditionInput } from '../../desired/conditions';
+import { condition } from '../../desired/conditions';
 import { namespaceName } from '../../desired/namespace';
 import { LIMIT_RANGE, RESOURCE_QUOTA } from '../../desired/names';
 import {
@@ -10,42 +9,62 @@ import {
   tenantLimits,
 } from '../../desired/quota';
 import { applyChild } from '../apply';
-import { cached, ReconcileContext } from '../context';
+import { TenantChild } from '../children';
 
-export async function reconcileQuota(
-  ctx: ReconcileContext,
-  tenant: TenantResource,
-): Promise<ConditionInput> {
-  const ns = namespaceName(tenant.metadata.name, ctx.config);
-  const limits = tenantLimits(tenant, ctx.config);
-  await Promise.all([
-    applyChild(
+/** The plan's quota; an unknown plan throws `UnknownPlanError`. */
+export const resourceQuotaChild: TenantChild = {
+  name: 'resourceQuota',
+  types: [{ type: RESOURCE_QUOTAS }],
+  desired: (ctx, tenant) => [desiredResourceQuota(tenant, ctx.config)],
+  reconcile: async (ctx, tenant) => {
+    const ns = namespaceName(tenant.metadata.name, ctx.config);
+    const limits = tenantLimits(tenant, ctx.config);
+    const [desired] = resourceQuotaChild.desired(ctx, tenant);
+    const live = await applyChild(
       ctx.client,
       RESOURCE_QUOTAS,
-      desiredResourceQuota(tenant, ctx.config),
-      cached(ctx.informers.resourceQuotas, RESOURCE_QUOTA, ns),
-    ),
-    applyChild(
+      desired,
+      ctx.informers.cached(RESOURCE_QUOTAS, RESOURCE_QUOTA, ns),
+    );
+    return {
+      live,
+      condition: condition(
+        tenant,
+        'QuotaReady',
+        'True',
+        'Applied',
+        `Plan ${tenant.spec.plan}: cpu ${limits.cpu}, memory ${limits.memory}, ${limits.maxApps} apps`,
+      ),
+    };
+  },
+  remove: async (ctx, tenant) => {
+    const ns = namespaceName(tenant.metadata.name, ctx.config);
+    await ctx.client.delete(RESOURCE_QUOTAS, RESOURCE_QUOTA, ns);
+    return true;
+  },
+};
+
+/** Per-container defaults; reported with the quota (no condition of its own). */
+export const limitRangeChild: TenantChild = {
+  name: 'limitRange',
+  types: [{ type: LIMIT_RANGES }],
+  desired: (ctx, tenant) => [desiredLimitRange(tenant, ctx.config)],
+  reconcile: async (ctx, tenant) => {
+    const ns = namespaceName(tenant.metadata.name, ctx.config);
+    // No limits at all for a plan that does not exist (UnknownPlanError).
+    tenantLimits(tenant, ctx.config);
+    const [desired] = limitRangeChild.desired(ctx, tenant);
+    const live = await applyChild(
       ctx.client,
       LIMIT_RANGES,
-      desiredLimitRange(tenant, ctx.config),
-      cached(ctx.informers.limitRanges, LIMIT_RANGE, ns),
-    ),
-  ]);
-  return {
-    type: 'QuotaReady',
-    status: 'True',
-    reason: 'Applied',
-    message: `Plan ${tenant.spec.plan}: cpu ${limits.cpu}, memory ${limits.memory}, ${limits.maxApps} apps`,
-    observedGeneration: tenant.metadata.generation,
-  };
-}
-
-export async function deleteQuota(
-  ctx: ReconcileContext,
-  tenant: TenantResource,
-): Promise<void> {
-  const ns = namespaceName(tenant.metadata.name, ctx.config);
-  await ctx.client.delete(LIMIT_RANGES, LIMIT_RANGE, ns);
-  await ctx.client.delete(RESOURCE_QUOTAS, RESOURCE_QUOTA, ns);
-}
+      desired,
+      ctx.informers.cached(LIMIT_RANGES, LIMIT_RANGE, ns),
+    );
+    return { live };
+  },
+  remove: async (ctx, tenant) => {
+    const ns = namespaceName(tenant.metadata.name, ctx.config);
+    await ctx.client.delete(LIMIT_RANGES, LIMIT_RANGE, ns);
+    return true;
+  },
+};

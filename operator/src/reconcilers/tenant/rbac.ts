@@ -3,9 +3,8 @@
  * is served, otherwise a RoleBinding. The other form is removed, so switching
  * (Capsule installed later) leaves no stale grant behind.
  */
-import { TenantResource } from '@paved/plugin-paved-common';
 import { CAPSULE_TENANTS, ROLE_BINDINGS } from '@paved/kube';
-import { ConditionInput } from '../../desired/conditions';
+import { condition } from '../../desired/conditions';
 import { namespaceName } from '../../desired/namespace';
 import { OWNER_ROLE_BINDING } from '../../desired/names';
 import {
@@ -14,54 +13,60 @@ import {
   ownerGroup,
 } from '../../desired/rbac';
 import { applyChild } from '../apply';
-import { cached, ReconcileContext } from '../context';
+import { TenantChild } from '../children';
 
-export async function reconcileRbac(
-  ctx: ReconcileContext,
-  tenant: TenantResource,
-): Promise<ConditionInput> {
-  const ns = namespaceName(tenant.metadata.name, ctx.config);
-  const group = ownerGroup(tenant.spec.owner, ctx.config);
-  if (ctx.features.capsule) {
-    await applyChild(
-      ctx.client,
-      CAPSULE_TENANTS,
-      desiredCapsuleTenant(tenant, ctx.config),
-      cached(ctx.informers.capsuleTenants, tenant.metadata.name),
-    );
-    if (cached(ctx.informers.roleBindings, OWNER_ROLE_BINDING, ns)) {
-      await ctx.client.delete(ROLE_BINDINGS, OWNER_ROLE_BINDING, ns);
+export const rbacChild: TenantChild = {
+  name: 'rbac',
+  types: [{ type: CAPSULE_TENANTS }, { type: ROLE_BINDINGS }],
+  desired: (ctx, tenant) => [
+    ctx.features.capsule
+      ? desiredCapsuleTenant(tenant, ctx.config)
+      : desiredOwnerRoleBinding(tenant, ctx.config),
+  ],
+  reconcile: async (ctx, tenant) => {
+    const ns = namespaceName(tenant.metadata.name, ctx.config);
+    const group = ownerGroup(tenant.spec.owner, ctx.config);
+    const [desired] = rbacChild.desired(ctx, tenant);
+    const binding = ctx.informers.cached(ROLE_BINDINGS, OWNER_ROLE_BINDING, ns);
+    if (ctx.features.capsule) {
+      const live = await applyChild(
+        ctx.client,
+        CAPSULE_TENANTS,
+        desired,
+        ctx.informers.cached(CAPSULE_TENANTS, tenant.metadata.name),
+      );
+      if (binding) {
+        await ctx.client.delete(ROLE_BINDINGS, OWNER_ROLE_BINDING, ns);
+      }
+      return {
+        live,
+        condition: condition(
+          tenant,
+          'RBACReady',
+          'True',
+          'CapsuleTenant',
+          `Group ${group} owns the namespace through Capsule tenant ${tenant.metadata.name}`,
+        ),
+      };
     }
+    const live = await applyChild(ctx.client, ROLE_BINDINGS, desired, binding);
     return {
-      type: 'RBACReady',
-      status: 'True',
-      reason: 'CapsuleTenant',
-      message: `Group ${group} owns the namespace through Capsule tenant ${tenant.metadata.name}`,
-      observedGeneration: tenant.metadata.generation,
+      live,
+      condition: condition(
+        tenant,
+        'RBACReady',
+        'True',
+        'RoleBinding',
+        `Group ${group} has ClusterRole ${ctx.config.ownerClusterRole} in ${ns}`,
+      ),
     };
-  }
-  await applyChild(
-    ctx.client,
-    ROLE_BINDINGS,
-    desiredOwnerRoleBinding(tenant, ctx.config),
-    cached(ctx.informers.roleBindings, OWNER_ROLE_BINDING, ns),
-  );
-  return {
-    type: 'RBACReady',
-    status: 'True',
-    reason: 'RoleBinding',
-    message: `Group ${group} has ClusterRole ${ctx.config.ownerClusterRole} in ${ns}`,
-    observedGeneration: tenant.metadata.generation,
-  };
-}
-
-export async function deleteRbac(
-  ctx: ReconcileContext,
-  tenant: TenantResource,
-): Promise<void> {
-  const ns = namespaceName(tenant.metadata.name, ctx.config);
-  if (ctx.features.capsule) {
-    await ctx.client.delete(CAPSULE_TENANTS, tenant.metadata.name);
-  }
-  await ctx.client.delete(ROLE_BINDINGS, OWNER_ROLE_BINDING, ns);
-}
+  },
+  remove: async (ctx, tenant) => {
+    const ns = namespaceName(tenant.metadata.name, ctx.config);
+    if (ctx.features.capsule) {
+      await ctx.client.delete(CAPSULE_TENANTS, tenant.metadata.name);
+    }
+    await ctx.client.delete(ROLE_BINDINGS, OWNER_ROLE_BINDING, ns);
+    return true;
+  },
+};

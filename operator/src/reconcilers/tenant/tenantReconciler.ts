@@ -1,30 +1,28 @@
 /**
- * TenantReconciler: a Tenant becomes a namespace with RBAC, network isolation
- * and a quota; its status says how far that got. Deleting a Tenant deletes
- * its Apps first, then the children in reverse order, then the namespace.
+ * TenantReconciler: a Tenant becomes the children of `TENANT_CHILDREN`
+ * (namespace, quota, LimitRange, RBAC, network isolation); its status says
+ * how far that got. Deleting a Tenant deletes its Apps first, then the
+ * children in reverse order, the namespace last.
  */
 import {
-  Condition,
   FINALIZER_TENANT,
   TenantResource,
   tenantSpecSchema,
   TenantStatus,
 } from '@paved/plugin-paved-common';
 import { ReconcileResult, Reconciler } from '../../controller/controller';
-import { APPS, KubeObject, TENANTS } from '@paved/kube';
-import { ConditionInput, setConditions } from '../../desired/conditions';
+import { APPS, KubeObject, RESOURCE_QUOTAS, TENANTS } from '@paved/kube';
+import { condition, ConditionInput } from '../../desired/conditions';
 import { namespaceName } from '../../desired/namespace';
 import { RESOURCE_QUOTA } from '../../desired/names';
 import { tenantLimits, UnknownPlanError } from '../../desired/quota';
 import { tenantUsage } from '../../desired/tenantStatus';
-import { ReconcileContext, cached } from '../context';
+import { reconcileChildren, removeChildren } from '../children';
+import { ReconcileContext } from '../context';
 import { addFinalizer, removeFinalizer } from '../finalizers';
 import { SpecCache } from '../specCache';
-import { writeStatus } from '../status';
-import { deleteNamespace, reconcileNamespace } from './namespace';
-import { deleteNetworkPolicy, reconcileNetworkPolicy } from './networkPolicy';
-import { deleteQuota, reconcileQuota } from './quota';
-import { deleteRbac, reconcileRbac } from './rbac';
+import { writeOwnerStatus } from '../status';
+import { TENANT_CHILDREN } from './children';
 
 export class TenantReconciler implements Reconciler {
   private readonly specs = new SpecCache(tenantSpecSchema);
@@ -32,7 +30,7 @@ export class TenantReconciler implements Reconciler {
   constructor(private readonly ctx: ReconcileContext) {}
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
-    const object = this.ctx.informers.tenants.get(key);
+    const object = this.ctx.informers.of(TENANTS).get(key);
     if (!object) return undefined;
     const tenant = object as unknown as TenantResource;
     if (tenant.metadata.deletionTimestamp) return this.finalize(tenant);
@@ -41,11 +39,12 @@ export class TenantReconciler implements Reconciler {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       await this.status(tenant, 'Failed', [
-        failed(
+        condition(
+          tenant,
           'Ready',
+          'False',
           'InvalidSpec',
           `${issue.path.join('.')}: ${issue.message}`,
-          tenant,
         ),
       ]);
       return undefined;
@@ -60,66 +59,58 @@ export class TenantReconciler implements Reconciler {
 
     const conditions: ConditionInput[] = [];
     try {
-      const ns = await reconcileNamespace(this.ctx, current);
-      conditions.push(ns);
-      if (ns.status !== 'True') {
+      const children = await reconcileChildren(
+        TENANT_CHILDREN,
+        this.ctx,
+        current,
+        conditions,
+      );
+      if (children.blocked) {
+        const { reason, message } = children.blocked;
         conditions.push(
-          failed('Ready', ns.reason, ns.message, current, 'Unknown'),
+          condition(current, 'Ready', 'Unknown', reason, message),
         );
         await this.status(current, 'Pending', conditions);
         return { requeueAfterMs: this.ctx.pollMs };
       }
-      // Independent of each other once the namespace exists.
-      conditions.push(
-        ...(await Promise.all([
-          reconcileRbac(this.ctx, current),
-          reconcileNetworkPolicy(this.ctx, current),
-          reconcileQuota(this.ctx, current),
-        ])),
-      );
     } catch (error) {
+      const message = (error as Error).message;
       if (error instanceof UnknownPlanError) {
-        conditions.push(
-          failed('QuotaReady', 'UnknownPlan', error.message, current),
-        );
-        conditions.push(failed('Ready', 'UnknownPlan', error.message, current));
-        await this.status(current, 'Failed', conditions);
+        await this.status(current, 'Failed', [
+          ...conditions,
+          condition(current, 'QuotaReady', 'False', 'UnknownPlan', message),
+          condition(current, 'Ready', 'False', 'UnknownPlan', message),
+        ]);
         return undefined;
       }
-      conditions.push(
-        failed(
-          'Ready',
-          'ApplyFailed',
-          (error as Error).message,
-          current,
-          'Unknown',
-        ),
-      );
-      await this.status(current, 'Pending', conditions).catch(() => {});
+      await this.status(current, 'Pending', [
+        ...conditions,
+        condition(current, 'Ready', 'Unknown', 'ApplyFailed', message),
+      ]).catch(() => {});
       throw error;
     }
-    conditions.push({
-      type: 'Ready',
-      status: 'True',
-      reason: 'Provisioned',
-      message: `Namespace ${namespaceName(
-        current.metadata.name,
-        this.ctx.config,
-      )} is ready for apps`,
-      observedGeneration: current.metadata.generation,
-    });
+    const ns = namespaceName(current.metadata.name, this.ctx.config);
+    conditions.push(
+      condition(
+        current,
+        'Ready',
+        'True',
+        'Provisioned',
+        `Namespace ${ns} is ready for apps`,
+      ),
+    );
     await this.status(current, 'Active', conditions);
     return undefined;
   }
 
-  /** DESIGN.md's order: Apps, network policy, RBAC, quota, namespace. */
+  /** DESIGN.md's order: Apps, then the children in reverse, the namespace last. */
   private async finalize(
     tenant: TenantResource,
   ): Promise<ReconcileResult | void> {
     if (!tenant.metadata.finalizers?.includes(FINALIZER_TENANT))
       return undefined;
     const ns = namespaceName(tenant.metadata.name, this.ctx.config);
-    const apps = this.ctx.informers.apps.list(ns);
+    const apps = this.ctx.informers.list(APPS, ns);
     if (apps.length > 0) {
       for (const app of apps) {
         if (!app.metadata.deletionTimestamp) {
@@ -127,35 +118,36 @@ export class TenantReconciler implements Reconciler {
         }
       }
       await this.status(tenant, 'Deleting', [
-        {
-          type: 'Ready',
-          status: 'False',
-          reason: 'DeletingApps',
-          message: `Waiting for ${apps.length} app(s) to be deleted`,
-          observedGeneration: tenant.metadata.generation,
-        },
+        condition(
+          tenant,
+          'Ready',
+          'False',
+          'DeletingApps',
+          `Waiting for ${apps.length} app(s) to be deleted`,
+        ),
       ]);
       return { requeueAfterMs: this.ctx.pollMs * 4 };
     }
     await this.status(tenant, 'Deleting', [
-      {
-        type: 'Ready',
-        status: 'False',
-        reason: 'DeletingNamespace',
-        message: `Deleting namespace ${ns}`,
-        observedGeneration: tenant.metadata.generation,
-      },
+      condition(
+        tenant,
+        'Ready',
+        'False',
+        'DeletingNamespace',
+        `Deleting namespace ${ns}`,
+      ),
     ]);
-    await deleteNetworkPolicy(this.ctx, tenant);
-    await deleteRbac(this.ctx, tenant);
-    await deleteQuota(this.ctx, tenant);
-    if (!(await deleteNamespace(this.ctx, tenant))) {
+    if (
+      !(await removeChildren(TENANT_CHILDREN, this.ctx, tenant, {
+        waitForEach: true,
+      }))
+    ) {
       return { requeueAfterMs: this.ctx.pollMs };
     }
     await removeFinalizer(
       this.ctx.client,
       TENANTS,
-      (this.ctx.informers.tenants.get(tenant.metadata.name) ??
+      (this.ctx.informers.of(TENANTS).get(tenant.metadata.name) ??
         tenant) as unknown as KubeObject,
       FINALIZER_TENANT,
     );
@@ -168,8 +160,12 @@ export class TenantReconciler implements Reconciler {
     conditions: ConditionInput[],
   ): Promise<void> {
     const ns = namespaceName(tenant.metadata.name, this.ctx.config);
-    const quota = cached(this.ctx.informers.resourceQuotas, RESOURCE_QUOTA, ns);
-    const appCount = this.ctx.informers.apps.list(ns).length;
+    const quota = this.ctx.informers.cached(
+      RESOURCE_QUOTAS,
+      RESOURCE_QUOTA,
+      ns,
+    );
+    const appCount = this.ctx.informers.list(APPS, ns).length;
     let maxApps = 0;
     try {
       maxApps = tenantLimits(tenant, this.ctx.config).maxApps;
@@ -177,38 +173,12 @@ export class TenantReconciler implements Reconciler {
       // Unknown plan: reported in the conditions.
     }
     const usage = tenantUsage(quota, { used: appCount, hard: maxApps });
-    const status: TenantStatus = {
-      phase,
-      namespace: ns,
-      appCount,
-      ...(usage ? { usage } : {}),
-      conditions: setConditions(
-        tenant.status?.conditions as Condition[] | undefined,
-        conditions,
-      ),
-      observedGeneration: tenant.metadata.generation,
-    };
-    await writeStatus(
+    await writeOwnerStatus(
       this.ctx.client,
       TENANTS,
-      tenant as unknown as KubeObject,
-      status as Record<string, unknown>,
+      tenant,
+      { phase, namespace: ns, appCount, usage },
+      conditions,
     );
   }
-}
-
-function failed(
-  type: string,
-  reason: string,
-  message: string,
-  tenant: TenantResource,
-  status: 'False' | 'Unknown' = 'False',
-): ConditionInput {
-  return {
-    type,
-    status,
-    reason,
-    message,
-    observedGeneration: tenant.metadata.generation,
-  };
 }
