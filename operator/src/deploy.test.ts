@@ -7,10 +7,10 @@ import { KubeClient } from '@paved/kube';
 import {
   ClusterHandle,
   DATA_PLANE_START_TIMEOUT_MS,
-  eventually,
   QUICK_SCALE_TO_ZERO,
   startCluster,
 } from './__testUtils__/cluster';
+import { eventually } from '@paved/test-cluster';
 import {
   applyApp,
   applyTenant,
@@ -116,31 +116,27 @@ describe('deploy manifests', () => {
       await operator.waitUntilLeading();
       await applyTenant(handle.client, 'least');
       await eventually(
+        'tenant Active as the service account',
         async () =>
           statusOf(await handle.client.get(TENANTS, 'least')).phase ===
           'Active',
-        {
-          what: 'tenant Active as the service account',
-        },
       );
       await applyApp(handle.client, 'least', 'web', {
         domains: ['least.example.org'],
       });
       await eventually(
+        'app Ready as the service account',
         async () =>
           statusOf(await handle.client.get(APPS, 'web', 'tenant-least'))
             .phase === 'Ready',
-        { what: 'app Ready as the service account', timeoutMs: 180_000 },
+        180_000,
       );
       await handle.client.delete(TENANTS, 'least');
       await eventually(
+        'tenant deleted as the service account',
         async () =>
           (await handle.client.tryGet(TENANTS, 'least')) === undefined,
-        {
-          what: 'tenant deleted as the service account',
-          // Real pods stop gracefully before their namespace can go.
-          timeoutMs: 180_000,
-        },
+        180_000,
       );
     } finally {
       await operator.stop();

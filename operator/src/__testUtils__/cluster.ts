@@ -1,6 +1,7 @@
 /**
- * Test helpers around @paved/test-cluster: one control plane per test file,
- * and polling instead of sleeping.
+ * Test helpers around @paved/test-cluster: one control plane per test file
+ * (`operatorSuite.ts` registers it with an operator); polling instead of
+ * sleeping is `eventually` from @paved/test-cluster.
  */
 import {
   startTestCluster,
@@ -23,31 +24,6 @@ export async function startCluster(
   const cluster = await startTestCluster({ timeoutMs: 180_000, ...options });
   const client = await KubeClient.fromKubeConfig(cluster.kubeConfig);
   return { cluster, client };
-}
-
-/** Polls `check` until it returns a value other than undefined/false. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out waiting for ${options.what ?? 'a condition'}${
-          lastError ? `: ${(lastError as Error).message}` : ''
-        }`,
-      );
-    }
-    await new Promise(r => setTimeout(r, options.intervalMs ?? 50));
-  }
 }
 
 /**

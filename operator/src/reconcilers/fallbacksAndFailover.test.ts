@@ -21,21 +21,24 @@ import {
   TENANTS,
 } from '@paved/kube';
 import { Operator } from '../operator';
-import {
-  ClusterHandle,
-  DATA_PLANE_START_TIMEOUT_MS,
-  eventually,
-  QUICK_SCALE_TO_ZERO,
-  startCluster,
-} from '../__testUtils__/cluster';
+import { QUICK_SCALE_TO_ZERO } from '../__testUtils__/cluster';
+import { eventually } from '@paved/test-cluster';
+import { useOperatorSuite } from '../__testUtils__/operatorSuite';
 import {
   applyApp,
   applyTenant,
-  startOperator,
   statusOf,
 } from '../__testUtils__/operatorHarness';
 
 jest.setTimeout(180_000);
+
+/** How many requests on Leases an operator has made (its API metric). */
+async function leaseReads(o: Operator): Promise<number> {
+  const { values } = await o.metrics.apiRequests.get();
+  return values
+    .filter(v => v.labels.resource === 'leases' && v.labels.method === 'GET')
+    .reduce((sum, v) => sum + v.value, 0);
+}
 
 const lease = (name: string) => ({
   namespace: 'default',
@@ -46,38 +49,17 @@ const lease = (name: string) => ({
 });
 
 describe('Operator without Capsule and Cilium, and with several instances', () => {
-  let handle: ClusterHandle;
-  const operators: Operator[] = [];
-
-  beforeAll(async () => {
-    handle = await startCluster({
-      capsule: false,
-      cilium: false,
-      dataPlane: QUICK_SCALE_TO_ZERO,
-    });
-  }, DATA_PLANE_START_TIMEOUT_MS);
-  afterEach(async () => {
-    await Promise.all(operators.splice(0).map(o => o.stop()));
+  const handle = useOperatorSuite({
+    cluster: { capsule: false, cilium: false, dataPlane: QUICK_SCALE_TO_ZERO },
   });
-  afterAll(async () => {
-    handle?.client.close();
-    await handle?.cluster.stop();
-  }, 120_000);
-
-  async function operator(options = {}): Promise<Operator> {
-    const o = await startOperator(handle.cluster, options);
-    operators.push(o);
-    return o;
-  }
+  const operators = handle.operators;
+  const operator = (options = {}) => handle.startOperator(options);
   const client = () => handle.client;
   const tenantActive = (name: string) =>
-    eventually(
-      async () => {
-        const t = await client().get(TENANTS, name);
-        return statusOf(t).phase === 'Active' && t;
-      },
-      { what: `tenant ${name} Active` },
-    );
+    eventually(`tenant ${name} Active`, async () => {
+      const t = await client().get(TENANTS, name);
+      return statusOf(t).phase === 'Active' && t;
+    });
 
   it('falls back to a RoleBinding and a NetworkPolicy', async () => {
     const o = await operator();
@@ -123,13 +105,13 @@ describe('Operator without Capsule and Cilium, and with several instances', () =
       networkIsolation: false,
     });
     await eventually(
+      'policy removed',
       async () =>
         (await client().tryGet(
           NETWORK_POLICIES,
           ISOLATION_POLICY,
           'tenant-plain',
         )) === undefined,
-      { what: 'policy removed' },
     );
   });
 
@@ -141,7 +123,14 @@ describe('Operator without Capsule and Cilium, and with several instances', () =
     const b = await operator({
       leaderElection: { ...lease('ha'), identity: 'op-b' },
     });
-    await new Promise(r => setTimeout(r, 1000));
+    // Past b's first tries (each reads the Lease), not a fixed time: b has
+    // seen a's Lease and stood by.
+    await eventually(
+      "b's election loop reading the Lease three times",
+      async () => (await leaseReads(b)) >= 3,
+      10_000,
+      { intervalMs: 25 },
+    );
     expect(a.isLeader).toBe(true);
     expect(b.isLeader).toBe(false);
     expect(b.context).toBeUndefined();
@@ -192,7 +181,7 @@ describe('Operator without Capsule and Cilium, and with several instances', () =
     for (let i = 0; i < 5; i++)
       await applyApp(client(), `mid-${i}`, 'web').catch(() => {});
     // Stop while some of that work is under way.
-    await eventually(async () => {
+    await eventually('a first tenant namespace', async () => {
       const ns = await client().list(NAMESPACES, {
         labelSelector: 'paved.dev/tenant',
       });
@@ -206,19 +195,17 @@ describe('Operator without Capsule and Cilium, and with several instances', () =
     await second.waitUntilLeading();
     for (let i = 0; i < 5; i++) {
       await tenantActive(`mid-${i}`);
-      await eventually(() =>
+      await eventually(`app mid-${i}/web applied`, () =>
         applyApp(client(), `mid-${i}`, 'web').then(() => true),
       );
     }
     for (let i = 0; i < 5; i++) {
       const ns = `tenant-mid-${i}`;
       await eventually(
+        `${ns}/web Ready`,
         async () =>
           statusOf(await client().get(APPS, 'web', ns)).phase === 'Ready',
-        {
-          what: `${ns}/web Ready`,
-          timeoutMs: 180_000,
-        },
+        180_000,
       );
       expect(
         (await client().list(RESOURCE_QUOTAS, { namespace: ns })).items.map(
@@ -270,22 +257,23 @@ describe('Operator without Capsule and Cilium, and with several instances', () =
     await installCrds(handle.cluster.kubeConfig, readCrdFile(file));
 
     await eventually(
+      'CiliumNetworkPolicy after Cilium appeared',
       () =>
         client().tryGet(
           CILIUM_NETWORK_POLICIES,
           ISOLATION_POLICY,
           'tenant-switch',
         ),
-      { what: 'CiliumNetworkPolicy after Cilium appeared', timeoutMs: 60_000 },
+      60_000,
     );
     await eventually(
+      'plain NetworkPolicy removed',
       async () =>
         (await client().tryGet(
           NETWORK_POLICIES,
           ISOLATION_POLICY,
           'tenant-switch',
         )) === undefined,
-      { what: 'plain NetworkPolicy removed' },
     );
     expect(o.context?.features.cilium).toBe(true);
   });

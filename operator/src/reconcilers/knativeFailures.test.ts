@@ -1,17 +1,14 @@
 import { EXAMPLE_APP_IMAGE } from '@paved/test-cluster';
 import { APPS, TENANTS } from '@paved/kube';
-import { Operator } from '../operator';
 import {
-  ClusterHandle,
   DATA_PLANE_START_TIMEOUT_MS,
-  eventually,
   QUICK_SCALE_TO_ZERO,
-  startCluster,
 } from '../__testUtils__/cluster';
+import { eventually } from '@paved/test-cluster';
+import { useOperatorSuite } from '../__testUtils__/operatorSuite';
 import {
   applyApp,
   applyTenant,
-  startOperator,
   statusOf,
 } from '../__testUtils__/operatorHarness';
 
@@ -21,37 +18,28 @@ jest.setTimeout(240_000);
 // there, a container that exits, a pod the tenant's quota refuses. The App's
 // message must turn each into advice its owner can act on.
 describe('App status from what Knative reports', () => {
-  let handle: ClusterHandle;
-  let operator: Operator;
+  const handle = useOperatorSuite({
+    cluster: { capsule: false, cilium: false, dataPlane: QUICK_SCALE_TO_ZERO },
+    operator: {},
+  });
 
   beforeAll(async () => {
-    handle = await startCluster({
-      capsule: false,
-      cilium: false,
-      dataPlane: QUICK_SCALE_TO_ZERO,
-    });
-    operator = await startOperator(handle.cluster);
-    await operator.waitUntilLeading();
     await applyTenant(handle.client, 'kn', { plan: 'free' });
     await eventually(
+      'tenant Active',
       async () =>
         statusOf(await handle.client.get(TENANTS, 'kn')).phase === 'Active',
-      { what: 'tenant Active' },
     );
   }, DATA_PLANE_START_TIMEOUT_MS);
-  afterAll(async () => {
-    await operator?.stop();
-    handle?.client.close();
-    await handle?.cluster.stop();
-  }, 120_000);
 
   const appStatus = (name: string, phase: string) =>
     eventually(
+      `${name} ${phase}`,
       async () => {
         const a = await handle.client.get(APPS, name, 'tenant-kn');
         return statusOf(a).phase === phase && statusOf(a);
       },
-      { what: `${name} ${phase}`, timeoutMs: 180_000 },
+      180_000,
     );
   const deleteApp = (name: string) =>
     handle.client.delete(APPS, name, 'tenant-kn');
@@ -103,6 +91,7 @@ describe('App status from what Knative reports', () => {
     // Knative maps the domain once the Service has an address, a moment
     // after the fixed revision is Ready.
     const status = await eventually(
+      'fixme Ready with its domain mapped',
       async () => {
         const s = statusOf(await handle.client.get(APPS, 'fixme', 'tenant-kn'));
         const domains = s.conditions?.find(
@@ -110,7 +99,7 @@ describe('App status from what Knative reports', () => {
         );
         return s.phase === 'Ready' && domains?.status === 'True' && s;
       },
-      { what: 'fixme Ready with its domain mapped', timeoutMs: 180_000 },
+      180_000,
     );
     expect(status.message).toBeUndefined();
     expect(status.url).toBe('http://fixme.tenant-kn.localhost');

@@ -2,17 +2,12 @@ import { NODE_NETWORK, requestThroughIngress } from '@paved/test-cluster';
 import { ISOLATION_POLICY } from '../desired/names';
 import { PRIVATE_RANGES } from '../desired/networkPolicy';
 import { APPS, NETWORK_POLICIES, ResourceType, TENANTS } from '@paved/kube';
-import { Operator } from '../operator';
-import {
-  ClusterHandle,
-  DATA_PLANE_START_TIMEOUT_MS,
-  eventually,
-  startCluster,
-} from '../__testUtils__/cluster';
+import { DATA_PLANE_START_TIMEOUT_MS } from '../__testUtils__/cluster';
+import { eventually } from '@paved/test-cluster';
+import { useOperatorSuite } from '../__testUtils__/operatorSuite';
 import {
   applyApp,
   applyTenant,
-  startOperator,
   statusOf,
 } from '../__testUtils__/operatorHarness';
 import { startTestHost, TestHost } from '../__testUtils__/testHost';
@@ -49,36 +44,43 @@ const TEST_HOST = {
 // that is netprobe: asked through the app's URL, it dials from inside its
 // own pod, so every verdict below is the node's, on real traffic.
 describe('Network isolation, enforced on a real node', () => {
-  let handle: ClusterHandle;
-  let operator: Operator;
   let testHost: TestHost;
 
   beforeAll(async () => {
     testHost = await startTestHost(TEST_HOST);
-    handle = await startCluster({ cilium: false, dataPlane: {} });
-    const { client, cluster } = handle;
-    const dataPlane = cluster.dataPlane!;
-    if (!dataPlane.networkPolicies) {
-      throw new Error('the test node must enforce NetworkPolicies');
-    }
-    operator = await startOperator(handle.cluster, {
-      // Traefik runs on the node's network, not as pods: pods reach it at
-      // the bridge's address, on the ingress port (after kube-proxy's DNAT).
-      config: {
-        gatewayCidrs: [`${NODE_NETWORK.gateway}/32`],
-        gatewayPorts: [dataPlane.ingressPort],
-      },
-    });
-    await operator.waitUntilLeading();
+  });
+  afterAll(async () => {
+    await testHost?.stop();
+  });
+  const handle = useOperatorSuite({
+    cluster: { cilium: false, dataPlane: {} },
+    operator: cluster => {
+      const dataPlane = cluster.dataPlane!;
+      if (!dataPlane.networkPolicies) {
+        throw new Error('the test node must enforce NetworkPolicies');
+      }
+      return {
+        // Traefik runs on the node's network, not as pods: pods reach it at
+        // the bridge's address, on the ingress port (after kube-proxy's DNAT).
+        config: {
+          gatewayCidrs: [`${NODE_NETWORK.gateway}/32`],
+          gatewayPorts: [dataPlane.ingressPort],
+        },
+      };
+    },
+  });
+
+  beforeAll(async () => {
+    const { client } = handle;
     for (const [tenant, app] of [
       ['neta', 'alpha'],
       ['netb', 'beta'],
     ]) {
       await applyTenant(client, tenant);
       await eventually(
+        `tenant ${tenant} Active`,
         async () =>
           statusOf(await client.get(TENANTS, tenant)).phase === 'Active',
-        { what: `tenant ${tenant} Active` },
       );
       await applyApp(client, tenant, app, {
         image: NETPROBE_IMAGE,
@@ -90,17 +92,12 @@ describe('Network isolation, enforced on a real node', () => {
       ['tenant-netb', 'beta'],
     ]) {
       await eventually(
+        `app ${ns}/${app} Ready`,
         async () => statusOf(await client.get(APPS, app, ns)).phase === 'Ready',
-        { what: `app ${ns}/${app} Ready`, timeoutMs: 180_000 },
+        180_000,
       );
     }
   }, DATA_PLANE_START_TIMEOUT_MS);
-  afterAll(async () => {
-    await operator?.stop();
-    handle?.client.close();
-    await handle?.cluster.stop();
-    await testHost?.stop();
-  }, 120_000);
 
   const url = (app: string, tenant: string) =>
     `http://${app}.tenant-${tenant}.localhost`;
@@ -163,19 +160,16 @@ describe('Network isolation, enforced on a real node', () => {
   const alpha: [string, string] = ['alpha', 'neta'];
   const beta: [string, string] = ['beta', 'netb'];
   const podIp = async (ns: string, app: string) =>
-    eventually(
-      async () => {
-        const pods = await handle.client.list(PODS, {
-          namespace: ns,
-          labelSelector: `serving.knative.dev/service=${app}`,
-        });
-        const running = pods.items.find(
-          (p: any) => p.status?.phase === 'Running' && p.status?.podIP,
-        ) as any;
-        return running?.status.podIP as string | undefined;
-      },
-      { what: `a running pod of ${ns}/${app}` },
-    );
+    eventually(`a running pod of ${ns}/${app}`, async () => {
+      const pods = await handle.client.list(PODS, {
+        namespace: ns,
+        labelSelector: `serving.knative.dev/service=${app}`,
+      });
+      const running = pods.items.find(
+        (p: any) => p.status?.phase === 'Running' && p.status?.podIP,
+      ) as any;
+      return running?.status.podIP as string | undefined;
+    });
 
   it('gives each tenant a NetworkPolicy, and its app answers through the ingress', async () => {
     for (const ns of ['tenant-neta', 'tenant-netb']) {
@@ -271,9 +265,9 @@ describe('Network isolation, enforced on a real node', () => {
     await applyTenant(client, 'netb', { networkIsolation: false });
     for (const ns of ['tenant-neta', 'tenant-netb']) {
       await eventually(
+        `the policy of ${ns} removed`,
         async () =>
           !(await client.tryGet(NETWORK_POLICIES, ISOLATION_POLICY, ns)),
-        { what: `the policy of ${ns} removed` },
       );
     }
     const probes = [...(await podProbes()), ...testHostProbes()];

@@ -19,14 +19,9 @@ import {
   ROLE_BINDINGS,
   TENANTS,
 } from '@paved/kube';
-import { Operator } from '../operator';
-import {
-  ClusterHandle,
-  DATA_PLANE_START_TIMEOUT_MS,
-  eventually,
-  QUICK_SCALE_TO_ZERO,
-  startCluster,
-} from '../__testUtils__/cluster';
+import { QUICK_SCALE_TO_ZERO } from '../__testUtils__/cluster';
+import { eventually } from '@paved/test-cluster';
+import { useOperatorSuite } from '../__testUtils__/operatorSuite';
 import {
   applyApp,
   applyTenant,
@@ -40,31 +35,20 @@ jest.setTimeout(240_000);
 // Against real Knative Serving on a real node: URLs answer, revisions are
 // Knative's own, failures are the kubelet's.
 describe('Operator with Knative, Capsule and Cilium installed', () => {
-  let handle: ClusterHandle;
-  let operator: Operator;
-
-  beforeAll(async () => {
-    handle = await startCluster({ dataPlane: QUICK_SCALE_TO_ZERO });
-    operator = await startOperator(handle.cluster);
-    await operator.waitUntilLeading();
-  }, DATA_PLANE_START_TIMEOUT_MS);
-  afterAll(async () => {
-    await operator?.stop();
-    handle?.client.close();
-    await handle?.cluster.stop();
-  }, 120_000);
+  const handle = useOperatorSuite({
+    cluster: { dataPlane: QUICK_SCALE_TO_ZERO },
+    operator: {},
+  });
 
   const client = () => handle.client;
   const tenantActive = (name: string) =>
-    eventually(
-      async () => {
-        const t = await client().get(TENANTS, name);
-        return statusOf(t).phase === 'Active' && t;
-      },
-      { what: `tenant ${name} Active` },
-    );
+    eventually(`tenant ${name} Active`, async () => {
+      const t = await client().get(TENANTS, name);
+      return statusOf(t).phase === 'Active' && t;
+    });
   const appPhase = (ns: string, name: string, phase: string) =>
     eventually(
+      `app ${ns}/${name} ${phase}`,
       async () => {
         const a = await client().get(APPS, name, ns);
         return (
@@ -73,7 +57,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
           a
         );
       },
-      { what: `app ${ns}/${name} ${phase}`, timeoutMs: 180_000 },
+      180_000,
     );
   const revisions = async (ns: string, app: string) =>
     (
@@ -145,13 +129,10 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       await client().get(LIMIT_RANGES, LIMIT_RANGE, 'tenant-alpha'),
     ).toBeDefined();
     // kube-controller-manager fills in the quota status; the tenant reports it.
-    const withUsage = await eventually(
-      async () => {
-        const t = await client().get(TENANTS, 'alpha');
-        return statusOf(t).usage?.cpu?.hard === '4' && t;
-      },
-      { what: 'usage from quota status' },
-    );
+    const withUsage = await eventually('usage from quota status', async () => {
+      const t = await client().get(TENANTS, 'alpha');
+      return statusOf(t).usage?.cpu?.hard === '4' && t;
+    });
     expect(statusOf(withUsage).usage.apps).toEqual({ used: '0', hard: '4' });
   });
 
@@ -191,7 +172,14 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     await applyApp(client(), 'alpha', 'web', {
       scaling: { minInstances: 1, maxInstances: 3 },
     });
-    await new Promise(r => setTimeout(r, 500));
+    // An unchanged apply brings no event at all. To know the operator has
+    // looked at the app since, touch its Service (an annotation: no new
+    // generation) and wait for the app's reconcile that this wakes.
+    const reconciled = handle.operator.reconciled('app', 'tenant-alpha/web');
+    await client().mergePatch(KNATIVE_SERVICES, 'web', 'tenant-alpha', {
+      metadata: { annotations: { 'test.paved.dev/barrier': 'reapplied' } },
+    });
+    await reconciled;
     expect(
       (await client().get(KNATIVE_SERVICES, 'web', 'tenant-alpha')).metadata
         .generation,
@@ -211,6 +199,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       scaling: { minInstances: 1, maxInstances: 3 },
     });
     const updated = await eventually(
+      'second revision ready',
       async () => {
         const a = await client().get(APPS, 'web', 'tenant-alpha');
         return (
@@ -219,7 +208,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
           a
         );
       },
-      { what: 'second revision ready', timeoutMs: 180_000 },
+      180_000,
     );
     expect(statusOf(updated).latestCreatedRevision).toBe('web-00002');
     expect(await revisions('tenant-alpha', 'web')).toEqual([
@@ -241,21 +230,21 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     expect(statusOf(paused).url).toBeUndefined();
     expect(statusOf(paused).instances).toEqual({ desired: 0, ready: 0 });
     await eventually(
+      'Service removed while paused',
       async () =>
         (await client().tryGet(KNATIVE_SERVICES, 'pausy', 'tenant-alpha')) ===
         undefined,
-      { what: 'Service removed while paused' },
     );
     // Deleted before the Service, but Knative's finalizer on the mapping
     // may still be running when the Service is gone.
     await eventually(
+      'DomainMapping removed while paused',
       async () =>
         (await client().tryGet(
           DOMAIN_MAPPINGS,
           'pausy.example.org',
           'tenant-alpha',
         )) === undefined,
-      { what: 'DomainMapping removed while paused' },
     );
 
     await applyApp(client(), 'alpha', 'pausy', {
@@ -296,6 +285,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
         .spec,
     ).toEqual({ namespace: 'tenant-alpha' });
     await eventually(
+      'DomainMapping Ready',
       async () => {
         const mapping = (await client().get(
           DOMAIN_MAPPINGS,
@@ -306,7 +296,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
           (c: any) => c.type === 'Ready' && c.status === 'True',
         );
       },
-      { what: 'DomainMapping Ready', timeoutMs: 60_000 },
+      60_000,
     );
     const viaDomain = await requestThroughIngress(
       handle.cluster.dataPlane!,
@@ -318,20 +308,19 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       domains: ['b.example.org', 'c.example.org'],
     });
     await eventually(
+      'domains replaced',
       async () => (await names()).join() === 'b.example.org,c.example.org',
-      {
-        what: 'domains replaced',
-      },
     );
     await applyApp(client(), 'alpha', 'site', { domains: [] });
-    await eventually(async () => (await names()).length === 0, {
-      what: 'domains removed',
-    });
     await eventually(
+      'domains removed',
+      async () => (await names()).length === 0,
+    );
+    await eventually(
+      'claims released',
       async () =>
         (await client().tryGet(CLUSTER_DOMAIN_CLAIMS, 'b.example.org')) ===
         undefined,
-      { what: 'claims released' },
     );
   });
 
@@ -345,16 +334,13 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     await applyApp(client(), 'alpha', 'site', {
       domains: ['taken.example.org'],
     });
-    const app = await eventually(
-      async () => {
-        const a = await client().get(APPS, 'site', 'tenant-alpha');
-        const domains = statusOf(a).conditions?.find(
-          (c: any) => c.type === 'DomainsReady',
-        );
-        return domains?.reason === 'DomainTaken' && a;
-      },
-      { what: 'DomainTaken' },
-    );
+    const app = await eventually('DomainTaken', async () => {
+      const a = await client().get(APPS, 'site', 'tenant-alpha');
+      const domains = statusOf(a).conditions?.find(
+        (c: any) => c.type === 'DomainsReady',
+      );
+      return domains?.reason === 'DomainTaken' && a;
+    });
     // The owner reads why in the app's message.
     expect(statusOf(app).message).toBe(
       'taken.example.org is already used by another tenant; remove it from this app, or ask the platform team to release it',
@@ -379,19 +365,21 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     const ready = await appPhase('tenant-alpha', 'idle', 'Ready');
     await requestThroughIngress(handle.cluster.dataPlane!, statusOf(ready).url);
     const atZero = await eventually(
+      'idle app at zero instances',
       async () => {
         const a = await client().get(APPS, 'idle', 'tenant-alpha');
         const { desired, ready: running } = statusOf(a).instances ?? {};
         return desired === 0 && running === 0 && a;
       },
-      { what: 'idle app at zero instances', timeoutMs: 120_000 },
+      120_000,
     );
     expect(statusOf(atZero).instances).toEqual({ desired: 0, ready: 0 });
     await client().delete(APPS, 'idle', 'tenant-alpha');
     await eventually(
+      'idle app deleted',
       async () =>
         (await client().tryGet(APPS, 'idle', 'tenant-alpha')) === undefined,
-      { what: 'idle app deleted', timeoutMs: 120_000 },
+      120_000,
     );
   });
 
@@ -421,13 +409,10 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     ).toBeUndefined();
     await client().delete(APPS, 'broken', 'tenant-alpha');
     await appPhase('tenant-alpha', 'fifth', 'Ready');
-    const tenant = await eventually(
-      async () => {
-        const t = await client().get(TENANTS, 'alpha');
-        return statusOf(t).appCount === 4 && t;
-      },
-      { what: 'app count 4' },
-    );
+    const tenant = await eventually('app count 4', async () => {
+      const t = await client().get(TENANTS, 'alpha');
+      return statusOf(t).appCount === 4 && t;
+    });
     expect(statusOf(tenant).usage.apps).toEqual({ used: '4', hard: '4' });
   });
 
@@ -443,49 +428,36 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       'tenant-alpha',
     );
     await client().delete(KNATIVE_SERVICES, 'web', 'tenant-alpha');
-    await eventually(
-      async () => {
-        const q = await client().tryGet(
-          RESOURCE_QUOTAS,
-          RESOURCE_QUOTA,
-          'tenant-alpha',
-        );
-        return q && q.metadata.uid !== uid;
-      },
-      { what: 'quota restored' },
+    await eventually('quota restored', async () => {
+      const q = await client().tryGet(
+        RESOURCE_QUOTAS,
+        RESOURCE_QUOTA,
+        'tenant-alpha',
+      );
+      return q && q.metadata.uid !== uid;
+    });
+    await eventually('network policy restored', () =>
+      client().tryGet(
+        CILIUM_NETWORK_POLICIES,
+        ISOLATION_POLICY,
+        'tenant-alpha',
+      ),
     );
-    await eventually(
-      () =>
-        client().tryGet(
-          CILIUM_NETWORK_POLICIES,
-          ISOLATION_POLICY,
-          'tenant-alpha',
-        ),
-      {
-        what: 'network policy restored',
-      },
-    );
-    await eventually(
-      () => client().tryGet(KNATIVE_SERVICES, 'web', 'tenant-alpha'),
-      {
-        what: 'Knative Service restored',
-      },
+    await eventually('Knative Service restored', () =>
+      client().tryGet(KNATIVE_SERVICES, 'web', 'tenant-alpha'),
     );
     // An edit by hand is put back too.
     await client().mergePatch(RESOURCE_QUOTAS, RESOURCE_QUOTA, 'tenant-alpha', {
       spec: { hard: { 'requests.cpu': '100' } },
     });
-    await eventually(
-      async () => {
-        const q = (await client().get(
-          RESOURCE_QUOTAS,
-          RESOURCE_QUOTA,
-          'tenant-alpha',
-        )) as any;
-        return q.spec.hard['requests.cpu'] === '4';
-      },
-      { what: 'quota edit reverted' },
-    );
+    await eventually('quota edit reverted', async () => {
+      const q = (await client().get(
+        RESOURCE_QUOTAS,
+        RESOURCE_QUOTA,
+        'tenant-alpha',
+      )) as any;
+      return q.spec.hard['requests.cpu'] === '4';
+    });
     const tenant = await client().get(TENANTS, 'alpha');
     expect(statusOf(tenant).phase).toBe('Active');
   });
@@ -555,27 +527,24 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     try {
       await Promise.all(informers.map(i => i.waitForSync()));
       await client().delete(TENANTS, 'doomed');
+      await eventually('tenant Deleting', async () => {
+        const t = await client().tryGet(TENANTS, 'doomed');
+        return !t || statusOf(t).phase === 'Deleting';
+      });
       await eventually(
-        async () => {
-          const t = await client().tryGet(TENANTS, 'doomed');
-          return !t || statusOf(t).phase === 'Deleting';
-        },
-        { what: 'tenant Deleting' },
-      );
-      await eventually(
+        'tenant gone',
         async () => (await client().tryGet(TENANTS, 'doomed')) === undefined,
-        {
-          what: 'tenant gone',
-          // Real pods stop gracefully (queue-proxy drains) before the
-          // namespace, and so the Tenant, can go.
-          timeoutMs: 180_000,
-        },
+        // Real pods stop gracefully (queue-proxy drains) before the
+        // namespace, and so the Tenant, can go.
+        180_000,
       );
       expect(
         await client().tryGet(NAMESPACES, 'tenant-doomed'),
       ).toBeUndefined();
       expect(await client().tryGet(CAPSULE_TENANTS, 'doomed')).toBeUndefined();
-      await eventually(() => deletions.some(([, d]) => d === 'tenant:doomed'));
+      await eventually("the tenant's DELETED event", () =>
+        deletions.some(([, d]) => d === 'tenant:doomed'),
+      );
       order.push(...deletions.sort((a, b) => a[0] - b[0]).map(([, d]) => d));
       const at = (entry: string) => {
         const i = order.indexOf(entry);
@@ -614,13 +583,10 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       const base = `http://127.0.0.1:${other.metricsPortBound}`;
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
-      const metrics = await eventually(
-        async () => {
-          const text = await (await fetch(`${base}/metrics`)).text();
-          return text.includes('paved_reconcile_total{') && text;
-        },
-        { what: 'reconcile metrics' },
-      );
+      const metrics = await eventually('reconcile metrics', async () => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        return text.includes('paved_reconcile_total{') && text;
+      });
       expect(metrics).toMatch(
         /paved_reconcile_duration_seconds_bucket\{.*controller="tenant"/,
       );

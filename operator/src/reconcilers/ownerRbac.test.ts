@@ -43,11 +43,8 @@ import {
   PAVED_OWNER_CLUSTER_ROLE,
 } from '../desired/ownerRole';
 import { Operator } from '../operator';
-import {
-  ClusterHandle,
-  eventually,
-  startCluster,
-} from '../__testUtils__/cluster';
+import { ClusterHandle, startCluster } from '../__testUtils__/cluster';
+import { eventually } from '@paved/test-cluster';
 import {
   applyTenant,
   startOperator,
@@ -223,9 +220,9 @@ describe('the owner role, as the owner', () => {
     await applyTenant(admin(), 'beta', { owner: 'group:default/team-beta' });
     for (const name of ['alpha', 'beta']) {
       await eventually(
+        `tenant ${name} Active as the service account`,
         async () =>
           statusOf(await admin().get(TENANTS, name)).phase === 'Active',
-        { what: `tenant ${name} Active as the service account` },
       );
     }
     owner = await KubeClient.fromKubeConfig(
@@ -857,9 +854,8 @@ describe('the owner role, as the owner', () => {
         ['create service accounts', access('serviceaccounts')],
       ];
       // `edit` is an aggregated role: its rules arrive from the controller manager.
-      await eventually(
-        () => review(admin(), 'bob', ['edit-owners'], rows[0][1]),
-        { what: 'edit aggregated' },
+      await eventually('edit aggregated', () =>
+        review(admin(), 'bob', ['edit-owners'], rows[0][1]),
       );
       const table = await Promise.all(
         rows.map(async ([what, a]) => [
@@ -904,27 +900,30 @@ describe('the owner role, as the owner', () => {
       },
     );
     await eventually(
+      'the role restored after a hand edit',
       async () =>
         isDeepStrictEqual(
           ((await admin().get(CLUSTER_ROLES, PAVED_OWNER_CLUSTER_ROLE)) as any)
             .rules,
           OWNER_ROLE_RULES,
         ),
-      { what: 'the role restored after a hand edit', timeoutMs: 15_000 },
+      15_000,
     );
     await admin().delete(CLUSTER_ROLES, PAVED_OWNER_CLUSTER_ROLE);
     await eventually(
+      'the role re-created after a delete',
       async () =>
         (await admin().tryGet(CLUSTER_ROLES, PAVED_OWNER_CLUSTER_ROLE)) !==
         undefined,
-      { what: 'the role re-created after a delete', timeoutMs: 15_000 },
+      15_000,
     );
     // The authorizer's cache follows the new role: the owner has its rights back.
     await eventually(
+      'the owner allowed again',
       async () =>
         (await outcome(() => owner.list(PODS, { namespace: OWN }))) ===
         'allowed',
-      { what: 'the owner allowed again', timeoutMs: 15_000 },
+      15_000,
     );
     expect(
       ((await admin().get(CLUSTER_ROLES, PAVED_OWNER_CLUSTER_ROLE)) as any)
