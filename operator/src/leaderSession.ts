@@ -72,7 +72,7 @@ export class LeaderSession {
       warn: (message, fields) => {
         // The informer logs each failed list or watch before it backs off.
         const cause = /retrying in \d+ms: ([\s\S]*)$/.exec(message)?.[1];
-        this.lastErrors.set(crdName(type), cause ?? message);
+        this.lastErrors.set(crdName(type), (cause ?? message).trim());
         this.logger.warn(message, fields);
       },
     };
