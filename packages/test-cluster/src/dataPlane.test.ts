@@ -1,4 +1,4 @@
-import * as k8s from '@kubernetes/client-node';
+import { KNATIVE_SERVICES, KubeClient, NAMESPACES, PODS } from '@paved/kube';
 import { eventually } from './eventually';
 import { useTestCluster } from './jest';
 import { requestThroughIngress } from './dataPlane/ingress';
@@ -19,9 +19,7 @@ describe('a real data plane', () => {
       },
     },
   });
-  const knative = () =>
-    cluster().kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  const core = () => cluster().kubeConfig.makeApiClient(k8s.CoreV1Api);
+  let client: KubeClient;
   const hello = () => cluster().dataPlane!.images['hello.tar'];
 
   it('has the example app under the name the packages use', () => {
@@ -29,26 +27,14 @@ describe('a real data plane', () => {
   });
 
   const createService = (name: string, spec: object) =>
-    knative().createNamespacedCustomObject({
-      group: 'serving.knative.dev',
-      version: 'v1',
-      namespace: NAMESPACE,
-      plural: 'services',
-      body: {
-        apiVersion: 'serving.knative.dev/v1',
-        kind: 'Service',
-        metadata: { name },
-        spec,
-      },
+    client.create(KNATIVE_SERVICES, {
+      apiVersion: 'serving.knative.dev/v1',
+      kind: 'Service',
+      metadata: { name, namespace: NAMESPACE },
+      spec,
     });
   const readService = async (name: string) =>
-    (await knative().getNamespacedCustomObject({
-      group: 'serving.knative.dev',
-      version: 'v1',
-      namespace: NAMESPACE,
-      plural: 'services',
-      name,
-    })) as {
+    (await client.get(KNATIVE_SERVICES, name, NAMESPACE)) as {
       status?: {
         url?: string;
         conditions?: { type: string; status: string; message?: string }[];
@@ -56,15 +42,22 @@ describe('a real data plane', () => {
     };
   const podsOf = async (service: string) =>
     (
-      await core().listNamespacedPod({
+      await client.list<any>(PODS, {
         namespace: NAMESPACE,
         labelSelector: `serving.knative.dev/service=${service}`,
       })
     ).items.filter(p => !p.metadata?.deletionTimestamp);
 
   beforeAll(async () => {
-    await core().createNamespace({ body: { metadata: { name: NAMESPACE } } });
+    client = await KubeClient.fromKubeConfig(cluster().kubeConfig);
+    await client.create(NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NAMESPACE },
+    });
   });
+
+  afterAll(() => client?.close());
 
   it('serves a Knative Service from a real container at its URL, scales it to zero and wakes it', async () => {
     await createService('hello', {
@@ -131,8 +124,8 @@ describe('a real data plane', () => {
       async () => {
         const pods = await podsOf('missing');
         const waiting = pods
-          .flatMap(p => p.status?.containerStatuses ?? [])
-          .map(c => c.state?.waiting)
+          .flatMap((p: any) => p.status?.containerStatuses ?? [])
+          .map((c: any) => c.state?.waiting)
           .find(
             w =>
               w?.reason === 'ErrImagePull' || w?.reason === 'ImagePullBackOff',

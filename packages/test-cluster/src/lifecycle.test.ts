@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
-import * as k8s from '@kubernetes/client-node';
+import { CRDS, KubeClient, KubeConfigLike, NAMESPACES } from '@paved/kube';
 import { startTestCluster } from './cluster';
 import { PACKAGE_ROOT } from './paths';
 
@@ -27,15 +27,12 @@ async function waitUntilGone(pids: number[], timeoutMs: number) {
   return pids.filter(isAlive);
 }
 
-async function crdExists(kc: k8s.KubeConfig, name: string): Promise<boolean> {
+async function crdExists(kc: KubeConfigLike, name: string): Promise<boolean> {
+  const client = await KubeClient.fromKubeConfig(kc);
   try {
-    await kc
-      .makeApiClient(k8s.ApiextensionsV1Api)
-      .readCustomResourceDefinition({ name });
-    return true;
-  } catch (error) {
-    if ((error as { code?: number }).code === 404) return false;
-    throw error;
+    return (await client.tryGet(CRDS, name)) !== undefined;
+  } finally {
+    client.close();
   }
 }
 
@@ -102,18 +99,23 @@ describe('test cluster lifecycle', () => {
       cilium: false,
       supervise: true,
     });
+    // Short timeouts: a request to a killed process is retried.
+    const client = await KubeClient.fromKubeConfig(cluster.kubeConfig, {
+      timeoutMs: 5000,
+    });
     try {
-      const core = () => cluster.kubeConfig.makeApiClient(k8s.CoreV1Api);
-      await core().createNamespace({
-        body: { metadata: { name: 'survives' } },
+      await client.create(NAMESPACES, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'survives' },
       });
       for (const part of ['kube-apiserver', 'etcd']) {
         const before = cluster.pids[part];
         process.kill(before, 'SIGKILL');
         const deadline = Date.now() + 60_000;
         for (;;) {
-          const back = await core()
-            .readNamespace({ name: 'survives' })
+          const back = await client
+            .get(NAMESPACES, 'survives')
             .then(() => cluster.pids[part] !== before)
             .catch(() => false);
           if (back) break;
@@ -124,6 +126,7 @@ describe('test cluster lifecycle', () => {
         }
       }
     } finally {
+      client.close();
       await cluster.stop();
     }
     expect(Object.values(cluster.pids).filter(isAlive)).toEqual([]);

@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { NODE_NETWORK } from '../node/node';
 import { ManagedProcess, Reaper } from '../processes';
 import { applyObjects, KubeObject } from './apply';
