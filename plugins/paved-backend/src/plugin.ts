@@ -106,8 +106,8 @@ export const pavedPlugin = createBackendPlugin({
           resourceRef: tenantResourceRef,
           permissions: allPavedPermissions,
           rules: Object.values(pavedTenantRules),
-          getResources: async refs =>
-            Promise.all(refs.map(ref => store.getTenant(ref))),
+          // One query for every tenant a permission check names.
+          getResources: async refs => store.getTenants(refs),
         });
         permissionsRegistry.addPermissions(allPavedPermissions);
 
