@@ -93,8 +93,9 @@ type Outcome = 'allowed' | 'forbidden';
 
 /**
  * What the API server answered: `forbidden` for RBAC's 403 (its message says
- * who "cannot" do what), `allowed` for anything else — a 404 or 409 means
- * the request got past authorization.
+ * who "cannot" do what), `allowed` for any other answer of the API server —
+ * a 404 or 409 means the request got past authorization. Not reaching the
+ * server (code 0) is neither: it fails the test.
  */
 async function outcome(request: () => Promise<unknown>): Promise<Outcome> {
   try {
@@ -105,7 +106,7 @@ async function outcome(request: () => Promise<unknown>): Promise<Outcome> {
       if (!/cannot/.test(error.message)) throw error;
       return 'forbidden';
     }
-    if (error instanceof KubeApiError) return 'allowed';
+    if (error instanceof KubeApiError && error.code > 0) return 'allowed';
     throw error;
   }
 }
