@@ -48,8 +48,6 @@ export class LeaderSession {
   ctx: ReconcileContext | undefined;
   synced = false;
   private readonly informers = new InformerSet();
-  /** The last error each informer logged, for the sync timeout's message. */
-  private readonly lastErrors = new Map<string, string>();
   readonly controllers: Controller[] = [];
   private crdInformer: Informer | undefined;
   private ownerRole: OwnerRoleKeeper | undefined;
@@ -67,20 +65,11 @@ export class LeaderSession {
   private informer(type: ResourceType, labelSelector?: string): Informer {
     const existing = this.informers.get(type);
     if (existing) return existing;
-    const logger: Logger = {
-      ...this.logger,
-      warn: (message, fields) => {
-        // The informer logs each failed list or watch before it backs off.
-        const cause = /retrying in \d+ms: ([\s\S]*)$/.exec(message)?.[1];
-        this.lastErrors.set(crdName(type), (cause ?? message).trim());
-        this.logger.warn(message, fields);
-      },
-    };
     const informer: Informer = new Informer(this.client, {
       type,
       labelSelector,
       resyncMs: this.options.resyncMs ?? 600_000,
-      logger,
+      logger: this.logger,
       onRestart: reason =>
         this.metrics.watchRestarts.inc({ resource: type.plural, reason }),
     });
@@ -207,7 +196,7 @@ export class LeaderSession {
     const unsynced = informers
       .filter(i => !i.hasSynced)
       .map(i => {
-        const why = this.lastErrors.get(crdName(i.type)) ?? 'no answer yet';
+        const why = i.lastError ?? 'no answer yet';
         return `${crdName(i.type)} (${why})`;
       });
     throw new Error(

@@ -64,6 +64,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private resourceVersion: string | undefined;
   private synced = false;
   private connected = false;
+  private failure: string | undefined;
   private syncWaiters: Array<() => void> = [];
   private loop: Promise<void> | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -151,6 +152,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.resourceVersion;
   }
 
+  /** Why the last list or watch failed, until one succeeds again. */
+  get lastError(): string | undefined {
+    return this.failure;
+  }
+
   private async run(): Promise<void> {
     const initialBackoff = this.options.initialBackoffMs ?? 200;
     const maxBackoff = this.options.maxBackoffMs ?? 30_000;
@@ -175,6 +181,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
         this.stats.errors += 1;
         this.connected = false;
+        this.failure = (error as Error).message;
         this.options.onRestart?.('error');
         this.logger.warn(
           `${this.type.plural}: watch failed, retrying in ${backoff}ms: ${
@@ -201,6 +208,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       onEvent: event => this.handleEvent(event),
       onOpen: () => {
         this.connected = true;
+        this.failure = undefined;
       },
     });
   }
@@ -265,6 +273,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     this.resourceVersion = resourceVersion;
     this.connected = true;
+    this.failure = undefined;
     this.markSynced();
   }
 
