@@ -10,6 +10,7 @@
 import fs from 'fs';
 import path from 'path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { eventually } from '@paved/test-cluster';
 import {
   APP_URL,
   REPO_ROOT,
@@ -47,33 +48,8 @@ const CLUSTER_ARGS = [
 const STACK_TIMEOUT_MS = 40 * 60_000;
 jest.setTimeout(10 * 60_000);
 
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-/** Polls `check` until it returns something other than undefined/false. */
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const result = await check();
-      if (result !== undefined && result !== false) return result;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Timed out after ${timeoutMs / 1000}s waiting for ${what}${
-          last ? `: ${last}` : ''
-        }`,
-      );
-    }
-    await sleep(1000);
-  }
-}
+/** Polls of the running stack: once a second. */
+const EVERY_SECOND = { intervalMs: 1000 };
 
 /** The app's pods, read from the Kubernetes API (terminating ones too). */
 async function appPods(): Promise<string[]> {
@@ -152,7 +128,7 @@ describe('Paved in a browser', () => {
 
   /** Reloads the app's URL until its answer says `expected`. */
   async function appAnswers(expected: RegExp, timeoutMs = 120_000) {
-    return until(
+    return eventually(
       `${url} to answer ${expected}`,
       async () => {
         const answer = await openApp();
@@ -161,6 +137,7 @@ describe('Paved in a browser', () => {
           : undefined;
       },
       timeoutMs,
+      EVERY_SECOND,
     );
   }
 
@@ -278,13 +255,14 @@ describe('Paved in a browser', () => {
     await phaseChip('Paused').waitFor();
     await shot('6-entity-page-paused');
     // A paused app has no Knative Service, so the ingress has no route.
-    const paused = await until(
+    const paused = await eventually(
       `${url} to stop answering while paused`,
       async () => {
         const answer = await openApp();
         return answer.status === 404 ? answer : undefined;
       },
       60_000,
+      EVERY_SECOND,
     );
     expect(paused.text).not.toMatch(/^Hello/);
     await page.getByRole('button', { name: 'Resume' }).click();
@@ -299,10 +277,11 @@ describe('Paved in a browser', () => {
     // No request from here on: leave the app's tab.
     await appPage.goto('about:blank');
     const idleSince = Date.now();
-    await until(
+    await eventually(
       'the idle app to have no pods',
       async () => (await appPods()).length === 0,
       5 * 60_000,
+      EVERY_SECOND,
     );
     const idleMs = Date.now() - idleSince;
     await shot('7-entity-page-scaled-to-zero');
