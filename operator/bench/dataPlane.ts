@@ -26,10 +26,16 @@
  * tests do. Percentiles are nearest-rank (p99 of 20 samples is the slowest).
  */
 import { spawn, ChildProcess } from 'node:child_process';
+import {
+  machineLoad,
+  percentile,
+  rssKiB,
+  runBenchmark,
+  wholeNumberFlag,
+} from '@paved/test-cluster';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { startTestCluster, EXAMPLE_APP_IMAGE } from '@paved/test-cluster';
 import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
@@ -78,13 +84,7 @@ function parseArgs(argv: string[]): Args {
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    const number = () => {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1) {
-        throw new Error(`${flag} needs a whole number of at least 1`);
-      }
-      return value;
-    };
+    const number = () => wholeNumberFlag(flag, argv[++i]);
     if (flag === '--apps') args.apps = number();
     else if (flag === '--apps-per-tenant') args.perTenant = number();
     else if (flag === '--cold') args.cold = number();
@@ -104,17 +104,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 // ------------------------------------------------------------------ figures
-
-function percentile(values: number[], p: number): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[
-    Math.min(
-      sorted.length - 1,
-      Math.max(0, Math.ceil((p / 100) * sorted.length) - 1),
-    )
-  ];
-}
 
 function secs(n: number): string {
   if (Number.isNaN(n)) return '—';
@@ -138,13 +127,6 @@ function header(title: string, width = 54): string {
 }
 
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-
-function machineLoad(): string {
-  const [one, five] = os.loadavg();
-  return `load average ${one.toFixed(2)} (1 min) ${five.toFixed(2)} (5 min), ${
-    os.cpus().length
-  } cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
-}
 
 // ------------------------------------------------------------------ helpers
 
@@ -209,15 +191,6 @@ function firstByte(
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error(`${url} timed out`)));
   });
-}
-
-function rssKiB(pid: number): number {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
 }
 
 /** Proportional set size: shared pages split among the processes sharing them. */
@@ -1010,10 +983,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  error => {
-    console.error(`bench failed: ${(error as Error).stack ?? error}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -18,6 +18,12 @@
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import {
+  percentile,
+  rssKiB,
+  runBenchmark,
+  wholeNumberFlag,
+} from '@paved/test-cluster';
 import net from 'node:net';
 import path from 'node:path';
 import { startTestCluster } from '@paved/test-cluster';
@@ -59,13 +65,7 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { tenants: 100, apps: 5, concurrency: 8, direct: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    const number = () => {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1) {
-        throw new Error(`${flag} needs a whole number of at least 1`);
-      }
-      return value;
-    };
+    const number = () => wholeNumberFlag(flag, argv[++i]);
     if (flag === '--tenants') args.tenants = number();
     else if (flag === '--apps') args.apps = number();
     else if (flag === '--concurrency') args.concurrency = number();
@@ -92,14 +92,6 @@ async function pool<T>(
       }
     }),
   );
-}
-
-function percentile(values: number[], p: number): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[
-    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
-  ];
 }
 
 function freePort(): Promise<number> {
@@ -142,11 +134,7 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function rssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
+const rssMiB = (pid: number) => rssKiB(pid) / 1024;
 
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
@@ -435,7 +423,4 @@ async function main() {
   }
 }
 
-main().catch(error => {
-  console.error(`bench failed: ${(error as Error).stack ?? error}`);
-  process.exit(1);
-});
+runBenchmark(main);

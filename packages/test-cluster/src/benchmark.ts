@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { percentile, rssKiB } from './benchKit';
 import { startTestCluster } from './cluster';
 
 /**
@@ -7,16 +7,8 @@ import { startTestCluster } from './cluster';
  * memory of each process after it has been idle for a few seconds.
  */
 
-function rssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
+const rssMiB = (pid: number) => Math.round(rssKiB(pid) / 1024);
+const median = (values: number[]) => percentile(values, 50);
 
 export async function benchmark(starts: number) {
   const startMs: number[] = [];

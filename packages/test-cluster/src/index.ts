@@ -25,3 +25,10 @@ export type { ControlPlaneBinaries } from './paths';
 export { eventually } from './eventually';
 export { withServer } from './kubeConfig';
 export { TcpProxy } from './tcpProxy';
+export {
+  machineLoad,
+  percentile,
+  rssKiB,
+  runBenchmark,
+  wholeNumberFlag,
+} from './benchKit';

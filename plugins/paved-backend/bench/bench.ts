@@ -7,9 +7,14 @@
  * (packages/test-cluster). Also counts the SQL statements per deploy. Not
  * part of the test suite: `yarn bench`.
  */
-import { startTestCluster, TestCluster } from '@paved/test-cluster';
+import {
+  percentile,
+  runBenchmark,
+  startTestCluster,
+  TestCluster,
+} from '@paved/test-cluster';
+import { benchDatabase } from './database';
 import fs from 'fs';
-import knexFactory, { Knex } from 'knex';
 import os from 'os';
 import path from 'path';
 import { performance } from 'perf_hooks';
@@ -21,51 +26,6 @@ const TENANTS = 10;
 const CONCURRENCY = 16;
 const GETS = 2000;
 const LISTS = 200;
-
-function percentile(samples: number[], p: number) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[
-    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
-  ];
-}
-
-async function database(): Promise<{
-  knex: Knex;
-  label: string;
-  drop(): Promise<void>;
-}> {
-  const url = process.env.PAVED_POSTGRES_URL;
-  if (!url) {
-    return {
-      knex: knexFactory({
-        client: 'better-sqlite3',
-        connection: ':memory:',
-        useNullAsDefault: true,
-      }),
-      label: 'SQLite (in memory)',
-      drop: async () => {},
-    };
-  }
-  const name = `paved_bench_${Date.now()}`;
-  const admin = knexFactory({ client: 'pg', connection: url });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const knex = knexFactory({
-    client: 'pg',
-    connection: target.toString(),
-    pool: { min: 0, max: 10 },
-  });
-  return {
-    knex,
-    label: 'PostgreSQL',
-    drop: async () => {
-      await knex.destroy();
-      await admin.raw(`DROP DATABASE ${name}`);
-      await admin.destroy();
-    },
-  };
-}
 
 async function main() {
   const withCluster = process.argv.includes('--cluster');
@@ -79,7 +39,7 @@ async function main() {
     });
     kubeconfigPath = cluster.kubeconfigPath;
   }
-  const db = await database();
+  const db = await benchDatabase('paved_bench');
   const backend = await startPavedBackend({
     knex: db.knex,
     config: {
@@ -209,10 +169,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  error => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

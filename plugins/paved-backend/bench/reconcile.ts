@@ -11,8 +11,8 @@
  */
 import { mockServices } from '@backstage/backend-test-utils';
 import { appSpecSchema, resolvePlans } from '@paved/plugin-paved-common';
-import { startTestCluster } from '@paved/test-cluster';
-import knexFactory, { Knex } from 'knex';
+import { runBenchmark, startTestCluster } from '@paved/test-cluster';
+import { benchDatabase } from './database';
 import os from 'os';
 import { performance } from 'perf_hooks';
 import {
@@ -31,44 +31,6 @@ import { SecretBox } from '../src/database/SecretBox';
 const APPS = Number(process.env.PAVED_BENCH_APPS ?? 2000);
 const TENANTS = 10;
 const STEADY_RUNS = 5;
-
-async function database(): Promise<{
-  knex: Knex;
-  label: string;
-  drop(): Promise<void>;
-}> {
-  const url = process.env.PAVED_POSTGRES_URL;
-  if (!url) {
-    return {
-      knex: knexFactory({
-        client: 'better-sqlite3',
-        connection: ':memory:',
-        useNullAsDefault: true,
-      }),
-      label: 'SQLite (in memory)',
-      drop: async () => {},
-    };
-  }
-  const name = `paved_bench_reconcile_${Date.now()}`;
-  const admin = knexFactory({ client: 'pg', connection: url });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const knex = knexFactory({
-    client: 'pg',
-    connection: target.toString(),
-    pool: { min: 0, max: 10 },
-  });
-  return {
-    knex,
-    label: 'PostgreSQL',
-    drop: async () => {
-      await knex.destroy();
-      await admin.raw(`DROP DATABASE ${name}`);
-      await admin.destroy();
-    },
-  };
-}
 
 async function timed<T>(task: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
@@ -91,7 +53,7 @@ async function main() {
     capsule: false,
     cilium: false,
   });
-  const db = await database();
+  const db = await benchDatabase('paved_bench_reconcile');
   try {
     const admin = await KubeClient.fromKubeConfig(cluster.kubeConfig);
     const store = await DatabasePavedStore.create({
@@ -268,10 +230,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  error => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

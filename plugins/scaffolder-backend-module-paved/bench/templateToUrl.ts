@@ -18,10 +18,12 @@
  * Percentiles are nearest-rank: with 5 runs, p99 is the slowest run.
  */
 import http from 'http';
-import os from 'os';
 import * as k8s from '@kubernetes/client-node';
 import {
   EXAMPLE_APP_IMAGE,
+  machineLoad,
+  percentile,
+  runBenchmark,
   startTestCluster,
   TestCluster,
 } from '@paved/test-cluster';
@@ -54,16 +56,6 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown flag ${flag}; use --runs N --warmup W`);
   }
   return args;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[
-    Math.min(
-      sorted.length - 1,
-      Math.max(0, Math.ceil((p / 100) * sorted.length) - 1),
-    )
-  ];
 }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
@@ -198,13 +190,6 @@ async function removeApp(
 
 const ms = (n: number) => `${(n / 1000).toFixed(2)} s`.padStart(9);
 
-function machineLoad(): string {
-  const [one, five] = os.loadavg();
-  return `load average ${one.toFixed(2)} (1 min), ${five.toFixed(2)} (5 min), ${
-    os.cpus().length
-  } cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
-}
-
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   console.log(
@@ -309,10 +294,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  error => {
-    console.error(`bench failed: ${(error as Error).stack ?? error}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);
