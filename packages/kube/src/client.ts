@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import fs from 'node:fs/promises';
 import { FIELD_MANAGER_OPERATOR } from '@paved/plugin-paved-common';
 import { KubeConfigLike, KubeConnection, toConnection } from './kubeconfig';
+import { ExecCredential, ExecCredentialProvider } from './exec';
 import {
   KubeObject,
   ObjectList,
@@ -88,11 +89,23 @@ interface RequestOptions {
 const CREDENTIAL_REFRESH_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** What one request authenticates with. */
+interface Auth {
+  headers: Record<string, string>;
+  agent: http.Agent;
+  /** Set when an exec plugin gave the credential (a 401 drops it). */
+  exec?: ExecCredential;
+}
+
 export class KubeClient {
   private readonly server: URL;
   private readonly agent: http.Agent;
   private headers: Record<string, string> = {};
   private headersAt = 0;
+  private readonly exec?: ExecCredentialProvider;
+  /** The agent for an exec plugin's client certificate, and that credential. */
+  private execAgent?: { agent: https.Agent; credential: ExecCredential };
+  private readonly agentOptions: https.AgentOptions;
   /** Told of each request (method and resource path), for metrics. */
   onRequest?: (method: string, path: string) => void;
 
@@ -110,21 +123,25 @@ export class KubeClient {
       keepAlive: true,
       maxSockets: options.maxSockets ?? 64,
     };
+    const tlsOptions: https.AgentOptions = {
+      ...agentOptions,
+      ca: connection.ca,
+      rejectUnauthorized: !connection.skipTLSVerify,
+      servername: connection.tlsServerName,
+    };
     const agent =
       server.protocol === 'https:'
         ? new https.Agent({
-            ...agentOptions,
-            ca: connection.ca,
+            ...tlsOptions,
             cert: connection.cert,
             key: connection.key,
-            rejectUnauthorized: !connection.skipTLSVerify,
-            servername: connection.tlsServerName,
           })
         : new http.Agent(agentOptions);
     return new KubeClient(
       connection,
       server,
       agent,
+      tlsOptions,
       options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     );
   }
@@ -133,10 +150,15 @@ export class KubeClient {
     private readonly connection: KubeConnection,
     server: URL,
     agent: http.Agent,
+    agentOptions: https.AgentOptions,
     private readonly timeoutMs: number,
   ) {
     this.server = server;
     this.agent = agent;
+    this.agentOptions = agentOptions;
+    if (connection.exec) {
+      this.exec = new ExecCredentialProvider(connection.exec);
+    }
   }
 
   /** The API server's URL, e.g. `https://10.0.0.1:6443`. */
@@ -147,6 +169,7 @@ export class KubeClient {
   /** Closes pooled connections; in-flight watches end with an error. */
   close(): void {
     this.agent.destroy();
+    this.execAgent?.agent.destroy();
   }
 
   async list<T extends KubeObject>(
@@ -298,7 +321,26 @@ export class KubeClient {
   async watch(type: ResourceType, options: WatchOptions): Promise<void> {
     // An already-aborted signal fires no 'abort' event: check it up front.
     if (options.signal.aborted) return;
-    const headers = await this.authHeaders();
+    // A 401 before the stream opened: nothing was delivered, so retry.
+    let opened = false;
+    const tracked: WatchOptions = {
+      ...options,
+      onOpen: () => {
+        opened = true;
+        options.onOpen?.();
+      },
+    };
+    await this.withAuth(
+      auth => this.watchOnce(type, tracked, auth),
+      () => !opened,
+    );
+  }
+
+  private async watchOnce(
+    type: ResourceType,
+    options: WatchOptions,
+    auth: Auth,
+  ): Promise<void> {
     const url = this.url(resourcePath(type), {
       watch: true,
       allowWatchBookmarks: true,
@@ -342,8 +384,8 @@ export class KubeClient {
       live.onAbort = onAbort;
       const request = this.transport(url).request(url, {
         method: 'GET',
-        agent: this.agent,
-        headers: { ...headers, Accept: 'application/json' },
+        agent: auth.agent,
+        headers: { ...auth.headers, Accept: 'application/json' },
       });
       live.req = request;
       options.signal.addEventListener('abort', onAbort);
@@ -402,8 +444,19 @@ export class KubeClient {
     path: string,
     options: RequestOptions = {},
   ): Promise<T> {
+    return this.withAuth(auth =>
+      this.requestOnce<T>(method, path, options, auth),
+    );
+  }
+
+  private async requestOnce<T>(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    auth: Auth,
+  ): Promise<T> {
     const headers: Record<string, string> = {
-      ...(await this.authHeaders()),
+      ...auth.headers,
       Accept: 'application/json',
     };
     let payload: string | undefined;
@@ -418,7 +471,7 @@ export class KubeClient {
     return new Promise<T>((resolve, reject) => {
       const req = this.transport(url).request(url, {
         method,
-        agent: this.agent,
+        agent: auth.agent,
         headers,
         timeout: this.timeoutMs,
       });
@@ -470,14 +523,28 @@ export class KubeClient {
       timeoutMs?: number;
     } = {},
   ): Promise<number> {
-    const headers = await this.authHeaders();
+    const first = await this.auth();
+    const status = await this.statusOnce(path, options, first);
+    if (status !== 401 || !first.exec) return status;
+    this.exec?.invalidate(first.exec);
+    return this.statusOnce(path, options, await this.auth());
+  }
+
+  private async statusOnce(
+    path: string,
+    options: {
+      query?: Record<string, string | number | boolean | undefined>;
+      timeoutMs?: number;
+    },
+    auth: Auth,
+  ): Promise<number> {
     const url = this.url(path, options.query);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     return new Promise<number>((resolve, reject) => {
       const req = this.transport(url).request(url, {
         method: 'GET',
-        agent: this.agent,
-        headers,
+        agent: auth.agent,
+        headers: auth.headers,
         timeout: timeoutMs,
       });
       let answered = false;
@@ -513,6 +580,78 @@ export class KubeClient {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     return url;
+  }
+
+  /**
+   * Runs `once` with the current credentials; when an exec plugin's
+   * credential is answered with 401, drops it, runs the plugin again and
+   * retries once (client-go drops it too, and leaves the retry to callers).
+   */
+  private async withAuth<T>(
+    once: (auth: Auth) => Promise<T>,
+    mayRetry: () => boolean = () => true,
+  ): Promise<T> {
+    const first = await this.auth();
+    try {
+      return await once(first);
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.code === 401)) throw error;
+      if (!first.exec || !mayRetry()) throw error;
+      this.exec?.invalidate(first.exec);
+      return once(await this.auth());
+    }
+  }
+
+  /** Headers and agent for one request: the static credentials, then an exec plugin's. */
+  private async auth(): Promise<Auth> {
+    const headers = await this.authHeaders();
+    if (!this.exec) return { headers, agent: this.agent };
+    let credential: ExecCredential;
+    try {
+      credential = await this.exec.get();
+    } catch (error) {
+      // One error type for callers: no request was sent (code 0).
+      throw new KubeApiError(0, (error as Error).message);
+    }
+    const withToken = credential.token
+      ? { ...headers, Authorization: `Bearer ${credential.token}` }
+      : headers;
+    if (
+      !credential.cert ||
+      !credential.key ||
+      this.server.protocol !== 'https:'
+    ) {
+      return { headers: withToken, agent: this.agent, exec: credential };
+    }
+    return {
+      headers: withToken,
+      agent: this.agentFor(credential),
+      exec: credential,
+    };
+  }
+
+  /**
+   * An agent with the exec plugin's client certificate. A new certificate
+   * gets a new agent and the old one's connections are closed (client-go's
+   * connection rotation does the same).
+   */
+  private agentFor(credential: ExecCredential): http.Agent {
+    const current = this.execAgent;
+    if (
+      current &&
+      current.credential.cert?.equals(credential.cert!) &&
+      current.credential.key?.equals(credential.key!)
+    ) {
+      return current.agent;
+    }
+    const agent = new https.Agent({
+      ...this.agentOptions,
+      cert: credential.cert,
+      key: credential.key,
+    });
+    this.execAgent = { agent, credential };
+    current?.agent.destroy();
+    return agent;
   }
 
   /** Bearer tokens rotate (projected service account tokens), so re-read them. */

@@ -8,6 +8,7 @@
  */
 export * from './client';
 export * from './kubeconfig';
+export * from './exec';
 export * from './resources';
 export * from './discovery';
 export * from './informer';

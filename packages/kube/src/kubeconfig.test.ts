@@ -47,11 +47,52 @@ describe('kubeconfig', () => {
     }
   });
 
+  it('reads an exec plugin, resolving nothing until it runs', () => {
+    const c = connectionFromKubeConfigYaml(
+      yaml(
+        '{ exec: { apiVersion: client.authentication.k8s.io/v1, command: gke-gcloud-auth-plugin, interactiveMode: Never } }',
+      ),
+      '/etc/paved',
+    );
+    expect(c.exec).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      command: 'gke-gcloud-auth-plugin',
+      args: [],
+      env: [],
+      installHint: undefined,
+      interactiveMode: 'Never',
+      provideClusterInfo: false,
+      baseDir: '/etc/paved',
+      cluster: undefined,
+    });
+    expect(c.token).toBeUndefined();
+  });
+
   it('refuses what it cannot do, saying what to use instead', () => {
     expect(() =>
-      connectionFromKubeConfigYaml(yaml('{ exec: { command: aws } }')),
+      connectionFromKubeConfigYaml(
+        yaml('{ auth-provider: { name: gcp, config: {} } }'),
+      ),
     ).toThrow(
-      /exec or auth-provider plugin.*use a token, a token file or a client certificate/,
+      'kubeconfig user "me" uses the auth-provider "gcp", which Kubernetes deprecated and Paved does not support: switch the user to the exec plugin gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin, then gcloud container clusters get-credentials <cluster>), or use a token, a token file or a client certificate',
+    );
+    expect(() =>
+      connectionFromKubeConfigYaml(yaml('{ auth-provider: { name: azure } }')),
+    ).toThrow(/switch the user to the exec plugin kubelogin .*azure/);
+    expect(() =>
+      connectionFromKubeConfigYaml(yaml('{ auth-provider: { name: oidc } }')),
+    ).toThrow(/the exec plugin kubelogin .*int128.*oidc-login/);
+    expect(() =>
+      connectionFromKubeConfigYaml(yaml('{ auth-provider: { name: odd } }')),
+    ).toThrow(
+      /auth-provider "odd".*switch the user to its provider's exec credential plugin/,
+    );
+    expect(() =>
+      connectionFromKubeConfigYaml(
+        yaml('{ exec: { command: aws, interactiveMode: Never } }'),
+      ),
+    ).toThrow(
+      'kubeconfig user "me": exec plugin apiVersion is missing: use one of client.authentication.k8s.io/v1, client.authentication.k8s.io/v1beta1',
     );
     expect(() => connectionFromKubeConfigYaml('current-context: nope')).toThrow(
       'kubeconfig has no current context named "nope"; set current-context',

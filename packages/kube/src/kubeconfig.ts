@@ -5,13 +5,16 @@
  * `@kubernetes/client-node`'s KubeConfig does the same, but loading that
  * package costs the process about 75 MiB of memory (its generated models),
  * more than everything else the operator holds; so the operator reads the
- * few kubeconfig fields it supports itself. Exec and auth-provider plugins
- * are not supported: use a token, a token file or a client certificate.
+ * few kubeconfig fields it supports itself: a token, a token file, a client
+ * certificate, basic auth, or an exec credential plugin (./exec). The
+ * deprecated auth-provider plugins are refused, naming the exec plugin
+ * that replaces each.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { ExecConfig, parseExecConfig } from './exec';
 
 export interface KubeConnection {
   server: string;
@@ -25,6 +28,11 @@ export interface KubeConnection {
   password?: string;
   skipTLSVerify?: boolean;
   tlsServerName?: string;
+  /**
+   * An exec credential plugin: the client runs it for a token or a client
+   * certificate (over the static fields above) and caches its answer.
+   */
+  exec?: ExecConfig;
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -58,6 +66,9 @@ interface KubeConfigFile {
       'certificate-authority-data'?: string;
       'insecure-skip-tls-verify'?: boolean;
       'tls-server-name'?: string;
+      'proxy-url'?: string;
+      'disable-compression'?: boolean;
+      extensions?: Named<{ extension: unknown }>[];
     };
   }>[];
   users?: Named<{
@@ -100,10 +111,8 @@ export function connectionFromKubeConfigYaml(
     );
   }
   const user = config.users?.find(u => u.name === context.user)?.user ?? {};
-  if (user.exec || user['auth-provider']) {
-    throw new Error(
-      `kubeconfig user "${context.user}" uses an exec or auth-provider plugin, which the operator does not support; use a token, a token file or a client certificate`,
-    );
+  if (user['auth-provider']) {
+    throw new Error(authProviderMessage(context.user, user['auth-provider']));
   }
   const file = (p: string) => fs.readFileSync(path.resolve(baseDir, p));
   const data = (d: string) => Buffer.from(d, 'base64');
@@ -112,12 +121,27 @@ export function connectionFromKubeConfigYaml(
     if (onDisk) return file(onDisk);
     return undefined;
   };
+  const ca = pick(
+    cluster['certificate-authority-data'],
+    cluster['certificate-authority'],
+  );
+  const exec =
+    user.exec === undefined || user.exec === null
+      ? undefined
+      : parseExecConfig(user.exec, `user "${context.user}"`, baseDir, {
+          server: cluster.server,
+          'tls-server-name': cluster['tls-server-name'],
+          'insecure-skip-tls-verify': cluster['insecure-skip-tls-verify'],
+          'certificate-authority-data': ca?.toString('base64'),
+          'proxy-url': cluster['proxy-url'],
+          'disable-compression': cluster['disable-compression'],
+          config: cluster.extensions?.find(
+            e => e.name === 'client.authentication.k8s.io/exec',
+          )?.extension,
+        });
   return {
     server: cluster.server,
-    ca: pick(
-      cluster['certificate-authority-data'],
-      cluster['certificate-authority'],
-    ),
+    ca,
     cert: pick(user['client-certificate-data'], user['client-certificate']),
     key: pick(user['client-key-data'], user['client-key']),
     token: user.token,
@@ -128,7 +152,32 @@ export function connectionFromKubeConfigYaml(
     password: user.password,
     skipTLSVerify: cluster['insecure-skip-tls-verify'],
     tlsServerName: cluster['tls-server-name'],
+    exec,
   };
+}
+
+/** The exec plugin that replaces each deprecated auth-provider. */
+const AUTH_PROVIDER_REPLACEMENTS: Record<string, string> = {
+  gcp: 'gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin, then gcloud container clusters get-credentials <cluster>)',
+  azure:
+    'kubelogin (https://azure.github.io/kubelogin: kubelogin convert-kubeconfig)',
+  oidc: 'kubelogin (https://github.com/int128/kubelogin: kubectl oidc-login)',
+};
+
+function authProviderMessage(user: string | undefined, provider: unknown) {
+  const name =
+    typeof provider === 'object' && provider !== null
+      ? (provider as { name?: unknown }).name
+      : undefined;
+  const replacement =
+    typeof name === 'string' ? AUTH_PROVIDER_REPLACEMENTS[name] : undefined;
+  return `kubeconfig user "${user}" uses the auth-provider "${String(
+    name,
+  )}", which Kubernetes deprecated and Paved does not support: switch the user to ${
+    replacement
+      ? `the exec plugin ${replacement}`
+      : "its provider's exec credential plugin"
+  }, or use a token, a token file or a client certificate`;
 }
 
 /** Reads the current context of a kubeconfig file (relative paths from its directory). */
