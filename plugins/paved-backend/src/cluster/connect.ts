@@ -14,8 +14,10 @@ export const REQUEST_TIMEOUT_MS = 10_000;
  * `paved.kubernetes.kubeconfig`, else the pod's service account when
  * `paved.kubernetes.inCluster` is true, else the first file of
  * `KUBECONFIG`; undefined when none is configured. Read by `@paved/kube`'s
- * kubeconfig loader, as the operator's credentials are (token, token file or
- * client certificate; exec and auth-provider plugins are refused).
+ * kubeconfig loader, as the operator's credentials are: a token, a token
+ * file, a client certificate, or an exec credential plugin (EKS, GKE, AKS,
+ * OIDC); the deprecated auth-provider plugins are refused, naming the exec
+ * plugin that replaces them.
  */
 export function loadKubeConnection(options: {
   kubeconfigPath?: string;
