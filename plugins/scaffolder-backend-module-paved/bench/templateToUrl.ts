@@ -18,7 +18,7 @@
  * Percentiles are nearest-rank: with 5 runs, p99 is the slowest run.
  */
 import http from 'http';
-import * as k8s from '@kubernetes/client-node';
+import { APPS, KubeClient, PODS, TENANTS } from '@paved/kube';
 import {
   EXAMPLE_APP_IMAGE,
   machineLoad,
@@ -101,8 +101,7 @@ interface Run {
 async function oneRun(
   cluster: TestCluster,
   stack: TemplateStack,
-  custom: k8s.CustomObjectsApi,
-  core: k8s.CoreV1Api,
+  kube: KubeClient,
   app: string,
 ): Promise<Run> {
   const url = `http://${app}.tenant-${TENANT}.${cluster.dataPlane!.domain}`;
@@ -133,14 +132,8 @@ async function oneRun(
   // What the cluster says, to split the wait between cluster and Scaffolder.
   const appReady = (async () => {
     while (!done && Date.now() < deadline) {
-      const cr: any = await custom
-        .getNamespacedCustomObject({
-          group: 'paved.dev',
-          version: 'v1alpha1',
-          namespace: `tenant-${TENANT}`,
-          plural: 'apps',
-          name: app,
-        })
+      const cr: any = await kube
+        .get(APPS, app, `tenant-${TENANT}`)
         .catch(() => undefined);
       if (
         cr?.status?.phase === 'Ready' &&
@@ -162,13 +155,13 @@ async function oneRun(
   } finally {
     done = true;
     await Promise.allSettled([urlAnswered, appReady]);
-    await removeApp(stack, core, app);
+    await removeApp(stack, kube, app);
   }
 }
 
 async function removeApp(
   stack: TemplateStack,
-  core: k8s.CoreV1Api,
+  kube: KubeClient,
   app: string,
 ): Promise<void> {
   await stack.api
@@ -176,7 +169,7 @@ async function removeApp(
     .set('authorization', stack.as(ALICE));
   const deadline = Date.now() + 180_000;
   for (;;) {
-    const pods = await core.listNamespacedPod({
+    const pods = await kube.list(PODS, {
       namespace: `tenant-${TENANT}`,
       labelSelector: `serving.knative.dev/service=${app}`,
     });
@@ -212,10 +205,9 @@ async function main() {
     ).trim()} (including any wait for the node lock)`,
   );
   let stack: TemplateStack | undefined;
+  const kube = await KubeClient.fromKubeConfig(cluster.kubeConfig);
   try {
     stack = await startTemplateStack(cluster);
-    const custom = cluster.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    const core = cluster.kubeConfig.makeApiClient(k8s.CoreV1Api);
 
     const tenant = await stack.runTemplate(ALICE, 'paved-create-tenant', {
       name: TENANT,
@@ -227,14 +219,7 @@ async function main() {
       throw new Error(`creating the tenant failed:\n${tenant.log}`);
     }
     for (const started = Date.now(); ; ) {
-      const t: any = await custom
-        .getClusterCustomObject({
-          group: 'paved.dev',
-          version: 'v1alpha1',
-          plural: 'tenants',
-          name: TENANT,
-        })
-        .catch(() => undefined);
+      const t: any = await kube.get(TENANTS, TENANT).catch(() => undefined);
       if (t?.status?.phase === 'Active') break;
       if (Date.now() - started > 120_000) throw new Error('tenant not Active');
       await sleep(POLL_MS);
@@ -251,7 +236,7 @@ async function main() {
     for (let i = 0; i < args.warmup + args.runs; i++) {
       const warm = i < args.warmup;
       const app = warm ? `warmup-${i + 1}` : `run-${i - args.warmup + 1}`;
-      const run = await oneRun(cluster, stack, custom, core, app);
+      const run = await oneRun(cluster, stack, kube, app);
       if (!warm) runs.push(run);
       console.log(
         `${(warm ? `${app} *` : app).padEnd(12)}${ms(run.appReadyMs).padStart(
@@ -289,6 +274,7 @@ async function main() {
     );
     console.log(`machine: ${machineLoad()} at end`);
   } finally {
+    kube.close();
     await stack?.stop();
     await cluster.stop();
   }

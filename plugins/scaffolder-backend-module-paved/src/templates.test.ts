@@ -6,7 +6,13 @@
  * an image that is not there fails the task with the kubelet's real pull
  * error, as the operator words it.
  */
-import * as k8s from '@kubernetes/client-node';
+import {
+  APPS,
+  KNATIVE_SERVICES,
+  KubeClient,
+  SECRETS,
+  TENANTS,
+} from '@paved/kube';
 import {
   eventually,
   EXAMPLE_APP_IMAGE,
@@ -39,14 +45,15 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
     },
   });
   let stack: TemplateStack;
-  let custom: k8s.CustomObjectsApi;
+  let kube: KubeClient;
 
   beforeAll(async () => {
-    custom = cluster().kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    kube = await KubeClient.fromKubeConfig(cluster().kubeConfig);
     stack = await startTemplateStack(cluster());
   }, 180_000);
 
   afterAll(async () => {
+    kube?.close();
     await stack?.stop();
   }, 120_000);
 
@@ -72,13 +79,7 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
     return run;
   };
   const readApp = (name: string): Promise<any> =>
-    custom.getNamespacedCustomObject({
-      group: 'paved.dev',
-      version: 'v1alpha1',
-      namespace: 'tenant-shop',
-      plural: 'apps',
-      name,
-    });
+    kube.get(APPS, name, 'tenant-shop');
 
   it('"Create a tenant" creates the row and the Tenant, and the operator makes it Active', async () => {
     const { task, output } = await runTemplate(ALICE, 'paved-create-tenant', {
@@ -98,12 +99,7 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
       createdBy: ALICE,
     });
     const cr: any = await eventually('Tenant Active', async () => {
-      const t: any = await custom.getClusterCustomObject({
-        group: 'paved.dev',
-        version: 'v1alpha1',
-        plural: 'tenants',
-        name: 'shop',
-      });
+      const t: any = await kube.get(TENANTS, 'shop');
       return t.status?.phase === 'Active' && t;
     });
     expect(cr.spec).toMatchObject({ owner: TEAM_A, plan: 'starter' });
@@ -158,13 +154,7 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
     expect(app.spec.image).toBe(EXAMPLE_APP_IMAGE);
     expect(app.status.phase).toBe('Ready');
     expect(app.status.latestReadyRevision).toBe('web-00001');
-    const ksvc: any = await custom.getNamespacedCustomObject({
-      group: 'serving.knative.dev',
-      version: 'v1',
-      namespace: 'tenant-shop',
-      plural: 'services',
-      name: 'web',
-    });
+    const ksvc: any = await kube.get(KNATIVE_SERVICES, 'web', 'tenant-shop');
     const containerEnv = ksvc.spec.template.spec.containers[0].env;
     expect(containerEnv).toContainEqual({
       name: 'PLAIN_SETTING',
@@ -175,13 +165,8 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
     });
     expect(JSON.stringify(ksvc)).not.toContain(greeting);
     // The value is in the app's Secret, which the backend applied.
-    const secret = await cluster()
-      .kubeConfig.makeApiClient(k8s.CoreV1Api)
-      .readNamespacedSecret({
-        name: 'web-paved-env',
-        namespace: 'tenant-shop',
-      });
-    expect(Buffer.from(secret.data!.GREETING, 'base64').toString()).toBe(
+    const secret: any = await kube.get(SECRETS, 'web-paved-env', 'tenant-shop');
+    expect(Buffer.from(secret.data.GREETING, 'base64').toString()).toBe(
       greeting,
     );
 
