@@ -1,16 +1,14 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureControlPlaneBinaries } from '@paved/test-cluster';
-import { APPS, TENANTS } from '@paved/kube';
-import { KubeClient } from '@paved/kube';
+import { ensureControlPlaneBinaries, eventually } from '@paved/tesimport { APPS, TENANTS, KubeClient } from '@paved/kube';
+aved/kube';
 import {
   ClusterHandle,
   DATA_PLANE_START_TIMEOUT_MS,
   QUICK_SCALE_TO_ZERO,
   startCluster,
 } from './__testUtils__/cluster';
-import { eventually } from '@paved/test-cluster';
 import {
   applyApp,
   applyTenant,

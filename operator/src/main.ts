@@ -3,9 +3,8 @@
  * KUBECONFIG or ~/.kube/config), or `node dist/main.js` in the image (uses the
  * in-cluster service account). SIGTERM and SIGINT stop it gracefully.
  */
-import { consoleLogger } from '@paved/kube';
+import { consoleLogger, defaultConnection } from '@paved/kube';
 import { settingsFromEnv } from './config';
-import { defaultConnection } from '@paved/kube';
 import { Operator } from './operator';
 
 async function main(): Promise<void> {

@@ -4,10 +4,8 @@
  */
 import * as os from 'node:os';
 import { HealthServer } from './controller/healthServer';
-import { LeaderElector } from '@paved/kube';
-import { Logger, noopLogger } from '@paved/kube';
+import { LeaderElector, Logger, noopLogger, KubeClient } from '@paved/kube';
 import { OperatorMetrics } from './controller/metrics';
-import { KubeClient } from '@paved/kube';
 import { LeaderSession } from './leaderSession';
 import { OperatorOptions } from './options';
 import { ReconcileContext } from './reconcilers/context';

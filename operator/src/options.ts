@@ -2,8 +2,12 @@
  * The operator's options: what `Operator` takes and its leader session
  * reads (here, so that neither imports the other for it).
  */
-import { ClusterFeatures } from '@paved/kube';
-import { KubeConfigLike, KubeConnection, Logger } from '@paved/kube';
+import {
+  ClusterFeatures,
+  KubeConfigLike,
+  KubeConnection,
+  Logger,
+} from '@paved/kube';
 import { DesiredStateConfig } from './desired/config';
 
 export interface OperatorOptions {

@@ -7,8 +7,7 @@ import {
   FIELD_MANAGER_BACKEND,
   TenantSpecInput,
 } from '@paved/plugin-paved-common';
-import { KubeClient } from '@paved/kube';
-import { APPS, KubeObject, TENANTS } from '@paved/kube';
+import { KubeClient, APPS, KubeObject, TENANTS } from '@paved/kube';
 import { Operator, OperatorOptions } from '../operator';
 import { EXAMPLE_APP_IMAGE, TestCluster } from '@paved/test-cluster';
 

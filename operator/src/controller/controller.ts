@@ -4,12 +4,15 @@
  * controller does. A failed reconcile is retried with per-key exponential
  * backoff; a reconcile may ask to run again after a delay.
  */
-import { KubeObject } from '@paved/kube';
-import { Informer } from '@paved/kube';
-import { Logger, noopLogger } from '@paved/kube';
+import {
+  KubeObject,
+  Informer,
+  Logger,
+  noopLogger,
+  ExponentialBackoffRateLimiter,
+  WorkQueue,
+} from '@paved/kube';
 import { OperatorMetrics } from './metrics';
-import { ExponentialBackoffRateLimiter } from '@paved/kube';
-import { WorkQueue } from '@paved/kube';
 
 export interface ReconcileResult {
   /** Run again after this long even if nothing changes. */

@@ -2,8 +2,7 @@
  * Server-side apply of a child object, skipped when the cached copy already
  * holds every field we want, so a steady-state reconcile writes nothing.
  */
-import { KubeClient } from '@paved/kube';
-import { KubeObject, ResourceType } from '@paved/kube';
+import { KubeClient, KubeObject, ResourceType } from '@paved/kube';
 
 /**
  * True when every field of `desired` has the same value in `actual`. An empty

@@ -2,10 +2,15 @@
  * What reconcilers share: the API client, the configuration, which optional
  * APIs the cluster serves, and the informer caches they read from.
  */
-import { ClusterFeatures, KubeClient } from '@paved/kube';
-import { KubeObject, ResourceType, crdName } from '@paved/kube';
-import { Informer } from '@paved/kube';
-import { Logger } from '@paved/kube';
+import {
+  ClusterFeatures,
+  KubeClient,
+  KubeObject,
+  ResourceType,
+  crdName,
+  Informer,
+  Logger,
+} from '@paved/kube';
 import { DesiredStateConfig } from '../desired/config';
 
 /** Optional APIs, detected from the CRDs the cluster serves (`@paved/kube`'s table). */

@@ -6,6 +6,7 @@ import {
   pinnedUpstreamVersions,
   readCrdFile,
   UPSTREAM_CRD_FILES,
+  eventually,
 } from '@paved/test-cluster';
 import { ISOLATION_POLICY, RESOURCE_QUOTA } from '../desired/names';
 import {
@@ -22,7 +23,6 @@ import {
 } from '@paved/kube';
 import { Operator } from '../operator';
 import { QUICK_SCALE_TO_ZERO } from '../__testUtils__/cluster';
-import { eventually } from '@paved/test-cluster';
 import { useOperatorSuite } from '../__testUtils__/operatorSuite';
 import {
   applyApp,

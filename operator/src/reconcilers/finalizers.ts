@@ -3,8 +3,7 @@
  * live object is read and the patch is guarded by its resourceVersion: a
  * finalizer someone else adds meanwhile is never dropped.
  */
-import { isConflict, KubeClient } from '@paved/kube';
-import { KubeObject, ResourceType } from '@paved/kube';
+import { isConflict, KubeClient, KubeObject, ResourceType } from '@paved/kube';
 
 export async function addFinalizer(
   client: KubeClient,

@@ -1,10 +1,9 @@
-import { EXAMPLE_APP_IMAGE } from '@paved/test-cluster';
+import { EXAMPLE_APP_IMAGE, eventually } from '@paved/test-cluster';
 import { APPS, TENANTS } from '@paved/kube';
 import {
   DATA_PLANE_START_TIMEOUT_MS,
   QUICK_SCALE_TO_ZERO,
 } from '../__testUtils__/cluster';
-import { eventually } from '@paved/test-cluster';
 import { useOperatorSuite } from '../__testUtils__/operatorSuite';
 import {
   applyApp,

@@ -1,9 +1,12 @@
-import { NODE_NETWORK, requestThroughIngress } from '@paved/test-cluster';
+import {
+  NODE_NETWORK,
+  requestThroughIngress,
+  eventually,
+} from '@paved/test-cluster';
 import { ISOLATION_POLICY } from '../desired/names';
 import { PRIVATE_RANGES } from '../desired/networkPolicy';
 import { APPS, NETWORK_POLICIES, ResourceType, TENANTS } from '@paved/kube';
 import { DATA_PLANE_START_TIMEOUT_MS } from '../__testUtils__/cluster';
-import { eventually } from '@paved/test-cluster';
 import { useOperatorSuite } from '../__testUtils__/operatorSuite';
 import {
   applyApp,

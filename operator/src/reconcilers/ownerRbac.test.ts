@@ -11,27 +11,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
-import { ensureControlPlaneBinaries } from '@paved/test-cluster';
-import { KubeApiError, KubeClient } from '@paved/kube';
-import {
-  APPS,
-  CAPSULE_TENANTS,
-  CILIUM_NETWORK_POLICIES,
-  CLUSTER_DOMAIN_CLAIMS,
-  CLUSTER_ROLES,
-  CRDS,
-  KNATIVE_SERVICES,
-  DOMAIN_MAPPINGS,
-  KubeObject,
-  LIMIT_RANGES,
-  NAMESPACES,
-  NETWORK_POLICIES,
-  RESOURCE_QUOTAS,
-  ResourceType,
-  REVISIONS,
-  ROLE_BINDINGS,
-  TENANTS,
-} from '@paved/kube';
+import { ensureControlPlaneBinaries, eventually } from '@paved/tesimport { KubeApiError, KubeClient, APPS, CAPSULE_TENANTS, CILIUM_NETWORK_POLICIES, CLUSTER_DOMAIN_CLAIMS, CLUSTER_ROLES, CRDS, KNATIVE_SERVICES, DOMAIN_MAPPINGS, KubeObject, LIMIT_RANGES, NAMESPACES, NETWORK_POLICIES, RESOURCE_QUOTAS, ResourceType, REVISIONS, ROLE_BINDINGS, TENANTS } from '@paved/kube';
+aved/kube';
 import {
   ISOLATION_POLICY,
   LIMIT_RANGE,
@@ -44,7 +25,6 @@ import {
 } from '../desired/ownerRole';
 import { Operator } from '../operator';
 import { ClusterHandle, startCluster } from '../__testUtils__/cluster';
-import { eventually } from '@paved/test-cluster';
 import {
   applyTenant,
   startOperator,

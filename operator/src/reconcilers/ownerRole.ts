@@ -9,9 +9,7 @@
  * When `ownerClusterRole` names another role, that role is the platform's to
  * manage and the operator leaves ClusterRoles alone.
  */
-import { Logger } from '@paved/kube';
-import { KubeClient } from '@paved/kube';
-import { CLUSTER_ROLES } from '@paved/kube';
+import { Logger, KubeClient, CLUSTER_ROLES } from '@paved/kube';
 import { DesiredStateConfig } from '../desired/config';
 import {
   desiredOwnerClusterRole,

@@ -5,8 +5,7 @@
  * Both reconcilers write through `writeOwnerStatus`.
  */
 import { Condition } from '@paved/plugin-paved-common';
-import { KubeClient } from '@paved/kube';
-import { KubeObject, ResourceType } from '@paved/kube';
+import { KubeClient, KubeObject, ResourceType } from '@paved/kube';
 import { ConditionInput, setConditions } from '../desired/conditions';
 
 function stable(value: unknown): string {

@@ -4,8 +4,9 @@
  * domains go. A domain another namespace has claimed is not taken over.
  */
 import { AppResource, AppSpec, LABEL_APP } from '@paved/plugin-paved-common';
-import { isConflict, isNotFound } from '@paved/kube';
 import {
+  isConflict,
+  isNotFound,
   CLUSTER_DOMAIN_CLAIMS,
   DOMAIN_MAPPINGS,
   KubeObject,

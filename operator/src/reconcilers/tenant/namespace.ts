@@ -1,7 +1,6 @@
 /** The tenant's namespace: the gate, the other children live in it. */
 import { LABEL_TENANT, TenantResource } from '@paved/plugin-paved-common';
-import { isNotFound } from '@paved/kube';
-import { NAMESPACES } from '@paved/kube';
+import { isNotFound, NAMESPACES } from '@paved/kube';
 import { condition } from '../../desired/conditions';
 import { desiredNamespace, namespaceName } from '../../desired/namespace';
 import { applyChild } from '../apply';
