@@ -26,15 +26,31 @@
  * tests do. Percentiles are nearest-rank (p99 of 20 samples is the slowest).
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import { machineLoad, percentile, rssKiB, runBenchmark, wholeNumberFlag, startTestCluster, EXAMPLE_APP_IMAGE } from '@paved/test-cluster';
+import {
+  machineLoad,
+  percentile,
+  rssKiB,
+  runBenchmark,
+  wholeNumberFlag,
+  startTestCluster,
+  EXAMPLE_APP_IMAGE,
+} from '@paved/test-cluster';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
-import { KubeClient } from '@paved/kube';
-import import { KubeClient, Informer, APPS, KNATIVE_SERVICES, KubeObject, NAMESPACES, ResourceType, TENANTS } from '@paved/kube';
-esired/knativeService';
+import {
+  KubeClient,
+  Informer,
+  APPS,
+  KNATIVE_SERVICES,
+  KubeObject,
+  NAMESPACES,
+  ResourceType,
+  TENANTS,
+} from '@paved/kube';
+import { desiredRevisionTemplate } from '../src/desired/knativeService';
 import { appSpecSchema } from '@paved/plugin-paved-common';
 
 const PODS: ResourceType = {

@@ -18,13 +18,30 @@
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { percentile, rssKiB, runBenchmark, wholeNumberFlag, startTestCluster } from '@paved/test-cluster';
+import {
+  percentile,
+  rssKiB,
+  runBenchmark,
+  wholeNumberFlag,
+  startTestCluster,
+} from '@paved/test-cluster';
 import net from 'node:net';
 import path from 'node:path';
 import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
-import { KubeClient } from '@paved/kube';
-imporimport { KubeClient, Informer, APPS, CAPSULE_TENANTS, CILIUM_NETWORK_POLICIES, KNATIVE_SERVICES, KubeObject, LIMIT_RANGES, NAMESPACES, RESOURCE_QUOTAS, TENANTS } from '@paved/kube';
-./src/desired/config';
+import {
+  KubeClient,
+  Informer,
+  APPS,
+  CAPSULE_TENANTS,
+  CILIUM_NETWORK_POLICIES,
+  KNATIVE_SERVICES,
+  KubeObject,
+  LIMIT_RANGES,
+  NAMESPACES,
+  RESOURCE_QUOTAS,
+  TENANTS,
+} from '@paved/kube';
+import { DEFAULT_DESIRED_STATE_CONFIG } from '../src/desired/config';
 import { desiredNamespace } from '../src/desired/namespace';
 import { desiredCapsuleTenant } from '../src/desired/rbac';
 import { desiredCiliumNetworkPolicy } from '../src/desired/networkPolicy';

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureControlPlaneBinaries, eventually } from '@paved/tesimport { APPS, TENANTS, KubeClient } from '@paved/kube';
-aved/kube';
+import { ensureControlPlaneBinaries, eventually } from '@paved/test-cluster';
+import { APPS, TENANTS, KubeClient } from '@paved/kube';
 import {
   ClusterHandle,
   DATA_PLANE_START_TIMEOUT_MS,

@@ -3,18 +3,39 @@ import {
   RESOURCE_QUOTA,
   ISOLATION_POLICY,
 } from '../desired/names';
-import { Informer, APPS, CAPSULE_TENANTS, CILIUM_NETWORK_POLICIES, CLUSTER_DOMAIN_CLAIMS, DOMAIN_MAPPINGS, KNATIVE_SERVICES, LIMIT_RANGES, NAMESPACES, NETWORK_POLICIES, RESOURCE_QUOTAS, REVISIONS, ROLE_BINDINGS, TENANTS } from '@paved/kube';
+import {
+  Informer,
+  APPS,
+  CAPSULE_TENANTS,
+  CILIUM_NETWORK_POLICIES,
+  CLUSTER_DOMAIN_CLAIMS,
+  DOMAIN_MAPPINGS,
+  KNATIVE_SERVICES,
+  LIMIT_RANGES,
+  NAMESPACES,
+  NETWORK_POLICIES,
+  RESOURCE_QUOTAS,
+  REVISIONS,
+  ROLE_BINDINGS,
+  TENANTS,
+} from '@paved/kube';
 import { QUICK_SCALE_TO_ZERO } from '../__testUtils__/cluster';
-import { eventually } from '@paved/test-cluster';
-import import { eventually, EXAMPLE_APP_IMAGE, requestThroughIngress } from '@paved/test-cluster';
-orSuite';
+import {
+  eventually,
+  EXAMPLE_APP_IMAGE,
+  requestThroughIngress,
+} from '@paved/test-cluster';
+import { useOperatorSuite } from '../__testUtils__/operatorSuite';
 import {
   applyApp,
   applyTenant,
   startOperator,
   statusOf,
 } from '../__testUtils__/operatorHarness';
-import { EXAMPLE_APP_IMAGE, requestThroughIngress } from ng on a real node: URLs answer, revisions are
+
+jest.setTimeout(240_000);
+
+// Against real Knative Serving on a real node: URLs answer, revisions are
 // Knative's own, failures are the kubelet's.
 describe('Operator with Knative, Capsule and Cilium installed', () => {
   const handle = useOperatorSuite({

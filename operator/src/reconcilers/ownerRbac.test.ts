@@ -11,8 +11,28 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
-import { ensureControlPlaneBinaries, eventually } from '@paved/tesimport { KubeApiError, KubeClient, APPS, CAPSULE_TENANTS, CILIUM_NETWORK_POLICIES, CLUSTER_DOMAIN_CLAIMS, CLUSTER_ROLES, CRDS, KNATIVE_SERVICES, DOMAIN_MAPPINGS, KubeObject, LIMIT_RANGES, NAMESPACES, NETWORK_POLICIES, RESOURCE_QUOTAS, ResourceType, REVISIONS, ROLE_BINDINGS, TENANTS } from '@paved/kube';
-aved/kube';
+import { ensureControlPlaneBinaries, eventually } from '@paved/test-cluster';
+import {
+  KubeApiError,
+  KubeClient,
+  APPS,
+  CAPSULE_TENANTS,
+  CILIUM_NETWORK_POLICIES,
+  CLUSTER_DOMAIN_CLAIMS,
+  CLUSTER_ROLES,
+  CRDS,
+  KNATIVE_SERVICES,
+  DOMAIN_MAPPINGS,
+  KubeObject,
+  LIMIT_RANGES,
+  NAMESPACES,
+  NETWORK_POLICIES,
+  RESOURCE_QUOTAS,
+  ResourceType,
+  REVISIONS,
+  ROLE_BINDINGS,
+  TENANTS,
+} from '@paved/kube';
 import {
   ISOLATION_POLICY,
   LIMIT_RANGE,
