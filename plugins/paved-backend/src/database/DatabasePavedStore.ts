@@ -17,6 +17,7 @@ import type {
   TenantFilter,
   TenantRecord,
   TenantUpdate,
+  TenantUpdateOptions,
   WrittenApp,
 } from './PavedStore';
 import { RevisionStore } from './RevisionStore';
@@ -78,11 +79,7 @@ export class DatabasePavedStore implements PavedStore {
   updateTenant(
     name: string,
     update: TenantUpdate,
-    options: {
-      actor: Actor;
-      expectedGeneration?: number;
-      check?: (next: TenantRecord, appCount: number) => void;
-    },
+    options: TenantUpdateOptions,
   ): Promise<TenantRecord> {
     return this.tenants.updateTenant(name, update, options);
   }

@@ -83,6 +83,14 @@ export interface TenantCreate {
   networkIsolation: boolean;
 }
 
+/** Who updates a tenant, the generation it expects, and a last check inside the transaction. */
+export interface TenantUpdateOptions {
+  actor: Actor;
+  expectedGeneration?: number;
+  /** Sees the tenant as it would be and its app count; throws to refuse. */
+  check?: (next: TenantRecord, appCount: number) => void;
+}
+
 export interface TenantUpdate {
   displayName?: string;
   plan?: string;
@@ -163,11 +171,7 @@ export interface PavedTenantStore {
   updateTenant(
     name: string,
     update: TenantUpdate,
-    options: {
-      actor: Actor;
-      expectedGeneration?: number;
-      check?: (next: TenantRecord, appCount: number) => void;
-    },
+    options: TenantUpdateOptions,
   ): Promise<TenantRecord>;
   /** Marks the tenant and its apps for deletion; the sync job deletes the CR and then the rows. */
   markTenantDeleting(

@@ -9,6 +9,7 @@ import type {
   TenantFilter,
   TenantRecord,
   TenantUpdate,
+  TenantUpdateOptions,
 } from './PavedStore';
 import {
   APPS,
@@ -143,11 +144,7 @@ export class TenantStore implements PavedTenantStore {
   async updateTenant(
     name: string,
     update: TenantUpdate,
-    options: {
-      actor: Actor;
-      expectedGeneration?: number;
-      check?: (next: TenantRecord, appCount: number) => void;
-    },
+    options: TenantUpdateOptions,
   ): Promise<TenantRecord> {
     return await inTransaction(this.db, async tx => {
       const row = await lockTenant(tx, name);
