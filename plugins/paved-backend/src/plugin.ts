@@ -13,8 +13,8 @@ import {
   reencryptSecrets,
 } from './database/reencryptSecrets';
 import { TenantAccess } from './permissions/TenantAccess';
-import { pavedTenantRules, tenantResourceRef } from './permissions/rules';
-import { allPavedPermissions } from './permissions/permissions';
+import { pavedTenantRules, tenantResourceRef } from '@paved/plugin-paved-node';
+import { allPavedPermissions } from '@paved/plugin-paved-node';
 import { createRouter } from './service/router';
 import { readServiceAccess } from './permissions/serviceAccess';
 import { DEFAULT_RATE_LIMIT, RateLimitOptions } from './service/rateLimit';

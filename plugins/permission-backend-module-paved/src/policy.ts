@@ -17,14 +17,13 @@ import {
   ANNOTATION_APP,
   PAVED_TENANT_RESOURCE_TYPE,
 } from '@paved/plugin-paved-common';
-// The rule and the platform permissions are the backend plugin's (its
-// permission integration applies the conditions); see the README for where
-// they should live once Paved has a -node package.
+// The rule and the platform permissions are shared with the backend plugin
+// (its permission integration applies the conditions) through paved-node.
 import {
   createPavedTenantConditionalDecision,
   pavedTenantConditions,
   platformPermissions,
-} from '@paved/plugin-paved-backend';
+} from '@paved/plugin-paved-node';
 
 export interface PavedPolicyOptions {
   /**

@@ -1,3 +1,4 @@
+import type { TenantQuery } from '@paved/plugin-paved-node';
 import type { AppSpec, PlanLimits } from '@paved/plugin-paved-common';
 import type { PermissionCriteria } from '@backstage/plugin-permission-common';
 
@@ -71,7 +72,7 @@ export interface Actor {
  * is one of `owners` (see permissions/rules.ts), or, for a service token
  * scoped to some tenants, whose name is one of `names`.
  */
-export type TenantQuery = { owners: string[] } | { names: string[] };
+export type { TenantQuery };
 export type TenantFilter = PermissionCriteria<TenantQuery>;
 
 export interface TenantCreate {

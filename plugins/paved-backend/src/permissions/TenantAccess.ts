@@ -23,7 +23,7 @@ import type {
   TenantFilter,
   TenantRecord,
 } from '../database/PavedStore';
-import { tenantResourceRef } from './rules';
+import { tenantResourceRef } from '@paved/plugin-paved-node';
 import { BUILT_IN_SERVICE_ACCESS, ServiceScope } from './serviceAccess';
 
 /** The one answer for a tenant that is missing, being deleted or not yours. */

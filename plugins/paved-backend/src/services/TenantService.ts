@@ -14,7 +14,7 @@ import {
   tenantIsolationDisablePermission,
   tenantLimitsOverridePermission,
   tenantPlanChangePermission,
-} from '../permissions/permissions';
+} from '@paved/plugin-paved-node';
 import type {
   createTenantRequestSchema,
   updateTenantRequestSchema,

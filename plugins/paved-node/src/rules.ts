@@ -5,11 +5,19 @@ import {
 } from '@backstage/plugin-permission-node';
 import { PAVED_TENANT_RESOURCE_TYPE } from '@paved/plugin-paved-common';
 import { z } from 'zod';
-import type { TenantQuery, TenantRecord } from '../database/PavedStore';
+
+/** What a permission rule sees of a tenant: the backend hands it the whole tenant record. */
+export interface PavedTenantResource {
+  name: string;
+  owner: string;
+}
+
+/** How a tenant condition runs as a database filter: by owner group, or by name. */
+export type TenantQuery = { owners: string[] } | { names: string[] };
 
 /** The `paved-tenant` resource: permissions on a tenant and its apps are checked against it. */
 export const tenantResourceRef = createPermissionResourceRef<
-  TenantRecord,
+  PavedTenantResource,
   TenantQuery
 >().with({ pluginId: 'paved', resourceType: PAVED_TENANT_RESOURCE_TYPE });
 

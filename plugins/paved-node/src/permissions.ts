@@ -6,8 +6,8 @@ import { pavedPermissions } from '@paved/plugin-paved-common';
  * gives, so it is a platform decision, not the tenant owner's: Paved's default
  * policy grants it to admins only (and Backstage allows service principals).
  *
- * Defined here rather than in paved-common's list, which this package may not
- * change; it is registered together with `pavedPermissions`.
+ * Registered by the backend plugin together with paved-common's
+ * `pavedPermissions`.
  */
 export const tenantLimitsOverridePermission = createPermission({
   name: 'paved.tenant.limits.override',
