@@ -1,5 +1,5 @@
 import { desiredDomainMappings } from './domainMappings';
-import { appFixture } from './fixtures';
+import { appFixture } from '../__testUtils__/fixtures';
 import { desiredKnativeService } from './knativeService';
 
 describe('Knative Service', () => {

@@ -8,7 +8,7 @@ import {
   PAVED_OWNER_CLUSTER_ROLE,
 } from './ownerRole';
 import { desiredCapsuleTenant, desiredOwnerRoleBinding } from './rbac';
-import { tenantFixture } from './fixtures';
+import { tenantFixture } from '../__testUtils__/fixtures';
 
 const READ = new Set(['get', 'list', 'watch']);
 

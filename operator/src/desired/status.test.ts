@@ -1,7 +1,7 @@
 import { appsOverLimit } from './appLimit';
 import { appStatusFromKnative, userMessage } from './appStatus';
 import { setCondition, setConditions } from './conditions';
-import { appFixture } from './fixtures';
+import { appFixture } from '../__testUtils__/fixtures';
 import { tenantUsage } from './tenantStatus';
 
 const spec = appFixture('web', { port: 8080 }).spec;

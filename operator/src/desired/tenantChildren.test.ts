@@ -15,7 +15,7 @@ import {
   desiredResourceQuota,
   UnknownPlanError,
 } from './quota';
-import { tenantFixture } from './fixtures';
+import { tenantFixture } from '../__testUtils__/fixtures';
 
 const paved = {
   'app.kubernetes.io/managed-by': 'paved',
