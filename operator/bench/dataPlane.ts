@@ -34,10 +34,10 @@ import {
   wholeNumberFlag,
   startTestCluster,
   EXAMPLE_APP_IMAGE,
+  freePorts,
 } from '@paved/test-cluster';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
 import {
@@ -146,17 +146,6 @@ async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(intervalMs);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /**
@@ -575,7 +564,7 @@ async function main() {
   let operator: ChildProcess | undefined;
   const informers: Informer[] = [];
   try {
-    const port = await freePort();
+    const [port] = await freePorts(1);
     operator = spawn(
       process.execPath,
       [path.join(__dirname, '..', 'dist', 'bundle', 'main.js')],

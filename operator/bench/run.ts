@@ -24,8 +24,8 @@ import {
   runBenchmark,
   wholeNumberFlag,
   startTestCluster,
+  freePorts,
 } from '@paved/test-cluster';
-import net from 'node:net';
 import path from 'node:path';
 import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
 import {
@@ -94,17 +94,6 @@ async function pool<T>(
   );
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 /** Waits until `done()` or throws after `timeoutMs`. */
 async function until(done: () => boolean, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
@@ -151,7 +140,7 @@ async function main() {
   let operator: ChildProcess | undefined;
   try {
     // ------------------------------------------------------------- operator
-    const port = await freePort();
+    const [port] = await freePorts(1);
     operator = spawn(
       process.execPath,
       // The bundle `yarn bench` builds, run as the image runs it.

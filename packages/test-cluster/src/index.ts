@@ -32,3 +32,4 @@ export {
   runBenchmark,
   wholeNumberFlag,
 } from './benchKit';
+export { freePorts } from './processes';
