@@ -13,18 +13,11 @@
  *   curl localhost:7007/api/catalog/entities/by-name/component/default/dev-web
  */
 import { createBackend } from '@backstage/backend-defaults';
-import { mockServices } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { developmentAuthServices } from '@paved/plugin-paved-backend/testUtils';
 
 const backend = createBackend();
 
-// Development only: a request without a token is the mock user, and every
-// permission is allowed (no permission backend runs here).
-backend.add(mockServices.auth.factory());
-backend.add(mockServices.httpAuth.factory());
-backend.add(
-  mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-);
+for (const service of developmentAuthServices()) backend.add(service);
 
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@paved/plugin-paved-backend'));

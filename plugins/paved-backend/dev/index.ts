@@ -5,18 +5,11 @@
  * an app-config) to apply to a cluster, e.g. one from `yarn cluster up`.
  */
 import { createBackend } from '@backstage/backend-defaults';
-import { mockServices } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { developmentAuthServices } from '../src/testUtils';
 
 const backend = createBackend();
 
-// Development only: every request without a token is the mock user, and
-// every permission is allowed (no permission backend runs here).
-backend.add(mockServices.auth.factory());
-backend.add(mockServices.httpAuth.factory());
-backend.add(
-  mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-);
+for (const service of developmentAuthServices()) backend.add(service);
 
 backend.add(import('../src'));
 

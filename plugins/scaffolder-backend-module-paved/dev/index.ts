@@ -8,16 +8,11 @@
  *   curl localhost:7007/api/scaffolder/v2/actions   # lists paved:tenant:create, paved:app:deploy, …
  */
 import { createBackend } from '@backstage/backend-defaults';
-import { mockServices } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { developmentAuthServices } from '@paved/plugin-paved-backend/testUtils';
 
 const backend = createBackend();
 
-backend.add(mockServices.auth.factory());
-backend.add(mockServices.httpAuth.factory());
-backend.add(
-  mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-);
+for (const service of developmentAuthServices()) backend.add(service);
 
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@backstage/plugin-scaffolder-backend'));

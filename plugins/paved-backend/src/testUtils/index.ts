@@ -19,3 +19,4 @@ export {
 export type { PavedTestBackend } from './backend';
 /** To read what a test backend stored (its key is `test-encryption-key`). */
 export { SecretBox } from '../database/SecretBox';
+export { developmentAuthServices } from './development';
