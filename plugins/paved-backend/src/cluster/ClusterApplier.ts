@@ -1,0 +1,258 @@
+import { APPS, KubeClient, SECRETS, TENANTS } from '@paved/kube';
+import {
+  FIELD_MANAGER_BACKEND,
+  effectiveLimits,
+  tenantNamespace,
+} from '@paved/plugin-paved-common';
+import type { AppRecord, TenantRecord } from '../database/PavedStore';
+import {
+  appResource,
+  appSecretName,
+  appSecretResource,
+  tenantResource,
+} from './resources';
+import {
+  Attempt,
+  ClusterSyncOptions,
+  KeyedLock,
+  NO_CLUSTER,
+  PlanNotOfferedError,
+  SyncOutcome,
+  describeFailure,
+} from './syncSupport';
+
+/**
+ * Writes rows to the cluster: one tenant or app (and its Secret) at a time,
+ * from the row as it is now in the database, and records on the row what
+ * went wrong. Each row is synced by one task at a time (a keyed lock), so a
+ * slow older apply cannot overwrite a newer one.
+ */
+export class ClusterApplier {
+  private readonly lock = new KeyedLock();
+  /** Last failure logged per row, so a failure that repeats is logged once. */
+  private readonly reported = new Map<string, string>();
+
+  constructor(private readonly options: ClusterSyncOptions) {}
+
+  /**
+   * Brings one tenant to the cluster if it is behind; with `force`, applies
+   * it even when it is not (drift repair: the CR was deleted or edited).
+   */
+  syncTenant(
+    name: string,
+    options?: { force?: boolean },
+  ): Promise<SyncOutcome> {
+    return this.lock.run(`tenant:${name}`, () =>
+      this.untilSettled(
+        force => this.syncTenantNow(name, force || Boolean(options?.force)),
+        () => this.options.store.getTenant(name),
+      ),
+    );
+  }
+
+  /** Like {@link ClusterApplier.syncTenant}, for an app (and its Secret). */
+  syncApp(
+    tenant: string,
+    name: string,
+    options?: { force?: boolean },
+  ): Promise<SyncOutcome> {
+    return this.lock.run(`app:${tenant}/${name}`, () =>
+      this.untilSettled(
+        force =>
+          this.syncAppNow(tenant, name, force || Boolean(options?.force)),
+        () => this.options.store.getApp(tenant, name),
+      ),
+    );
+  }
+
+  /**
+   * Applies, then reads the row again and applies once more if another
+   * backend replica saved a newer generation meanwhile: that replica's apply
+   * may have landed before ours, which was older (and it already recorded
+   * its generation as applied, hence `force`). Bounded; the sync job and
+   * the next write take over after that.
+   */
+  private async untilSettled(
+    apply: (force: boolean) => Promise<Attempt>,
+    read: () => Promise<{ generation: number; deleting: boolean } | undefined>,
+  ): Promise<SyncOutcome> {
+    let attempt = await apply(false);
+    for (let round = 0; round < 3 && attempt.outcome === 'applied'; round++) {
+      const row = await read();
+      if (!row || row.deleting || row.generation <= attempt.generation!) break;
+      attempt = await apply(true);
+    }
+    return attempt.outcome;
+  }
+
+  /** Re-applies every row that is behind: tenants first, then apps. */
+  async syncBehind(): Promise<{ applied: number; behind: number }> {
+    const behind = await this.options.store.listBehind();
+    let applied = 0;
+    let stillBehind = 0;
+    const count = (outcome: SyncOutcome) => {
+      if (outcome === 'applied' || outcome === 'deleted') applied++;
+      if (outcome === 'behind') stillBehind++;
+    };
+    for (const tenant of behind.tenants.filter(t => !t.deleting)) {
+      count(await this.syncTenant(tenant.name));
+    }
+    for (const app of behind.apps) {
+      count(await this.syncApp(app.tenant, app.name));
+    }
+    for (const tenant of behind.tenants.filter(t => t.deleting)) {
+      count(await this.syncTenant(tenant.name));
+    }
+    return { applied, behind: stillBehind };
+  }
+
+  private async syncTenantNow(name: string, force: boolean): Promise<Attempt> {
+    const { store, client } = this.options;
+    const tenant = await store.getTenant(name);
+    if (!tenant) return { outcome: 'skipped' };
+    if (!client) {
+      await store.markTenantFailed(name, NO_CLUSTER);
+      return { outcome: 'behind' };
+    }
+    try {
+      if (tenant.deleting) {
+        await client.delete(TENANTS, name);
+        if (!(await client.tryGet(TENANTS, name))) {
+          await store.purgeTenant(name);
+          return { outcome: 'deleted' };
+        }
+        // The operator is still cleaning up (finalizer); check next time.
+        await store.markTenantApplied(name, tenant.generation);
+        return { outcome: 'behind' };
+      }
+      if (!force && tenant.appliedGeneration >= tenant.generation) {
+        return { outcome: 'skipped' };
+      }
+      await client.apply(
+        TENANTS,
+        tenantResource(tenant, this.limitsOf(tenant)),
+        {
+          fieldManager: FIELD_MANAGER_BACKEND,
+        },
+      );
+      await store.markTenantApplied(name, tenant.generation);
+      this.reported.delete(`tenant:${name}`);
+      return { outcome: 'applied', generation: tenant.generation };
+    } catch (error) {
+      await this.recordFailure(
+        `tenant:${name}`,
+        `tenant ${name}`,
+        error,
+        message => store.markTenantFailed(name, message),
+        tenant.lastError,
+      );
+      return { outcome: 'behind' };
+    }
+  }
+
+  private async syncAppNow(
+    tenant: string,
+    name: string,
+    force: boolean,
+  ): Promise<Attempt> {
+    const { store, client, namespacePrefix } = this.options;
+    const app = await store.getApp(tenant, name);
+    if (!app) return { outcome: 'skipped' };
+    if (!client) {
+      await store.markAppFailed(tenant, name, NO_CLUSTER);
+      return { outcome: 'behind' };
+    }
+    const namespace = tenantNamespace(tenant, namespacePrefix);
+    try {
+      if (app.deleting) {
+        await client.delete(APPS, name, namespace);
+        await client.delete(SECRETS, appSecretName(name), namespace);
+        await store.purgeApp(tenant, name);
+        return { outcome: 'deleted' };
+      }
+      if (!force && app.appliedGeneration >= app.generation) {
+        return { outcome: 'skipped' };
+      }
+      await this.applySecret(client, app, namespace);
+      await client.apply(APPS, appResource(app, namespacePrefix), {
+        fieldManager: FIELD_MANAGER_BACKEND,
+      });
+      await store.markAppApplied(tenant, name, app.generation);
+      this.reported.delete(`app:${tenant}/${name}`);
+      return { outcome: 'applied', generation: app.generation };
+    } catch (error) {
+      await this.recordFailure(
+        `app:${tenant}/${name}`,
+        `app ${tenant}/${name}`,
+        error,
+        message => store.markAppFailed(tenant, name, message),
+        app.lastError,
+      );
+      return { outcome: 'behind' };
+    }
+  }
+
+  private async applySecret(
+    client: KubeClient,
+    app: AppRecord,
+    namespace: string,
+  ) {
+    const secrets = await this.options.store.getSecrets(app.tenant, app.name);
+    if (secrets.size === 0) {
+      if (app.secretApplied) {
+        await client.delete(SECRETS, appSecretName(app.name), namespace);
+        await this.options.store.markSecretApplied(app.tenant, app.name, false);
+      }
+      return;
+    }
+    // Recorded before the apply: if the apply fails half-way, a later sync
+    // still knows a Secret may exist.
+    await this.options.store.markSecretApplied(app.tenant, app.name, true);
+    await client.apply(
+      SECRETS,
+      appSecretResource(app, secrets, this.options.namespacePrefix),
+      { fieldManager: FIELD_MANAGER_BACKEND },
+    );
+  }
+
+  /** The tenant's plan limits with its overrides; throws {@link PlanNotOfferedError}. */
+  limitsOf(tenant: TenantRecord) {
+    const plans = this.options.plans();
+    const plan = plans.find(p => p.name === tenant.plan);
+    if (!plan) {
+      throw new PlanNotOfferedError(
+        tenant,
+        plans.map(p => p.name),
+      );
+    }
+    return effectiveLimits(plan, tenant.limits);
+  }
+
+  /**
+   * Logs a failure once per change of its message (a failure that repeats
+   * every run is logged at debug level) and saves it as the row's
+   * `last_error`, unless the row already says so.
+   */
+  async recordFailure(
+    key: string,
+    what: string,
+    error: unknown,
+    save: (message: string) => Promise<void>,
+    saved?: string,
+  ) {
+    const message = describeFailure(error);
+    const line = `Could not bring ${what} to the cluster; the sync job will retry: ${message}`;
+    if (this.reported.get(key) === message) {
+      this.options.logger.debug(line);
+    } else {
+      this.reported.set(key, message);
+      this.options.logger.warn(line);
+    }
+    if (saved === message) return;
+    try {
+      await save(message);
+    } catch (saveError) {
+      this.options.logger.error(`Could not record the failure: ${saveError}`);
+    }
+  }
+}
