@@ -38,7 +38,7 @@ async function timed<T>(task: () => Promise<T>): Promise<[T, number]> {
   return [result, performance.now() - t0];
 }
 
-async function inParallel<T>(items: T[], task: (item: T) => Promise<void>) {
+async function inParallel<T>(items: T[], task: (item: T) => Promise<unknown>) {
   let next = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
