@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { startTestCluster, TestCluster } from '@paved/test-cluster';
-import { KubeApiError, KubeClient } from './client';
+import { KubeClient } from './client';
+import { KubeApiError } from './errors';
 import {
   connectionFromKubeConfigFile,
   connectionFromKubeConfigYaml,

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 export * from './client';
+export * from './errors';
 export * from './kubeconfig';
 export * from './exec';
 export * from './resources';

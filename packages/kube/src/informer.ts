@@ -9,7 +9,8 @@
  * silent stall (no event or bookmark for too long: reconnect). A periodic
  * resync hands every cached object to the update handler again.
  */
-import { isGone, KubeClient, WatchEvent } from './client';
+import { KubeClient, WatchEvent } from './client';
+import { isGone } from './errors';
 import { KubeObject, objectKey, ResourceType } from './resources';
 import { Logger, noopLogger } from './logger';
 

@@ -7,7 +7,8 @@
  * so two candidates never both win. The holder releases the lease when it
  * stops, so a standby takes over at once.
  */
-import { isConflict, isNotFound, KubeClient } from './client';
+import { KubeClient } from './client';
+import { isConflict, isNotFound } from './errors';
 import { KubeObject, LEASES } from './resources';
 import { Logger, noopLogger } from './logger';
 
