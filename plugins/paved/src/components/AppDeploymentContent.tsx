@@ -5,7 +5,11 @@ import {
   ResponseErrorPanel,
 } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import { ANNOTATION_APP, parseAppRef } from '@paved/plugin-paved-common';
+import {
+  ANNOTATION_APP,
+  parseAppRef,
+  apiErrorMessage,
+} from '@paved/plugin-paved-common';
 import { usePolledPaved } from '../hooks';
 import { AppActions } from './AppActions';
 import { AppStatusCard } from './AppStatusCard';
@@ -40,7 +44,10 @@ export function AppDeploymentContent() {
   if (!app.value && app.loading) return <Progress />;
   if (!app.value)
     return (
-      <ResponseErrorPanel error={app.error ?? new Error('App not found')} />
+      <ResponseErrorPanel
+        title={app.error ? apiErrorMessage(app.error) : 'App not found'}
+        error={app.error ?? new Error('App not found')}
+      />
     );
   return (
     <Grid container spacing={3}>

@@ -7,7 +7,11 @@ import {
 } from '@backstage/core-components';
 import Alert from '@material-ui/lab/Alert';
 import Typography from '@material-ui/core/Typography';
-import { AppView, describeAppStatus } from '@paved/plugin-paved-common';
+import {
+  AppView,
+  describeAppStatus,
+  apiErrorMessage,
+} from '@paved/plugin-paved-common';
 import { PhaseChip } from './PhaseChip';
 import { ConditionsTable } from './ConditionsTable';
 
@@ -64,7 +68,9 @@ export function AppStatusCard(props: {
 }) {
   const { app, loading, error } = props;
   if (!app && loading) return <Progress />;
-  if (!app && error) return <ResponseErrorPanel error={error} />;
+  if (!app && error) {
+    return <ResponseErrorPanel title={apiErrorMessage(error)} error={error} />;
+  }
   if (!app) return null;
   return (
     <InfoCard title="Deployment" subheader={app.ref}>

@@ -109,6 +109,19 @@ describe('TenantsPage', () => {
     ).toBeInTheDocument();
   });
 
+  it("leads an error with the server's words, not the HTTP status", async () => {
+    const paved = await stack();
+    await renderInTestApp(<TenantDetailPage />, {
+      apis: [[pavedApiRef, paved.client()]],
+      mountPath: '/:tenant',
+      initialRouteEntries: ['/nobody-here'],
+    });
+    expect(
+      await screen.findByText('Tenant nobody-here not found'),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/Request failed with/)).not.toBeInTheDocument();
+  });
+
   it("shows a tenant's sync error, such as a plan no longer offered", async () => {
     const knex = inMemoryDatabase();
     try {

@@ -6,7 +6,11 @@ import {
   Table,
   TableColumn,
 } from '@backstage/core-components';
-import { TenantView, AppView } from '@paved/plugin-paved-common';
+import {
+  TenantView,
+  AppView,
+  apiErrorMessage,
+} from '@paved/plugin-paved-common';
 import Alert from '@material-ui/lab/Alert';
 import { useParams } from 'react-router-dom';
 import { usePolledPaved } from '../hooks';
@@ -57,7 +61,10 @@ export function TenantsPage() {
   return (
     <Content>
       {tenants.error && !tenants.value && (
-        <ResponseErrorPanel error={tenants.error} />
+        <ResponseErrorPanel
+          title={apiErrorMessage(tenants.error)}
+          error={tenants.error}
+        />
       )}
       <Table<TenantView>
         title="Tenants"
@@ -85,6 +92,9 @@ export function TenantDetailPage() {
   if (!tenant.value)
     return (
       <ResponseErrorPanel
+        title={
+          tenant.error ? apiErrorMessage(tenant.error) : 'Tenant not found'
+        }
         error={tenant.error ?? new Error('Tenant not found')}
       />
     );

@@ -67,7 +67,9 @@ export function createPavedTenantCreateAction(options: {
       }
 
       if (ctx.isDryRun) {
-        const plans = await client.listPlans();
+        const plans = await client.listPlans().catch(error => {
+          throw describeApiError('Listing the plans', error);
+        });
         if (!plans.items.some(p => p.name === plan)) {
           throw new Error(
             `Unknown plan "${plan}"; choose one of ${plans.items

@@ -142,7 +142,12 @@ export function createPavedAppDeployAction(options: {
 
       let app: AppView;
       if (!input.waitForReady) {
-        app = await client.getApp(input.tenant, input.name);
+        app = await client.getApp(input.tenant, input.name).catch(error => {
+          throw describeApiError(
+            `Reading ${appRef(input.tenant, input.name)}`,
+            error,
+          );
+        });
       } else {
         app = await waitUntilSettled(
           client,
@@ -290,7 +295,9 @@ export async function waitUntilSettled(
   const deadline = Date.now() + options.timeoutMs;
   let last = '';
   for (;;) {
-    const app = await client.getApp(tenant, name);
+    const app = await client.getApp(tenant, name).catch(error => {
+      throw describeApiError(`Reading ${appRef(tenant, name)}`, error);
+    });
     const { settled, progress: line } = describeAppStatus(app, { revision });
     if (line !== last) {
       options.log(`${appRef(tenant, name)}: ${line}`);
