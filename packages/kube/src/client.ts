@@ -13,6 +13,7 @@ import { FIELD_MANAGER_OPERATOR } from '@paved/plugin-paved-common';
 import { KubeConfigLike, KubeConnection, toConnection } from './kubeconfig';
 import { ExecCredential, ExecCredentialProvider } from './exec';
 import { apiError, isNotFound, KubeApiError } from './errors';
+import { createAgent } from './proxy';
 import {
   KubeObject,
   ObjectList,
@@ -62,7 +63,7 @@ export class KubeClient {
   private headersAt = 0;
   private readonly exec?: ExecCredentialProvider;
   /** The agent for an exec plugin's client certificate, and that credential. */
-  private execAgent?: { agent: https.Agent; credential: ExecCredential };
+  private execAgent?: { agent: http.Agent; credential: ExecCredential };
   private readonly agentOptions: https.AgentOptions;
   /** Told of each request (method and resource path), for metrics. */
   onRequest?: (method: string, path: string) => void;
@@ -87,14 +88,11 @@ export class KubeClient {
       rejectUnauthorized: !connection.skipTLSVerify,
       servername: connection.tlsServerName,
     };
-    const agent =
-      server.protocol === 'https:'
-        ? new https.Agent({
-            ...tlsOptions,
-            cert: connection.cert,
-            key: connection.key,
-          })
-        : new http.Agent(agentOptions);
+    const agent = createAgent(
+      server,
+      { ...tlsOptions, cert: connection.cert, key: connection.key },
+      connection.proxyUrl,
+    );
     return new KubeClient(
       connection,
       server,
@@ -602,11 +600,11 @@ export class KubeClient {
     ) {
       return current.agent;
     }
-    const agent = new https.Agent({
-      ...this.agentOptions,
-      cert: credential.cert,
-      key: credential.key,
-    });
+    const agent = createAgent(
+      this.server,
+      { ...this.agentOptions, cert: credential.cert, key: credential.key },
+      this.connection.proxyUrl,
+    );
     this.execAgent = { agent, credential };
     current?.agent.destroy();
     return agent;

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ExecConfig, parseExecConfig } from './exec';
+import { parseProxyUrl } from './proxy';
 
 export interface KubeConnection {
   server: string;
@@ -28,6 +29,8 @@ export interface KubeConnection {
   password?: string;
   skipTLSVerify?: boolean;
   tlsServerName?: string;
+  /** The cluster's `proxy-url`: http(s):// (CONNECT) or socks5(h)://. */
+  proxyUrl?: string;
   /**
    * An exec credential plugin: the client runs it for a token or a client
    * certificate (over the static fields above) and caches its answer.
@@ -121,6 +124,12 @@ export function connectionFromKubeConfigYaml(
     if (onDisk) return file(onDisk);
     return undefined;
   };
+  if (cluster['proxy-url'] !== undefined) {
+    parseProxyUrl(
+      cluster['proxy-url'],
+      `kubeconfig cluster "${context.cluster}"`,
+    );
+  }
   const ca = pick(
     cluster['certificate-authority-data'],
     cluster['certificate-authority'],
@@ -152,6 +161,7 @@ export function connectionFromKubeConfigYaml(
     password: user.password,
     skipTLSVerify: cluster['insecure-skip-tls-verify'],
     tlsServerName: cluster['tls-server-name'],
+    proxyUrl: cluster['proxy-url'],
     exec,
   };
 }
