@@ -211,6 +211,8 @@ export class AppStore implements PavedAppStore {
    * values count by their saved byte count: only a stored value that this
    * write sends again is decrypted (to see whether it changed), and a row
    * saved before byte counts were (value_bytes null) when it is counted.
+   * Before refusing, every stored value is decrypted and counted again, so a
+   * byte count left stale by an older replica cannot refuse a write.
    */
   private checkEnvSize(
     write: AppWrite,
@@ -221,20 +223,30 @@ export class AppStore implements PavedAppStore {
     const byName = new Map(stored.map(s => [s.name, s]));
     const plain = (secret: StoredSecret) =>
       this.secretBox!.decrypt(secret.ciphertext);
-    let bytes = 0;
-    for (const entry of spec.env) {
-      bytes += Buffer.byteLength(entry.name);
-      if (!entry.secretKeyRef) {
-        bytes += Buffer.byteLength(entry.value ?? '');
-        continue;
+    // `exact`: decrypt every stored value instead of trusting its saved byte
+    // count (which a replica of an older version may have left stale).
+    const count = (exact: boolean) => {
+      let bytes = 0;
+      for (const entry of spec.env) {
+        bytes += Buffer.byteLength(entry.name);
+        if (!entry.secretKeyRef) {
+          bytes += Buffer.byteLength(entry.value ?? '');
+          continue;
+        }
+        const sent = write.secrets?.get(entry.name);
+        const saved = byName.get(entry.name);
+        if (sent !== undefined) bytes += Buffer.byteLength(sent);
+        else if (saved && this.secretBox) {
+          bytes +=
+            (exact ? null : saved.value_bytes) ??
+            Buffer.byteLength(plain(saved));
+        }
       }
-      const sent = write.secrets?.get(entry.name);
-      const saved = byName.get(entry.name);
-      if (sent !== undefined) bytes += Buffer.byteLength(sent);
-      else if (saved && this.secretBox) {
-        bytes += saved.value_bytes ?? Buffer.byteLength(plain(saved));
-      }
-    }
+      return bytes;
+    };
+    let bytes = count(false);
+    // A refusal is never made on a saved count alone.
+    if (bytes > ENV_TOTAL_MAX_BYTES) bytes = count(true);
     if (bytes > ENV_TOTAL_MAX_BYTES) {
       throw new PayloadTooLargeError(
         `App ${write.tenant}/${write.name} would hold ${bytes} bytes of env var names and values, over the limit of ${ENV_TOTAL_MAX_BYTES} bytes per app; remove env vars or move large values into a file in the image`,

@@ -390,7 +390,27 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
           `App alpha/web would hold \\d+ bytes of env var names and values, over the limit of ${ENV_TOTAL_MAX_BYTES} bytes per app`,
         ),
       );
-      expect(decrypt).not.toHaveBeenCalled();
+      // A refusal is never made on saved counts alone: the three stored
+      // values are decrypted and counted before it.
+      expect(decrypt).toHaveBeenCalledTimes(3);
+      decrypt.mockClear();
+      // A count left stale (as by a replica of an older version, which
+      // rewrote the value but not its count) does not refuse a write that
+      // fits.
+      await knex('paved_app_secrets')
+        .where({ tenant: 'alpha', app: 'web', name: 'A' })
+        .update({ value_bytes: ENV_TOTAL_MAX_BYTES });
+      await expect(
+        write(
+          [secretRef('BIG'), secretRef('A'), secretRef('B'), small],
+          undefined,
+          ['BIG', 'A', 'B'],
+        ),
+      ).resolves.toMatchObject({ tenant: 'alpha', name: 'web' });
+      await knex('paved_app_secrets')
+        .where({ tenant: 'alpha', app: 'web', name: 'A' })
+        .update({ value_bytes: 1 });
+      decrypt.mockClear();
       // A secret sent again is decrypted to see whether it changed: only it.
       const same = await write(
         [secretRef('BIG'), secretRef('A'), secretRef('B')],
@@ -412,7 +432,8 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
           ['BIG', 'A', 'B'],
         ),
       ).rejects.toMatchObject({ name: 'PayloadTooLargeError' });
-      expect(decrypt).toHaveBeenCalledTimes(1);
+      // BIG to count it, then all three before refusing.
+      expect(decrypt).toHaveBeenCalledTimes(4);
       expect(await store.getSecrets('alpha', 'web')).toEqual(
         new Map([
           ['BIG', big],
