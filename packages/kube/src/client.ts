@@ -14,6 +14,7 @@ import { KubeConfigLike, KubeConnection, toConnection } from './kubeconfig';
 import { ExecCredential, ExecCredentialProvider } from './exec';
 import { apiError, isNotFound, KubeApiError } from './errors';
 import { createAgent } from './proxy';
+import { OidcTokenProvider } from './oidc';
 import {
   KubeObject,
   ObjectList,
@@ -54,6 +55,8 @@ interface Auth {
   agent: http.Agent;
   /** Set when an exec plugin gave the credential (a 401 drops it). */
   exec?: ExecCredential;
+  /** Set when the oidc auth-provider gave the token (a 401 refreshes it). */
+  oidc?: string;
 }
 
 export class KubeClient {
@@ -62,6 +65,7 @@ export class KubeClient {
   private headers: Record<string, string> = {};
   private headersAt = 0;
   private readonly exec?: ExecCredentialProvider;
+  private readonly oidc?: OidcTokenProvider;
   /** The agent for an exec plugin's client certificate, and that credential. */
   private execAgent?: { agent: http.Agent; credential: ExecCredential };
   private readonly agentOptions: https.AgentOptions;
@@ -114,6 +118,9 @@ export class KubeClient {
     this.agentOptions = agentOptions;
     if (connection.exec) {
       this.exec = new ExecCredentialProvider(connection.exec);
+    }
+    if (connection.oidc) {
+      this.oidc = new OidcTokenProvider(connection.oidc);
     }
   }
 
@@ -481,8 +488,7 @@ export class KubeClient {
   ): Promise<number> {
     const first = await this.auth();
     const status = await this.statusOnce(path, options, first);
-    if (status !== 401 || !first.exec) return status;
-    this.exec?.invalidate(first.exec);
+    if (status !== 401 || !this.dropRejected(first)) return status;
     return this.statusOnce(path, options, await this.auth());
   }
 
@@ -539,8 +545,9 @@ export class KubeClient {
   }
 
   /**
-   * Runs `once` with the current credentials; when an exec plugin's
-   * credential is answered with 401, drops it, runs the plugin again and
+   * Runs `once` with the current credentials; when an exec plugin's (or the
+   * oidc auth-provider's) credential is answered with 401, drops it, runs
+   * the plugin again (refreshes the id-token) and
    * retries once (client-go drops it too, and leaves the retry to callers).
    */
   private async withAuth<T>(
@@ -552,15 +559,43 @@ export class KubeClient {
       return await once(first);
     } catch (error) {
       if (!(error instanceof KubeApiError && error.code === 401)) throw error;
-      if (!first.exec || !mayRetry()) throw error;
-      this.exec?.invalidate(first.exec);
+      if (!mayRetry() || !this.dropRejected(first)) throw error;
       return once(await this.auth());
     }
+  }
+
+  /** Drops a refreshable credential the server refused; false when there is none. */
+  private dropRejected(auth: Auth): boolean {
+    if (auth.exec) {
+      this.exec?.invalidate(auth.exec);
+      return true;
+    }
+    if (auth.oidc) {
+      this.oidc?.invalidate(auth.oidc);
+      return true;
+    }
+    return false;
+  }
+
+  /** The oidc auth-provider's id-token as a bearer token. */
+  private async oidcAuth(headers: Record<string, string>): Promise<Auth> {
+    let token: string;
+    try {
+      token = await this.oidc!.get();
+    } catch (error) {
+      throw new KubeApiError(0, (error as Error).message);
+    }
+    return {
+      headers: { ...headers, Authorization: `Bearer ${token}` },
+      agent: this.agent,
+      oidc: token,
+    };
   }
 
   /** Headers and agent for one request: the static credentials, then an exec plugin's. */
   private async auth(): Promise<Auth> {
     const headers = await this.authHeaders();
+    if (this.oidc) return this.oidcAuth(headers);
     if (!this.exec) return { headers, agent: this.agent };
     let credential: ExecCredential;
     try {

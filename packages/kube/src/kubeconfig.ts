@@ -6,9 +6,9 @@
  * package costs the process about 75 MiB of memory (its generated models),
  * more than everything else the operator holds; so the operator reads the
  * few kubeconfig fields it supports itself: a token, a token file, a client
- * certificate, basic auth, or an exec credential plugin (./exec). The
- * deprecated auth-provider plugins are refused, naming the exec plugin
- * that replaces each.
+ * certificate, basic auth, an exec credential plugin (./exec) or the oidc
+ * auth-provider (./oidc). The auth-providers client-go removed (gcp, azure)
+ * are refused, naming the exec plugin that replaces each.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { ExecConfig, parseExecConfig } from './exec';
 import { parseProxyUrl } from './proxy';
+import { OidcConfig, parseOidcConfig } from './oidc';
 
 export interface KubeConnection {
   server: string;
@@ -36,6 +37,8 @@ export interface KubeConnection {
    * certificate (over the static fields above) and caches its answer.
    */
   exec?: ExecConfig;
+  /** The `oidc` auth-provider: its id-token, refreshed at the issuer (./oidc). */
+  oidc?: OidcConfig;
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -114,8 +117,18 @@ export function connectionFromKubeConfigYaml(
     );
   }
   const user = config.users?.find(u => u.name === context.user)?.user ?? {};
-  if (user['auth-provider']) {
-    throw new Error(authProviderMessage(context.user, user['auth-provider']));
+  const provider = user['auth-provider'] as
+    | { name?: unknown; config?: unknown }
+    | undefined;
+  let oidc: OidcConfig | undefined;
+  if (provider && provider.name === 'oidc') {
+    oidc = parseOidcConfig(
+      provider.config,
+      `kubeconfig user "${context.user}"`,
+      baseDir,
+    );
+  } else if (provider) {
+    throw new Error(authProviderMessage(context.user, provider));
   }
   const file = (p: string) => fs.readFileSync(path.resolve(baseDir, p));
   const data = (d: string) => Buffer.from(d, 'base64');
@@ -163,6 +176,7 @@ export function connectionFromKubeConfigYaml(
     tlsServerName: cluster['tls-server-name'],
     proxyUrl: cluster['proxy-url'],
     exec,
+    oidc,
   };
 }
 
