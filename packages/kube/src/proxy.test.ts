@@ -19,6 +19,7 @@ const NAMESPACES: ResourceType = {
 /** A real HTTP CONNECT proxy that counts the tunnels it opened. */
 async function connectProxy() {
   const state = { tunnels: 0, targets: [] as string[] };
+  const sockets = new Set<net.Socket>();
   const server = http.createServer((_req, res) => {
     res.writeHead(405).end('CONNECT only');
   });
@@ -26,12 +27,14 @@ async function connectProxy() {
     state.tunnels += 1;
     state.targets.push(req.url ?? '');
     const [host, port] = (req.url ?? '').split(':');
+    sockets.add(client);
     const upstream = net.connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
     });
+    sockets.add(upstream);
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
@@ -41,6 +44,7 @@ async function connectProxy() {
     state,
     url: `http://127.0.0.1:${port}`,
     close: () => {
+      sockets.forEach(s => s.destroy());
       server.closeAllConnections();
       server.close();
     },
