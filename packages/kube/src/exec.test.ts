@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { startTestCluster, TestCluster } from '@paved/test-cluster';
+import { TestCluster } from '@paved/test-cluster';
 import { KubeClient } from './client';
 import { KubeApiError } from './errors';
 import {
@@ -16,18 +16,15 @@ import {
   execInfo,
   parseExecCredential,
 } from './exec';
-import { ResourceType } from './resources';
+import { NAMESPACES } from './resources';
+import {
+  startControlPlane,
+  serviceAccountToken,
+} from './__testUtils__/controlPlane';
 
 jest.setTimeout(180_000);
 
 const V1 = 'client.authentication.k8s.io/v1';
-const NAMESPACES: ResourceType = {
-  group: '',
-  version: 'v1',
-  plural: 'namespaces',
-  kind: 'Namespace',
-  namespaced: false,
-};
 
 /** What the plugin script does on its n-th run (the last entry repeats). */
 interface PluginRun {
@@ -152,12 +149,7 @@ describe('exec credential plugins against a real API server', () => {
   const clients: KubeClient[] = [];
 
   beforeAll(async () => {
-    cluster = await startTestCluster({
-      timeoutMs: 180_000,
-      capsule: false,
-      cilium: false,
-      knative: false,
-    });
+    cluster = await startControlPlane();
     const adminConnection = connectionFromKubeConfigFile(
       cluster.kubeconfigPath,
     );
@@ -169,63 +161,7 @@ describe('exec credential plugins against a real API server', () => {
     adminKey = adminConnection.key.toString();
     admin = await KubeClient.fromKubeConfig(adminConnection);
     // A service account that may list namespaces, and a real token for it.
-    await admin.request('POST', '/api/v1/namespaces/default/serviceaccounts', {
-      body: {
-        apiVersion: 'v1',
-        kind: 'ServiceAccount',
-        metadata: { name: 'exec' },
-      },
-    });
-    await admin.request(
-      'POST',
-      '/apis/rbac.authorization.k8s.io/v1/clusterroles',
-      {
-        body: {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRole',
-          metadata: { name: 'exec-test' },
-          rules: [
-            {
-              apiGroups: [''],
-              resources: ['namespaces'],
-              verbs: ['get', 'list', 'watch'],
-            },
-          ],
-        },
-      },
-    );
-    await admin.request(
-      'POST',
-      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
-      {
-        body: {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name: 'exec-test' },
-          roleRef: {
-            apiGroup: 'rbac.authorization.k8s.io',
-            kind: 'ClusterRole',
-            name: 'exec-test',
-          },
-          subjects: [
-            { kind: 'ServiceAccount', name: 'exec', namespace: 'default' },
-          ],
-        },
-      },
-    );
-    const answer = await admin.request<{ status?: { token?: string } }>(
-      'POST',
-      '/api/v1/namespaces/default/serviceaccounts/exec/token',
-      {
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenRequest',
-          spec: { expirationSeconds: 3600 },
-        },
-      },
-    );
-    if (!answer.status?.token) throw new Error('TokenRequest gave no token');
-    token = answer.status.token;
+    token = await serviceAccountToken(admin, 'exec', { listNamespaces: true });
   });
   afterEach(() => {
     clients.splice(0).forEach(c => c.close());

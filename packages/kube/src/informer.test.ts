@@ -1,6 +1,5 @@
 import {
   eventually,
-  startTestCluster,
   TcpProxy,
   TestCluster,
   withServer,
@@ -8,6 +7,7 @@ import {
 import { KubeClient } from './client';
 import { KubeObject, ResourceType, TENANTS } from './resources';
 import { Informer } from './informer';
+import { startControlPlane } from './__testUtils__/controlPlane';
 
 const CONFIG_MAPS: ResourceType = {
   group: '',
@@ -25,12 +25,7 @@ describe('Informer against a real API server', () => {
   let n = 0;
 
   beforeAll(async () => {
-    const cluster = await startTestCluster({
-      timeoutMs: 180_000,
-      capsule: false,
-      cilium: false,
-      knative: false,
-    });
+    const cluster = await startControlPlane();
     handle = {
       cluster,
       client: await KubeClient.fromKubeConfig(cluster.kubeConfig),

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { stringify } from 'yaml';
-import { startTestCluster, TestCluster } from '@paved/test-cluster';
+import { TestCluster } from '@paved/test-cluster';
 import { KubeClient } from './client';
 import {
   connectionFromKubeConfigFile,
@@ -9,6 +9,10 @@ import {
   KubeConnection,
 } from './kubeconfig';
 import { isExpired, jwtExpiry, OIDC_REFRESH_BEFORE_MS } from './oidc';
+import {
+  startControlPlane,
+  serviceAccountToken,
+} from './__testUtils__/controlPlane';
 
 jest.setTimeout(180_000);
 
@@ -97,34 +101,10 @@ describe('oidc auth-provider against a real kube-apiserver', () => {
   let saToken: string;
 
   beforeAll(async () => {
-    cluster = await startTestCluster({
-      timeoutMs: 180_000,
-      capsule: false,
-      cilium: false,
-      knative: false,
-    });
+    cluster = await startControlPlane();
     adminConnection = connectionFromKubeConfigFile(cluster.kubeconfigPath);
     admin = await KubeClient.fromKubeConfig(adminConnection);
-    await admin.request('POST', '/api/v1/namespaces/default/serviceaccounts', {
-      body: {
-        apiVersion: 'v1',
-        kind: 'ServiceAccount',
-        metadata: { name: 'oidc' },
-      },
-    });
-    const answer = await admin.request<{ status?: { token?: string } }>(
-      'POST',
-      '/api/v1/namespaces/default/serviceaccounts/oidc/token',
-      {
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenRequest',
-          spec: { expirationSeconds: 3600 },
-        },
-      },
-    );
-    if (!answer.status?.token) throw new Error('TokenRequest gave no token');
-    saToken = answer.status.token;
+    saToken = await serviceAccountToken(admin, 'oidc');
   });
   afterAll(async () => {
     admin?.close();

@@ -1,20 +1,13 @@
 import net from 'node:net';
 import http from 'node:http';
-import { startTestCluster, TestCluster } from '@paved/test-cluster';
+import { TestCluster } from '@paved/test-cluster';
 import { KubeClient } from './client';
 import { connectionFromKubeConfigFile, KubeConnection } from './kubeconfig';
 import { parseProxyUrl } from './proxy';
-import { ResourceType } from './resources';
+import { NAMESPACES } from './resources';
+import { startControlPlane } from './__testUtils__/controlPlane';
 
 jest.setTimeout(180_000);
-
-const NAMESPACES: ResourceType = {
-  group: '',
-  version: 'v1',
-  plural: 'namespaces',
-  kind: 'Namespace',
-  namespaced: false,
-};
 
 /** A real HTTP CONNECT proxy that counts the tunnels it opened. */
 async function connectProxy() {
@@ -100,12 +93,7 @@ describe('proxy-url', () => {
   let admin: KubeConnection;
 
   beforeAll(async () => {
-    cluster = await startTestCluster({
-      timeoutMs: 180_000,
-      capsule: false,
-      cilium: false,
-      knative: false,
-    });
+    cluster = await startControlPlane();
     admin = connectionFromKubeConfigFile(cluster.kubeconfigPath);
   });
   afterAll(async () => {
