@@ -250,6 +250,23 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
         )) === undefined,
     );
 
+    // The Service is deleted in the background: its Configuration, Route
+    // and Revisions go after it. A Service made again under the same name
+    // before they are gone can wait on Knative for minutes (its first
+    // Revision's name is taken), so resume once they are.
+    for (const plural of ['configurations', 'routes', 'revisions']) {
+      await eventually(`the paused app's ${plural} gone`, async () => {
+        const left = await client().list(
+          { ...REVISIONS, plural, kind: plural },
+          {
+            namespace: 'tenant-alpha',
+            labelSelector: 'serving.knative.dev/service=pausy',
+          },
+        );
+        return left.items.length === 0;
+      });
+    }
+
     await applyApp(client(), 'alpha', 'pausy', {
       domains: ['pausy.example.org'],
       paused: false,
