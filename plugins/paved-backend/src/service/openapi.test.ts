@@ -14,7 +14,7 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { MAX_BODY_BYTES } from './framing';
-import { openApiDocument } from './openapi';
+import { openApiDocument } from '@paved/plugin-paved-common';
 import {
   ALICE,
   BOB,

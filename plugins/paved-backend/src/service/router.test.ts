@@ -1,6 +1,9 @@
 import fc from 'fast-check';
-import { SECRET_MASK, tenantNameProblem } from '@paved/plugin-paved-common';
-import { deployAppRequestSchema } from './requests';
+import {
+  SECRET_MASK,
+  tenantNameProblem,
+  deployAppRequestSchema,
+} from '@paved/plugin-paved-common';
 import { REVISIONS_KEPT } from '../database/PavedStore';
 import { pavedTestDatabases } from '../__testUtils__/databases';
 import {

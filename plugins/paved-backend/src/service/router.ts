@@ -17,13 +17,8 @@ import { TenantService } from '../services/TenantService';
 import { ServiceContext, actorOf } from '../services/context';
 import { MethodNotAllowedError, errorHandler } from './errors';
 import { jsonBody } from './framing';
-import { openApiDocument } from './openapi';
 import {
-  DEFAULT_RATE_LIMIT,
-  RateLimitOptions,
-  WriteRateLimiter,
-} from './rateLimit';
-import {
+  openApiDocument,
   createTenantRequestSchema,
   deployAppRequestSchema,
   emptyRequestSchema,
@@ -34,7 +29,12 @@ import {
   patchEnvRequestSchema,
   rollbackRequestSchema,
   updateTenantRequestSchema,
-} from './requests';
+} from '@paved/plugin-paved-common';
+import {
+  DEFAULT_RATE_LIMIT,
+  RateLimitOptions,
+  WriteRateLimiter,
+} from './rateLimit';
 
 export interface RouterOptions {
   store: PavedStore;

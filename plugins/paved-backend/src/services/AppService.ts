@@ -13,6 +13,7 @@ import {
   appUpdatePermission,
   effectiveLimits,
   tenantReadPermission,
+  describeIssues,
 } from '@paved/plugin-paved-common';
 import { appSecretName } from '../cluster/resources';
 import { AppAction, AppRecord, REVISIONS_KEPT } from '../database/PavedStore';
@@ -21,8 +22,7 @@ import type {
   emptyRequestSchema,
   patchEnvRequestSchema,
   rollbackRequestSchema,
-} from '../service/requests';
-import { describeIssues } from '../service/requests';
+} from '@paved/plugin-paved-common';
 import { appView, auditView, revisionView } from '../service/views';
 import { Parsed, ServiceContext, actorOf } from './context';
 

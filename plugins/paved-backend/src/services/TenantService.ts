@@ -18,7 +18,7 @@ import {
 import type {
   createTenantRequestSchema,
   updateTenantRequestSchema,
-} from '../service/requests';
+} from '@paved/plugin-paved-common';
 import { auditView, tenantView } from '../service/views';
 import { Parsed, ServiceContext, actorOf } from './context';
 
