@@ -402,6 +402,81 @@ export class KubeClient {
     });
   }
 
+  /**
+   * GETs `path` and hands each line of the answer to `onLine` as it comes
+   * (a pod's log with `follow=true`, say); resolves when the server ends
+   * the answer or `signal` aborts, rejects with a KubeApiError for a
+   * non-200 answer or a failed connection. No request timeout: a followed
+   * log may stay quiet for hours.
+   */
+  async streamLines(
+    path: string,
+    options: {
+      query?: Record<string, string | number | boolean | undefined>;
+      signal: AbortSignal;
+      onLine: (line: string) => void;
+    },
+  ): Promise<void> {
+    if (options.signal.aborted) return;
+    let opened = false;
+    await this.withAuth(
+      auth =>
+        new Promise<void>((resolve, reject) => {
+          const url = this.url(path, options.query);
+          const request = this.transport(url).request(url, {
+            method: 'GET',
+            agent: auth.agent,
+            headers: auth.headers,
+          });
+          let settled = false;
+          const finish = (error?: Error) => {
+            if (settled) return;
+            settled = true;
+            options.signal.removeEventListener('abort', onAbort);
+            request.destroy();
+            if (error) reject(error);
+            else resolve();
+          };
+          const onAbort = () => finish();
+          options.signal.addEventListener('abort', onAbort);
+          request.on('error', error =>
+            finish(
+              error instanceof KubeApiError
+                ? error
+                : new KubeApiError(0, error.message, undefined, {
+                    method: 'GET',
+                    path: path + url.search,
+                    detail: error.message,
+                  }),
+            ),
+          );
+          request.on('response', res => {
+            if (res.statusCode !== 200) {
+              readBody(res)
+                .then(text =>
+                  finish(apiError(res.statusCode ?? 0, text, `GET ${path}`)),
+                )
+                .catch(finish);
+              return;
+            }
+            opened = true;
+            const lines = createInterface({ input: res, crlfDelay: Infinity });
+            lines.on('line', line => {
+              try {
+                options.onLine(line);
+              } catch (error) {
+                finish(error as Error);
+              }
+            });
+            lines.on('close', () => finish());
+            res.on('error', error => finish(error));
+          });
+          request.end();
+        }),
+      () => !opened,
+    );
+  }
+
   async request<T = unknown>(
     method: string,
     path: string,

@@ -177,6 +177,7 @@ export const pavedPlugin = createBackendPlugin({
             httpAuth,
             sync,
             cache,
+            kube: client,
             plans: () => plans,
             namespacePrefix,
             logger,

@@ -14,7 +14,6 @@ import {
   appNameSchema,
   appSpecSchema,
   appStatusSchema,
-  conditionSchema,
   envNameSchema,
   groupRefSchema,
   resourcesSchema,
@@ -289,36 +288,6 @@ export const revisionViewSchema = z
   })
   .strict();
 export type RevisionView = z.infer<typeof revisionViewSchema>;
-
-export const auditEntryViewSchema = z
-  .object({
-    id: z.number().int(),
-    at: timestamp('When it happened'),
-    actor: z
-      .string()
-      .describe(
-        'The user entity ref, or the service principal (service:<subject>)',
-      ),
-    principalType: z.enum(['user', 'service', 'none']),
-    action: z.string(),
-    tenant: z.string(),
-    app: z.string().optional(),
-    detail: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
-export type AuditEntryView = z.infer<typeof auditEntryViewSchema>;
-
-export const appEventsViewSchema = z
-  .object({
-    known: z.boolean(),
-    phase: appStatusSchema.shape.phase,
-    message: appStatusSchema.shape.message,
-    conditions: z
-      .array(conditionSchema)
-      .describe('Conditions of the App, as the operator reports them'),
-  })
-  .strict();
-export type AppEventsView = z.infer<typeof appEventsViewSchema>;
 
 /** The answer of DELETE /tenants/{tenant}: the deletion is under way. */
 export const tenantDeletionSchema = z

@@ -6,9 +6,7 @@
  */
 import { ResponseError } from '@backstage/errors';
 import type {
-  AppEventsView,
   AppView,
-  AuditEntryView,
   CreateTenantRequest,
   DeployAppRequest,
   ListResponse,
@@ -19,6 +17,16 @@ import type {
   UpdateTenantRequest,
   WriteOptions,
 } from './api';
+import {
+  AppEvent,
+  AuditEntryView,
+  DeletedTenantView,
+  PAVED_CLIENT_HEADER,
+  Page,
+  PageOptions,
+  PavedClient,
+} from './history';
+import { LogStreamEvent, LogsQuery, readLogStream } from './logs';
 
 export interface PavedApiClientOptions {
   /** Base URL of the plugin, e.g. `http://localhost:7007/api/paved`, or a function giving it. */
@@ -27,9 +35,21 @@ export interface PavedApiClientOptions {
   fetch?: typeof fetch;
   /** A bearer token (a service or user token), or a function giving one. */
   token?: string | (() => Promise<string | undefined>);
+  /** Which client this is, for the audit log's `via` (the `x-paved-client` header). */
+  client?: PavedClient;
 }
 
 const enc = encodeURIComponent;
+
+/** `?a=1&b=2` of the defined values, or ''. */
+function queryString(values: object = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
 
 function generationQuery(options?: WriteOptions): string {
   return options?.expectedGeneration === undefined
@@ -164,19 +184,70 @@ export class PavedApiClient {
   ): Promise<ListResponse<RevisionView>> {
     return this.request('GET', `${this.appPath(tenant, app)}/revisions`);
   }
-  getAppEvents(tenant: string, app: string): Promise<AppEventsView> {
-    return this.request('GET', `${this.appPath(tenant, app)}/events`);
+  /** The app's events, Kubernetes' and Paved's, newest first. */
+  getAppEvents(
+    tenant: string,
+    app: string,
+    page?: PageOptions,
+  ): Promise<Page<AppEvent>> {
+    return this.request(
+      'GET',
+      `${this.appPath(tenant, app)}/events${queryString(page)}`,
+    );
   }
+  /** The audit log of a tenant, or of one of its apps, newest first. */
   listAudit(
     tenant: string,
     app?: string,
-  ): Promise<ListResponse<AuditEntryView>> {
+    page?: PageOptions,
+  ): Promise<Page<AuditEntryView>> {
+    const path = app
+      ? `${this.appPath(tenant, app)}/audit`
+      : `/tenants/${enc(tenant)}/audit`;
+    return this.request('GET', `${path}${queryString(page)}`);
+  }
+  /** Deleted tenants whose history the caller may read. */
+  listDeletedTenants(): Promise<ListResponse<DeletedTenantView>> {
+    return this.request('GET', '/history/tenants');
+  }
+  /** The audit log of a deleted tenant, by its uid. */
+  listDeletedTenantAudit(
+    uid: string,
+    page?: PageOptions,
+  ): Promise<Page<AuditEntryView>> {
     return this.request(
       'GET',
-      app
-        ? `${this.appPath(tenant, app)}/audit`
-        : `/tenants/${enc(tenant)}/audit`,
+      `/history/tenants/${enc(uid)}/audit${queryString(page)}`,
     );
+  }
+
+  /**
+   * Streams the app's container logs: `onEvent` gets each line (and the
+   * notices); resolves when the stream ends (not following: after the last
+   * line; following: when `signal` aborts, or the server goes). A refused
+   * request rejects with the usual ResponseError.
+   */
+  async streamLogs(
+    tenant: string,
+    app: string,
+    query: LogsQuery,
+    options: {
+      onEvent: (event: LogStreamEvent) => void;
+      signal?: AbortSignal;
+    },
+  ): Promise<void> {
+    const response = await this.fetchApi(
+      'GET',
+      `${this.appPath(tenant, app)}/logs${queryString(query)}`,
+      { accept: 'text/event-stream', signal: options.signal },
+    );
+    if (!response.body) return;
+    try {
+      await readLogStream(response.body, options.onEvent);
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      throw error;
+    }
   }
 
   private appPath(tenant: string, app: string) {
@@ -188,22 +259,36 @@ export class PavedApiClient {
     path: string,
     body?: unknown,
   ): Promise<T> {
-    const { baseUrl, token } = this.options;
+    const response = await this.fetchApi(method, path, { body });
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  /** One call, with the token and the client header; throws for a non-2xx answer. */
+  private async fetchApi(
+    method: string,
+    path: string,
+    options: { body?: unknown; accept?: string; signal?: AbortSignal },
+  ): Promise<Response> {
+    const { baseUrl, token, client } = this.options;
     const base = typeof baseUrl === 'string' ? baseUrl : await baseUrl();
     const bearer = typeof token === 'function' ? await token() : token;
     const headers: Record<string, string> = {};
+    const { body } = options;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.accept) headers.accept = options.accept;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
+    if (client) headers[PAVED_CLIENT_HEADER] = client;
     const doFetch = this.options.fetch ?? fetch;
     const response = await doFetch(`${base.replace(/\/$/, '')}${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: options.signal,
     });
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+    return response;
   }
 }

@@ -17,3 +17,6 @@ export * from './client';
 export * from './openapi';
 export * from './appStatus';
 export * from './actionInputs';
+export * from './query';
+export * from './history';
+export * from './logs';

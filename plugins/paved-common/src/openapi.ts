@@ -7,9 +7,7 @@
 import { z } from 'zod';
 import {
   appDeletionSchema,
-  appEventsViewSchema,
   appViewSchema,
-  auditEntryViewSchema,
   createTenantRequestSchema,
   deployAppRequestSchema,
   emptyRequestSchema,
@@ -23,6 +21,20 @@ import {
   tenantViewSchema,
   updateTenantRequestSchema,
 } from './api';
+import {
+  AUDIT_PAGE_DEFAULT,
+  AUDIT_PAGE_MAX,
+  appEventsPageSchema,
+  auditPageSchema,
+  deletedTenantViewSchema,
+} from './history';
+import {
+  LOG_SINCE_MAX_SECONDS,
+  LOG_TAIL_DEFAULT,
+  LOG_TAIL_MAX,
+  SYSTEM_CONTAINER,
+  logLineSchema,
+} from './logs';
 import { appNameSchema, tenantNameSchema } from './schemas';
 
 /** The JSON schema dialect of the document's schemas (OpenAPI 3.1's default). */
@@ -59,9 +71,11 @@ const answers = {
   TenantDeletion: tenantDeletionSchema,
   AppView: appViewSchema,
   AppDeletion: appDeletionSchema,
-  AppEventsView: appEventsViewSchema,
+  AppEventsPage: appEventsPageSchema,
   RevisionView: revisionViewSchema,
-  AuditEntryView: auditEntryViewSchema,
+  AuditPage: auditPageSchema,
+  DeletedTenantView: deletedTenantViewSchema,
+  LogLine: logLineSchema,
   Error: errorResponseBodySchema,
 };
 type Answer = keyof typeof answers;
@@ -202,6 +216,47 @@ export function openApiDocument() {
     schema: jsonSchema(appNameSchema, 'input'),
     description: 'App name',
   };
+  const query = (name: string, schema: object, description: string) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema,
+    description,
+  });
+  const pageQuery = [
+    query(
+      'limit',
+      { type: 'integer', minimum: 1, maximum: AUDIT_PAGE_MAX },
+      `Entries per page (default ${AUDIT_PAGE_DEFAULT})`,
+    ),
+    query(
+      'cursor',
+      { type: 'string', pattern: '^[A-Za-z0-9_-]{1,200}$' },
+      'The nextCursor of the previous page',
+    ),
+  ];
+  const boolean = { type: 'string', enum: ['true', 'false'] };
+  const logsQuery = [
+    query('follow', boolean, 'Keep the stream open and send new lines'),
+    query(
+      'tailLines',
+      { type: 'integer', minimum: 1, maximum: LOG_TAIL_MAX },
+      `Lines from the end of each instance's log (default ${LOG_TAIL_DEFAULT})`,
+    ),
+    query(
+      'sinceSeconds',
+      { type: 'integer', minimum: 1, maximum: LOG_SINCE_MAX_SECONDS },
+      'Only lines printed in the last this many seconds',
+    ),
+    query('system', boolean, `Include Knative's ${SYSTEM_CONTAINER} lines`),
+  ];
+  const uidParam = {
+    name: 'uid',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' },
+    description: 'The deleted tenant’s uid (from GET /history/tenants)',
+  };
   const accepted = (name: Answer): Success => ({
     status: '202',
     description: 'Deletion accepted; the operator removes it from the cluster',
@@ -253,8 +308,23 @@ export function openApiDocument() {
       '/tenants/{tenant}/audit': {
         parameters: [tenantParam],
         get: op(
-          'Audit log of the tenant and its apps',
-          okList('AuditEntryView'),
+          'Audit log of the tenant and its apps, newest first, paged',
+          ok('AuditPage'),
+          { query: pageQuery },
+        ),
+      },
+      '/history/tenants': {
+        get: op(
+          'Deleted tenants whose history you may read',
+          okList('DeletedTenantView'),
+        ),
+      },
+      '/history/tenants/{uid}/audit': {
+        parameters: [uidParam],
+        get: op(
+          'Audit log of a deleted tenant, newest first, paged',
+          ok('AuditPage'),
+          { query: pageQuery },
         ),
       },
       '/apps': {
@@ -314,13 +384,34 @@ export function openApiDocument() {
       '/tenants/{tenant}/apps/{app}/events': {
         parameters: [tenantParam, appParam],
         get: op(
-          'Phase, message and conditions from the cluster',
-          ok('AppEventsView'),
+          "The app's events (its Kubernetes objects' and Paved's changes), newest first, paged",
+          ok('AppEventsPage'),
+          { query: pageQuery },
         ),
       },
       '/tenants/{tenant}/apps/{app}/audit': {
         parameters: [tenantParam, appParam],
-        get: op('Audit log of the app', okList('AuditEntryView')),
+        get: op('Audit log of the app, newest first, paged', ok('AuditPage'), {
+          query: pageQuery,
+        }),
+      },
+      '/tenants/{tenant}/apps/{app}/logs': {
+        parameters: [tenantParam, appParam],
+        get: op(
+          "The app's container logs, every instance, as Server-Sent Events",
+          {
+            status: '200',
+            description:
+              'text/event-stream: `event: line` (data: a LogLine), `event: notice` and `event: error` (data: {"message"}), `event: end` (not following: all lines sent); a `: keep-alive` comment every 15 s',
+            content: {
+              'text/event-stream': {
+                schema: { type: 'string' },
+                itemSchema: ref('LogLine'),
+              },
+            },
+          },
+          { query: logsQuery },
+        ),
       },
     },
     components: {

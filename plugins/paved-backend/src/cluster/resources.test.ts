@@ -12,6 +12,7 @@ import {
 
 const tenant: TenantRecord = {
   name: 'acme',
+  uid: '6f1c2e0a-0000-4000-8000-000000000001',
   displayName: 'Acme',
   owner: 'group:default/team-a',
   plan: 'pro',

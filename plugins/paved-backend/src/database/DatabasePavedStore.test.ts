@@ -92,7 +92,8 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
     expect(notA.map(t => t.name)).toEqual(['beta']);
     expect(await store.listTenants({ filter: { owners: [] } })).toEqual([]);
 
-    const audit = await store.listAudit({ tenant: 'alpha' });
+    const alpha = await store.getTenant('alpha');
+    const audit = await store.listAudit({ tenantUid: alpha!.uid, limit: 10 });
     expect(audit.map(a => a.action)).toEqual([
       'tenant.update',
       'tenant.create',

@@ -11,6 +11,7 @@ import type {
   AppWrite,
   AuditRecord,
   BehindRows,
+  DeletedTenantRecord,
   PavedStore,
   RevisionRecord,
   TenantCreate,
@@ -136,11 +137,20 @@ export class DatabasePavedStore implements PavedStore {
     return this.revisions.getRevision(tenant, app, revision);
   }
   listAudit(options: {
-    tenant: string;
+    tenantUid: string;
     app?: string;
-    limit?: number;
+    limit: number;
+    beforeId?: number;
   }): Promise<AuditRecord[]> {
     return this.audit.listAudit(options);
+  }
+  listDeletedTenants(options: {
+    filter?: TenantFilter;
+  }): Promise<DeletedTenantRecord[]> {
+    return this.audit.listDeletedTenants(options);
+  }
+  getDeletedTenant(uid: string): Promise<DeletedTenantRecord | undefined> {
+    return this.audit.getDeletedTenant(uid);
   }
 
   // --------------------------------------------------------------------- sync

@@ -1,10 +1,12 @@
 import type { TenantQuery } from '@paved/plugin-paved-node';
-import type { AppSpec, PlanLimits } from '@paved/plugin-paved-common';
+import type { AppSpec, AuditVia, PlanLimits } from '@paved/plugin-paved-common';
 import type { PermissionCriteria } from '@backstage/plugin-permission-common';
 
 /** A tenant as saved: what users asked for, plus the sync bookkeeping. */
 export interface TenantRecord {
   name: string;
+  /** A new one each time a tenant of this name is created (its history's key). */
+  uid: string;
   displayName: string;
   owner: string;
   plan: string;
@@ -54,6 +56,7 @@ export interface AuditRecord {
   at: string;
   actor: string;
   principalType: 'user' | 'service' | 'none';
+  via: AuditVia;
   action: string;
   tenant: string;
   app?: string;
@@ -65,6 +68,18 @@ export interface Actor {
   /** User entity ref or `service:<subject>`. */
   ref: string;
   principalType: AuditRecord['principalType'];
+  /** The client the change came through (`api` when not said). */
+  via?: AuditVia;
+}
+
+/** A deleted tenant, kept for its history. */
+export interface DeletedTenantRecord {
+  uid: string;
+  name: string;
+  displayName: string;
+  owner: string;
+  createdAt: string;
+  deletedAt: string;
 }
 
 /**
@@ -213,11 +228,18 @@ export interface PavedRevisionStore {
 
 /** The audit log (database/AuditStore.ts). */
 export interface PavedAuditStore {
+  /** Newest first: up to `limit` entries of the tenant `tenantUid` (of `app`), older than `beforeId`. */
   listAudit(options: {
-    tenant: string;
+    tenantUid: string;
     app?: string;
-    limit?: number;
+    limit: number;
+    beforeId?: number;
   }): Promise<AuditRecord[]>;
+  /** Deleted tenants (the filter's owners, or all), most recently deleted first. */
+  listDeletedTenants(options: {
+    filter?: TenantFilter;
+  }): Promise<DeletedTenantRecord[]>;
+  getDeletedTenant(uid: string): Promise<DeletedTenantRecord | undefined>;
 }
 
 /** What the cluster sync records on tenants and apps. */

@@ -1,6 +1,7 @@
 import { isDatabaseConflictError } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
 import type { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
 import { AuditStore } from './AuditStore';
 import type {
   Actor,
@@ -93,6 +94,7 @@ export class TenantStore implements PavedTenantStore {
     const now = nowIso();
     const row = {
       name: input.name,
+      uid: randomUUID(),
       display_name: input.displayName,
       owner: input.owner,
       plan: input.plan,
@@ -260,6 +262,7 @@ export class TenantStore implements PavedTenantStore {
       await tx(SECRETS).where({ tenant: name }).delete();
       await tx(REVISIONS).where({ tenant: name }).delete();
       await tx(APPS).where({ tenant: name }).delete();
+      await this.audit.rememberDeletedTenant(tx, name);
       await tx(TENANTS).where({ name, deleting: true }).delete();
     });
   }

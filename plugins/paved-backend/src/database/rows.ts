@@ -22,6 +22,7 @@ export const APPS = 'paved_apps';
 export const SECRETS = 'paved_app_secrets';
 export const REVISIONS = 'paved_app_revisions';
 export const AUDIT = 'paved_audit_log';
+export const DELETED_TENANTS = 'paved_deleted_tenants';
 
 /** Longest error text kept per row; the rest is in the logs. */
 export const MAX_ERROR_LENGTH = 2000;
@@ -90,6 +91,7 @@ export function checkGeneration(
 export function toTenant(row: any): TenantRecord {
   return {
     name: row.name,
+    uid: row.uid,
     displayName: row.display_name,
     owner: row.owner,
     plan: row.plan,

@@ -8,14 +8,18 @@ import type { Knex } from 'knex';
 import type { Plan } from '@paved/plugin-paved-common';
 import express, { Request } from 'express';
 import Router from 'express-promise-router';
+import type { KubeClient } from '@paved/kube';
 import type { ClusterSync } from '../cluster/ClusterSync';
 import type { StatusCache } from '../cluster/StatusCache';
 import type { PavedStore } from '../database/PavedStore';
 import type { TenantAccess } from '../permissions/TenantAccess';
 import { AppService } from '../services/AppService';
+import { HistoryService } from '../services/HistoryService';
+import { LogService } from '../services/LogService';
 import { TenantService } from '../services/TenantService';
-import { ServiceContext, actorOf } from '../services/context';
+import { ServiceContext, actorOf, noteClient } from '../services/context';
 import { MethodNotAllowedError, errorHandler } from './errors';
+import { streamEvents } from './eventStream';
 import { jsonBody } from './framing';
 import {
   openApiDocument,
@@ -23,8 +27,12 @@ import {
   deployAppRequestSchema,
   emptyRequestSchema,
   parseAppName,
+  PAVED_CLIENT_HEADER,
+  logsQueryShape,
+  pageQueryShape,
   parseInput,
   parseExpectedGenerationQuery,
+  parseQuery,
   parseTenantName,
   patchEnvRequestSchema,
   rollbackRequestSchema,
@@ -42,6 +50,8 @@ export interface RouterOptions {
   httpAuth: HttpAuthService;
   sync: ClusterSync;
   cache?: StatusCache;
+  /** The cluster's API, for logs and events (none configured: they answer 503). */
+  kube?: KubeClient;
   plans: () => Plan[];
   namespacePrefix?: string;
   logger: LoggerService;
@@ -62,6 +72,8 @@ export async function createRouter(
   const context = new ServiceContext(options);
   const tenants = new TenantService(context);
   const apps = new AppService(context);
+  const logs = new LogService(context);
+  const history = new HistoryService(context);
   const router = Router();
   // Once per request: the rate limit and the route both need them.
   const credentialsByRequest = new WeakMap<
@@ -71,7 +83,12 @@ export async function createRouter(
   const credentialsOf = (req: Request) => {
     let found = credentialsByRequest.get(req);
     if (!found) {
-      found = httpAuth.credentials(req, { allow: ['user', 'service'] });
+      found = httpAuth
+        .credentials(req, { allow: ['user', 'service'] })
+        .then(credentials => {
+          noteClient(credentials, req.header(PAVED_CLIENT_HEADER));
+          return credentials;
+        });
       credentialsByRequest.set(req, found);
     }
     return found;
@@ -157,7 +174,22 @@ export async function createRouter(
   router.get('/tenants/:tenant/audit', async (req, res) => {
     const credentials = await credentialsOf(req);
     const name = parseTenantName(req.params.tenant);
-    res.json({ items: await tenants.audit(credentials, name) });
+    const page = parseQuery(pageQueryShape, req.query, 'audit');
+    res.json(await history.tenantAudit(credentials, name, page));
+  });
+
+  // ------------------------------------------------- deleted tenants
+
+  router.get('/history/tenants', async (req, res) => {
+    parseQuery({}, req.query, 'history/tenants');
+    res.json({ items: await history.deletedTenants(await credentialsOf(req)) });
+  });
+
+  router.get('/history/tenants/:uid/audit', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const uid = parseDeletedTenantUid(req.params.uid);
+    const page = parseQuery(pageQueryShape, req.query, 'audit');
+    res.json(await history.deletedTenantAudit(credentials, uid, page));
   });
 
   // -------------------------------------------------------------- apps
@@ -245,13 +277,28 @@ export async function createRouter(
   router.get('/tenants/:tenant/apps/:app/events', async (req, res) => {
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
-    res.json(await apps.events(credentials, tenant, app));
+    const page = parseQuery(pageQueryShape, req.query, 'events');
+    res.json(await history.appEvents(credentials, tenant, app, page));
+  });
+
+  router.get('/tenants/:tenant/apps/:app/logs', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const { tenant, app } = appPath(req);
+    const query = parseQuery(logsQueryShape, req.query, 'logs');
+    const session = await logs.open(credentials, tenant, app, query);
+    await streamEvents(req, res, session, error => {
+      logger.warn(`Log stream of ${tenant}/${app} failed: ${error}`);
+      return `Reading the logs failed: ${
+        error instanceof Error ? error.message : error
+      }; try again`;
+    });
   });
 
   router.get('/tenants/:tenant/apps/:app/audit', async (req, res) => {
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
-    res.json({ items: await apps.audit(credentials, tenant, app) });
+    const page = parseQuery(pageQueryShape, req.query, 'audit');
+    res.json(await history.appAudit(credentials, tenant, app, page));
   });
 
   // What no route answered: 405 with Allow where the path exists, else 404.
@@ -277,6 +324,16 @@ export async function createRouter(
   router.use(errorHandler(logger));
 
   return router;
+}
+
+/** A deleted tenant's uid in the path (a UUID, as GET /history/tenants lists them). */
+function parseDeletedTenantUid(value: string): string {
+  if (!/^[a-z0-9-]{1,64}$/.test(value)) {
+    throw new InputError(
+      'Invalid uid in the path: give the uid of a deleted tenant as GET /history/tenants lists it',
+    );
+  }
+  return value;
 }
 
 /** The methods the router's routes answer on `path` (HEAD with GET). */

@@ -3,7 +3,6 @@ import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   AppSpec,
   AppView,
-  AuditEntryView,
   EnvVarInput,
   RevisionView,
   SECRET_MASK,
@@ -23,7 +22,7 @@ import type {
   patchEnvRequestSchema,
   rollbackRequestSchema,
 } from '@paved/plugin-paved-common';
-import { appView, auditView, revisionView } from '../service/views';
+import { appView, revisionView } from '../service/views';
 import { Parsed, ServiceContext, actorOf } from './context';
 
 /** An app write's answer: the app as this write left it, and whether it created it (201). */
@@ -110,31 +109,6 @@ export class AppService {
     await this.load(tenant, name);
     const revisions = await this.store.listRevisions(tenant, name);
     return revisions.map(r => revisionView(r, this.ctx.views));
-  }
-
-  async events(
-    credentials: BackstageCredentials,
-    tenant: string,
-    name: string,
-  ) {
-    await this.readable(credentials, tenant);
-    const { status } = appView(await this.load(tenant, name), this.ctx.views);
-    return {
-      known: status.known,
-      phase: status.phase,
-      message: status.message,
-      conditions: status.conditions ?? [],
-    };
-  }
-
-  async audit(
-    credentials: BackstageCredentials,
-    tenant: string,
-    name: string,
-  ): Promise<AuditEntryView[]> {
-    await this.readable(credentials, tenant);
-    const entries = await this.store.listAudit({ tenant, app: name });
-    return entries.map(auditView);
   }
 
   // ------------------------------------------------------------- writes

@@ -1,7 +1,6 @@
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { ConflictError, NotAllowedError } from '@backstage/errors';
 import {
-  AuditEntryView,
   TenantView,
   effectiveLimits,
   tenantCreatePermission,
@@ -19,7 +18,7 @@ import type {
   createTenantRequestSchema,
   updateTenantRequestSchema,
 } from '@paved/plugin-paved-common';
-import { auditView, tenantView } from '../service/views';
+import { tenantView } from '../service/views';
 import { Parsed, ServiceContext, actorOf } from './context';
 
 /**
@@ -101,6 +100,7 @@ export class TenantService {
     // owner leaves a tenant nobody (but an admin) can reach.
     const candidate: TenantRecord = {
       ...body,
+      uid: '',
       generation: 0,
       appliedGeneration: 0,
       deleting: false,
@@ -195,14 +195,5 @@ export class TenantService {
     });
     await this.ctx.settle(this.ctx.options.sync.syncTenant(name));
     return { name, deleting: true };
-  }
-
-  async audit(
-    credentials: BackstageCredentials,
-    name: string,
-  ): Promise<AuditEntryView[]> {
-    await this.access.require(credentials, tenantReadPermission, name);
-    const entries = await this.store.listAudit({ tenant: name });
-    return entries.map(auditView);
   }
 }

@@ -3,8 +3,14 @@ import type {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
-import type { Plan } from '@paved/plugin-paved-common';
+import {
+  PAVED_CLIENTS,
+  PAVED_CLIENT_HEADER,
+  Plan,
+  PavedClient,
+} from '@paved/plugin-paved-common';
 import type { z } from 'zod';
+import type { KubeClient } from '@paved/kube';
 import type { ClusterSync } from '../cluster/ClusterSync';
 import type { StatusCache } from '../cluster/StatusCache';
 import type { Actor, PavedStore } from '../database/PavedStore';
@@ -20,6 +26,8 @@ export interface ServiceOptions {
   access: TenantAccess;
   sync: ClusterSync;
   cache?: StatusCache;
+  /** The cluster's API, for logs and events (absent: no cluster configured). */
+  kube?: KubeClient;
   plans: () => Plan[];
   namespacePrefix?: string;
   logger: LoggerService;
@@ -28,16 +36,48 @@ export interface ServiceOptions {
 /** A parsed request body: what the router hands a service. */
 export type Parsed<S extends z.ZodType> = z.output<S>;
 
-/** Who made a change, for the audit log and the revision history. */
+/** The client each request's credentials came through, as the request said. */
+const clients = new WeakMap<BackstageCredentials, PavedClient>();
+
+/**
+ * Notes the client a request names in its `x-paved-client` header (ui,
+ * template, cli) for the audit log; any other value is refused (400).
+ */
+export function noteClient(
+  credentials: BackstageCredentials,
+  header: string | undefined,
+): void {
+  if (header === undefined) return;
+  if (!(PAVED_CLIENTS as readonly string[]).includes(header)) {
+    throw new InputError(
+      `Invalid ${PAVED_CLIENT_HEADER} header "${header.slice(
+        0,
+        40,
+      )}": say ${PAVED_CLIENTS.join(', ')}, or leave it out`,
+    );
+  }
+  clients.set(credentials, header as PavedClient);
+}
+
+/** Who made a change, and through which client, for the audit log and the revision history. */
 export function actorOf(credentials: BackstageCredentials): Actor {
   const principal = credentials.principal as any;
+  const client = clients.get(credentials);
   if (principal.type === 'user') {
-    return { ref: principal.userEntityRef, principalType: 'user' };
+    return {
+      ref: principal.userEntityRef,
+      principalType: 'user',
+      via: client ?? 'api',
+    };
   }
   if (principal.type === 'service') {
-    return { ref: `service:${principal.subject}`, principalType: 'service' };
+    return {
+      ref: `service:${principal.subject}`,
+      principalType: 'service',
+      via: client ?? 'token',
+    };
   }
-  return { ref: 'anonymous', principalType: 'none' };
+  return { ref: 'anonymous', principalType: 'none', via: client ?? 'api' };
 }
 
 /** The parts both services share: plans, views, and the wait for an apply. */
