@@ -115,6 +115,10 @@ const ERRORS: Record<string, [name: string, description: string]> = {
     'InternalError',
     'The backend failed; the message gives a reference to its log',
   ],
+  '503': [
+    'Unavailable',
+    'No cluster is configured (paved.kubernetes), so there is nothing there to read',
+  ],
 };
 const READ_ERRORS = ['400', '401', '403', '404', '405', '500'];
 const WRITE_ERRORS = [...READ_ERRORS, '409', '413', '415', '429'];
@@ -410,7 +414,7 @@ export function openApiDocument() {
               },
             },
           },
-          { query: logsQuery },
+          { query: logsQuery, errors: [...READ_ERRORS, '503'] },
         ),
       },
     },

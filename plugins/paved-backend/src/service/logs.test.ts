@@ -13,6 +13,7 @@ import {
   PavedApiClient,
   apiErrorMessage,
   apiErrorStatus,
+  logLineSchema,
 } from '@paved/plugin-paved-common';
 import { KubeClient, PODS } from '@paved/kube';
 import { Operator } from '@paved/operator';
@@ -101,8 +102,9 @@ describe('logs and events of a real app', () => {
     }
     return events;
   }
+  /** The lines of a stream, each checked against the API's LogLine schema (what openapi.json gives). */
   const lines = (events: LogStreamEvent[]): LogLine[] =>
-    events.flatMap(e => (e.type === 'line' ? [e.line] : []));
+    events.flatMap(e => (e.type === 'line' ? [logLineSchema.parse(e.line)] : []));
   const probe = (path: string) =>
     requestThroughIngress(cluster().dataPlane!, `${url}${path}`, {
       timeoutMs: 60_000,
