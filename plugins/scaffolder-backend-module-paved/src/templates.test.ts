@@ -98,6 +98,17 @@ describe('templates through the real Scaffolder, on a real data plane', () => {
       plan: 'starter',
       createdBy: ALICE,
     });
+    // The audit log says who, and that it came through a template.
+    const audit = await stack.api
+      .get('/api/paved/tenants/shop/audit')
+      .set('authorization', stack.as(ALICE));
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({
+        action: 'tenant.create',
+        actor: ALICE,
+        via: 'template',
+      }),
+    ]);
     const cr: any = await eventually('Tenant Active', async () => {
       const t: any = await kube.get(TENANTS, 'shop');
       return t.status?.phase === 'Active' && t;

@@ -25,6 +25,8 @@ export function pavedClientSource(options: {
       return new PavedApiClient({
         baseUrl: () => discovery.getBaseUrl('paved'),
         fetch: options.fetch,
+        // The audit log says the change came from a template.
+        client: 'template',
         token: async () =>
           (
             await auth.getPluginRequestToken({
