@@ -4,7 +4,10 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
-import { PavedApiClient } from '@paved/plugin-paved-common';
+import {
+  PavedApiClient,
+  PavedApiClientOptions,
+} from '@paved/plugin-paved-common';
 
 /** The Paved REST API, as the components use it. */
 export type PavedApi = Pick<
@@ -22,21 +25,38 @@ export type PavedApi = Pick<
   | 'deleteApp'
   | 'listRevisions'
   | 'listAudit'
+  | 'getAppEvents'
+  | 'streamLogs'
+  | 'listDeletedTenants'
+  | 'listDeletedTenantAudit'
 >;
+
+/**
+ * The client as the UI uses it: it says `x-paved-client: ui`, so the audit
+ * log records the UI as where a change came from.
+ */
+export function createPavedUiClient(
+  options: Omit<PavedApiClientOptions, 'client'>,
+): PavedApiClient {
+  return new PavedApiClient({ ...options, client: 'ui' });
+}
 
 export const pavedApiRef = createApiRef<PavedApi>().with({
   id: 'plugin.paved.api',
   pluginId: 'paved',
 });
 
-/** The client shared by every Paved component: Backstage's fetch (with the user's token) to the paved backend. */
+/**
+ * The client shared by every Paved component: Backstage's fetch (with the
+ * user's token) to the paved backend, saying it is the UI.
+ */
 export const pavedApi = ApiBlueprint.make({
   params: defineParams =>
     defineParams({
       api: pavedApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
       factory: ({ discoveryApi, fetchApi }) =>
-        new PavedApiClient({
+        createPavedUiClient({
           baseUrl: () => discoveryApi.getBaseUrl('paved'),
           fetch: fetchApi.fetch,
         }),

@@ -21,3 +21,31 @@ Object.assign(globalThis, {
   setImmediate: timers.setImmediate,
   clearImmediate: timers.clearImmediate,
 });
+
+/*
+ * jsdom does no layout: every element measures 0 × 0, and Backstage's
+ * LogViewer (react-virtualized-auto-sizer inside) renders no line into a
+ * box of no size. An element whose inline style gives it a height in
+ * pixels (the log view's box) measures that height here, and 1024 px wide;
+ * every other element still measures what jsdom says.
+ */
+const jsdomRect = Element.prototype.getBoundingClientRect;
+Element.prototype.getBoundingClientRect = function getBoundingClientRect(
+  this: Element,
+) {
+  const height = /^(\d+)px$/.exec((this as HTMLElement).style?.height ?? '');
+  if (!height) return jsdomRect.call(this);
+  const h = Number(height[1]);
+  const w = 1024;
+  return {
+    x: 0,
+    y: 0,
+    top: 0,
+    left: 0,
+    width: w,
+    height: h,
+    right: w,
+    bottom: h,
+    toJSON: () => ({}),
+  } as DOMRect;
+};

@@ -12,6 +12,7 @@ import {
   startPavedBackend,
 } from '@paved/plugin-paved-backend/testUtils';
 import { PavedApiClient } from '@paved/plugin-paved-common';
+import { createPavedUiClient } from '../api';
 import { eventually } from '@paved/test-cluster';
 import type { TestCluster } from '@paved/test-cluster';
 import {
@@ -103,6 +104,57 @@ export class Operator {
     });
   }
 
+  /**
+   * What Knative and the kubelet would make of a revision: a pod of the
+   * app (Knative's labels) whose user container runs. No node runs it, so
+   * its log cannot be read; the backend says so.
+   */
+  async startInstance(
+    tenant: string,
+    app: string,
+    revision: string,
+    pod: string,
+  ) {
+    const path = `/api/v1/namespaces/tenant-${tenant}/pods`;
+    await this.kube.request('POST', path, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: pod,
+          labels: {
+            'serving.knative.dev/service': app,
+            'serving.knative.dev/revision': revision,
+          },
+        },
+        spec: {
+          containers: [{ name: 'user-container', image: 'example/hello:1' }],
+        },
+      },
+    });
+    await this.patchStatus(`${path}/${pod}`, {
+      phase: 'Running',
+      containerStatuses: [
+        {
+          name: 'user-container',
+          image: 'example/hello:1',
+          imageID: '',
+          ready: true,
+          restartCount: 0,
+          state: { running: { startedAt: new Date().toISOString() } },
+        },
+      ],
+    });
+  }
+
+  /** The pod is gone (scaled down). */
+  async stopInstance(tenant: string, pod: string) {
+    await this.kube.request(
+      'DELETE',
+      `/api/v1/namespaces/tenant-${tenant}/pods/${pod}?gracePeriodSeconds=0`,
+    );
+  }
+
   private async get(path: string): Promise<unknown> {
     try {
       return await this.kube.request('GET', path);
@@ -122,8 +174,10 @@ export class Operator {
 
 export interface PavedStack {
   backend: PavedTestBackend;
-  /** The real client, as the plugin's API uses it, acting as `user`. */
+  /** The real client, acting as `user`, saying no client (the audit's `via` is `api`). */
   client(user?: string): PavedApiClient;
+  /** The client exactly as the plugin's API makes it (`via` is `ui`), acting as `user`. */
+  uiClient(user?: string): PavedApiClient;
   /** What the operator would do; throws without a cluster. */
   operator: Operator;
   stop(): Promise<void>;
@@ -171,15 +225,15 @@ export async function startPavedStack(
         connectionFromKubeConfigFile(options.cluster.kubeconfigPath),
       )
     : undefined;
+  // The mock token of Backstage's test auth, as the app's fetchApi would
+  // send the signed-in user's.
+  const token = (user: string) => backend.as(user).replace(/^Bearer /, '');
   return {
     backend,
     client: (user = ALICE) =>
-      new PavedApiClient({
-        baseUrl,
-        // The mock token of Backstage's test auth, as the app's fetchApi
-        // would send the signed-in user's.
-        token: backend.as(user).replace(/^Bearer /, ''),
-      }),
+      new PavedApiClient({ baseUrl, token: token(user) }),
+    uiClient: (user = ALICE) =>
+      createPavedUiClient({ baseUrl, token: token(user) }),
     operator: new Operator(admin),
     stop: async () => {
       await backend.stop();

@@ -28,8 +28,11 @@ import {
 import { eventually, useTestCluster } from '@paved/test-cluster';
 import { SWRConfig } from 'swr';
 import { PavedApi, pavedApiRef } from '../api';
-import { AppDeploymentContent } from './AppDeploymentContent';
+import { AppAuditCard, AppDeploymentContent } from './AppDeploymentContent';
+import { EventsCard } from './EventsCard';
+import { LogsCard } from './LogsCard';
 import {
+  BOB,
   PavedStack,
   TEAM_A,
   startPavedStack,
@@ -97,7 +100,8 @@ async function backendShows(name: string, phase: string) {
 
 beforeAll(async () => {
   paved = await startPavedStack({ cluster: cluster() });
-  api = paved.client();
+  // The client as the plugin makes it: the UI's changes are recorded as such.
+  api = paved.uiClient();
   await paved.client().createTenant({
     name: TENANT,
     displayName: 'Team A',
@@ -165,13 +169,18 @@ function Decided() {
   );
 }
 
-function render(allow: boolean, target: Entity, client: PavedApi = api) {
+function render(
+  allow: boolean,
+  target: Entity,
+  client: PavedApi = api,
+  content: JSX.Element = <AppDeploymentContent />,
+) {
   return renderInTestApp(
     // usePermission caches decisions in SWR's global cache; a fresh cache per
     // test keeps one test's ALLOW from answering the next test's DENY.
     <SWRConfig value={{ provider: () => new Map() }}>
       <EntityProvider entity={target}>
-        <AppDeploymentContent />
+        {content}
         <Decided />
       </EntityProvider>
     </SWRConfig>,
@@ -351,6 +360,136 @@ describe('AppDeploymentContent', () => {
       },
       { timeout: 15_000 },
     );
+  });
+
+  it('follows the logs live, and holds new lines back while paused', async () => {
+    await paved.client().deployApp(TENANT, 'logged', { image: IMAGE });
+    await render(true, entity('logged'));
+    const view = await screen.findByTestId('paved-logs-view');
+    // No pod runs yet: the backend says so in the stream.
+    await waitFor(
+      () =>
+        expect(view).toHaveTextContent(
+          'No instance of logged is running: it is scaled to zero',
+        ),
+      { timeout: 15_000 },
+    );
+    expect(screen.getByTestId('paved-logs-status')).toHaveTextContent(
+      'Following live',
+    );
+
+    fireEvent.click(screen.getByRole('button', { name: 'Pause following' }));
+    const pod = 'logged-00001-deployment-5d8f7-x2x4k';
+    await paved.operator.startInstance(TENANT, 'logged', 'logged-00001', pod);
+    // No node runs the pod, so the backend cannot read its log and says so.
+    const started = `Could not read the log of ${pod} (user-container)`;
+    // The stream has told of the new instance (the backend looks every
+    // 2 s); paused, the view holds that back and counts it.
+    await waitFor(
+      () =>
+        expect(screen.getByTestId('paved-logs-status')).toHaveTextContent(
+          /^Paused: [1-9]\d* new lines? held back/,
+        ),
+      { timeout: 15_000 },
+    );
+    expect(view).not.toHaveTextContent(started);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Resume following' }));
+    await waitFor(() => expect(view).toHaveTextContent(started));
+    expect(screen.getByTestId('paved-logs-status')).toHaveTextContent(
+      'Following live',
+    );
+
+    // Following again: what happens next shows as it happens.
+    await paved.operator.stopInstance(TENANT, pod);
+    await waitFor(
+      () => expect(view).toHaveTextContent(`Instance ${pod} stopped`),
+      { timeout: 15_000 },
+    );
+  });
+
+  it("says why the logs cannot be read, in the server's words", async () => {
+    const app = await api.getApp(TENANT, 'hello');
+    // Bob is not in team-a: to him the tenant is missing, logs and all.
+    await render(
+      true,
+      entity('hello'),
+      paved.uiClient(BOB),
+      <LogsCard app={app} />,
+    );
+    expect(
+      await screen.findByText(
+        /The logs could not be read: Tenant team-a not found/,
+        undefined,
+        {
+          timeout: 15_000,
+        },
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId('paved-logs-status')).toHaveTextContent(
+      'Not following',
+    );
+  });
+
+  it('links the advice for a failed app to its logs', async () => {
+    await render(true, entity('broken'));
+    await screen.findByText(/could not be pulled: not found/);
+    const link = screen.getByTestId('paved-logs-link');
+    expect(link).toHaveTextContent('Show the logs');
+    expect(link).toHaveAttribute('href', '/#paved-logs');
+    expect(document.getElementById('paved-logs')).toBeInTheDocument();
+  });
+
+  it("lists the app's events, newest first, a page at a time", async () => {
+    const app = await api.getApp(TENANT, 'hello');
+    await render(
+      true,
+      entity('hello'),
+      api,
+      <EventsCard app={app} pageSize={1} />,
+    );
+    // Paved's own changes are events of the app: the env change (revision
+    // 2) is newer than the deploy.
+    const table = await screen.findByRole('table');
+    await waitFor(() => expect(table).toHaveTextContent('app.patch-env'));
+    expect(table).not.toHaveTextContent('app.deploy');
+    fireEvent.click(screen.getByRole('button', { name: 'Load older events' }));
+    await waitFor(() => expect(table).toHaveTextContent('app.deploy'));
+    const text = table.textContent ?? '';
+    expect(text.indexOf('app.patch-env')).toBeLessThan(
+      text.indexOf('app.deploy'),
+    );
+  });
+
+  it("shows the app's history: who, what, when and where from, a page at a time", async () => {
+    await paved.client().deployApp(TENANT, 'audited', { image: IMAGE });
+    // A change through the UI's client.
+    await api.patchEnv(TENANT, 'audited', {
+      set: [{ name: 'MODE', value: 'fast' }],
+    });
+    const app = await api.getApp(TENANT, 'audited');
+    await render(
+      true,
+      entity('audited'),
+      api,
+      <AppAuditCard app={app} pageSize={1} />,
+    );
+    const table = await screen.findByRole('table');
+    await waitFor(() => expect(table).toHaveTextContent('app.patch-env'));
+    expect(table).toHaveTextContent('user:default/alice');
+    expect(table).toHaveTextContent('set: MODE');
+    expect(
+      screen.getAllByTestId('paved-audit-via').map(c => c.textContent),
+    ).toEqual(['ui']);
+    fireEvent.click(screen.getByRole('button', { name: 'Load older entries' }));
+    await waitFor(() => expect(table).toHaveTextContent('app.deploy'));
+    // The deploy came through a plain API client: no x-paved-client header.
+    expect(
+      screen.getAllByTestId('paved-audit-via').map(c => c.textContent),
+    ).toEqual(['ui', 'api']);
+    expect(
+      screen.queryByRole('button', { name: 'Load older entries' }),
+    ).not.toBeInTheDocument();
   });
 
   it('explains a component without the annotation', async () => {

@@ -15,6 +15,26 @@ import { AppActions } from './AppActions';
 import { AppStatusCard } from './AppStatusCard';
 import { EnvCard } from './EnvCard';
 import { RevisionsCard } from './RevisionsCard';
+import { LOGS_ANCHOR, LogsCard } from './LogsCard';
+import { EventsCard } from './EventsCard';
+import { AuditTable } from './AuditTable';
+import { usePagedPaved } from '../hooks';
+import { useLocation } from 'react-router-dom';
+import { AppView } from '@paved/plugin-paved-common';
+
+/** How many audit entries a page holds. */
+export const AUDIT_PAGE_SIZE = 25;
+
+/** The app's audit log: who changed it, when, from where. */
+export function AppAuditCard(props: { app: AppView; pageSize?: number }) {
+  const { app, pageSize = AUDIT_PAGE_SIZE } = props;
+  const audit = usePagedPaved(
+    (api, cursor) =>
+      api.listAudit(app.tenant, app.name, { limit: pageSize, cursor }),
+    [app.tenant, app.name, pageSize],
+  );
+  return <AuditTable title="History" list={audit} />;
+}
 
 /** The `<tenant>/<app>` an entity is annotated with, if it is a Paved app. */
 export function useEntityAppRef() {
@@ -33,7 +53,10 @@ function MissingAnnotation() {
   );
 }
 
-/** The entity's "Deployment" tab: status, actions, env vars and revisions. */
+/**
+ * The entity's "Deployment" tab: status, actions, logs, env vars,
+ * revisions, events and history.
+ */
 export function AppDeploymentContent() {
   const ref = useEntityAppRef();
   const app = usePolledPaved(
@@ -56,14 +79,24 @@ export function AppDeploymentContent() {
           app={app.value}
           loading={app.loading}
           error={app.error}
+          logsLink={`#${LOGS_ANCHOR}`}
         />
         <AppActions app={app.value} onChanged={app.retry} />
+      </Grid>
+      <Grid item xs={12}>
+        <LogsCard app={app.value} />
       </Grid>
       <Grid item xs={12} md={6}>
         <EnvCard app={app.value} onChanged={app.retry} />
       </Grid>
       <Grid item xs={12} md={6}>
         <RevisionsCard app={app.value} onChanged={app.retry} />
+      </Grid>
+      <Grid item xs={12}>
+        <EventsCard app={app.value} />
+      </Grid>
+      <Grid item xs={12}>
+        <AppAuditCard app={app.value} />
       </Grid>
     </Grid>
   );
@@ -76,8 +109,15 @@ export function AppOverviewCard() {
     api => (ref ? api.getApp(ref.tenant, ref.app) : Promise.resolve(undefined)),
     [ref?.tenant, ref?.app],
   );
+  const { pathname } = useLocation();
   if (!ref) return <MissingAnnotation />;
   return (
-    <AppStatusCard app={app.value} loading={app.loading} error={app.error} />
+    <AppStatusCard
+      app={app.value}
+      loading={app.loading}
+      error={app.error}
+      // The overview is the entity page's root; the logs are on its Deployment tab.
+      logsLink={`${pathname.replace(/\/$/, '')}/deployment#${LOGS_ANCHOR}`}
+    />
   );
 }

@@ -20,10 +20,29 @@ import { ConditionsTable } from './ConditionsTable';
  * can act on (paved-common's describeAppStatus, as the scaffolder action's
  * wait reads it).
  */
-export function AppStatusNotice({ app }: { app: AppView }) {
-  const { message, severity } = describeAppStatus(app);
+export function AppStatusNotice(props: {
+  app: AppView;
+  /** Where the app's log view is; the advice links to it when it points at the logs. */
+  logsLink?: string;
+}) {
+  const { app, logsLink } = props;
+  const { message, severity, state } = describeAppStatus(app);
   if (!message) return null;
-  return <Alert severity={severity}>{message}</Alert>;
+  const pointsAtLogs = state === 'failed' || /\blogs?\b/i.test(message);
+  return (
+    <Alert
+      severity={severity}
+      action={
+        logsLink && pointsAtLogs ? (
+          <Link to={logsLink} data-testid="paved-logs-link">
+            Show the logs
+          </Link>
+        ) : undefined
+      }
+    >
+      {message}
+    </Alert>
+  );
 }
 
 /** The essentials of a deployed app: phase, URL, instances and revision. */
@@ -65,8 +84,10 @@ export function AppStatusCard(props: {
   app?: AppView;
   loading: boolean;
   error?: Error;
+  /** Where the app's log view is, for the advice to link to. */
+  logsLink?: string;
 }) {
-  const { app, loading, error } = props;
+  const { app, loading, error, logsLink } = props;
   if (!app && loading) return <Progress />;
   if (!app && error) {
     return <ResponseErrorPanel title={apiErrorMessage(error)} error={error} />;
@@ -74,7 +95,7 @@ export function AppStatusCard(props: {
   if (!app) return null;
   return (
     <InfoCard title="Deployment" subheader={app.ref}>
-      <AppStatusNotice app={app} />
+      <AppStatusNotice app={app} logsLink={logsLink} />
       <AppStatusSummary app={app} />
       {app.status.conditions && app.status.conditions.length > 0 && (
         <ConditionsTable conditions={app.status.conditions} />

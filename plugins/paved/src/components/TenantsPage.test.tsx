@@ -4,12 +4,13 @@
  * (phase, quota usage) comes from a real kube-apiserver, where the test
  * writes the Tenant's status as the operator would.
  */
-import { screen } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
-import { useTestCluster } from '@paved/test-cluster';
+import { eventually, useTestCluster } from '@paved/test-cluster';
 import type { TenantView } from '@paved/plugin-paved-common';
 import { pavedApiRef } from '../api';
 import { TenantDetailPage, TenantsPage } from './TenantsPage';
+import { TenantsRoutes } from './TenantsRoutes';
 import {
   PavedStack,
   TEAM_A,
@@ -168,7 +169,112 @@ describe('TenantsPage', () => {
       await knex.destroy();
     }
   });
+
+  it("shows a tenant's history: who, what, when and where from, a page at a time", async () => {
+    const paved = await stack();
+    await paved.client().createTenant({
+      name: 'team-a',
+      displayName: 'Team A',
+      owner: TEAM_A,
+    });
+    // Through the UI's client (x-paved-client: ui).
+    await paved.uiClient().deployApp('team-a', 'web', {
+      image: 'ghcr.io/acme/web:1.0',
+    });
+    await renderInTestApp(<TenantDetailPage auditPageSize={1} />, {
+      apis: [[pavedApiRef, paved.uiClient()]],
+      mountPath: '/:tenant',
+      initialRouteEntries: ['/team-a'],
+    });
+    const history = within(await historyTable());
+    await waitFor(() =>
+      expect(history.getByText('app.deploy')).toBeInTheDocument(),
+    );
+    expect(history.getByText('web')).toBeInTheDocument();
+    expect(history.getByText('user:default/alice')).toBeInTheDocument();
+    expect(history.queryByText('tenant.create')).not.toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Load older entries' }));
+    await waitFor(() =>
+      expect(history.getByText('tenant.create')).toBeInTheDocument(),
+    );
+    expect(
+      history.getAllByTestId('paved-audit-via').map(c => c.textContent),
+    ).toEqual(['ui', 'api']);
+    // Two entries in all: no further page.
+    expect(
+      screen.queryByRole('button', { name: 'Load older entries' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it("keeps a deleted tenant's history, reachable from the tenants page; a new tenant of the name starts afresh", async () => {
+    const paved = await stack({ cluster: cluster() });
+    const client = paved.client();
+    await client.createTenant({
+      name: 'team-gone',
+      displayName: 'Team Gone',
+      owner: TEAM_A,
+    });
+    await client.deployApp('team-gone', 'old', {
+      image: 'ghcr.io/acme/old:1.0',
+    });
+    await paved.uiClient().deleteTenant('team-gone');
+    // The backend purges the tenant once the cluster has let it go.
+    await eventually('team-gone in the history', async () =>
+      (
+        await client.listDeletedTenants()
+      ).items.find(t => t.name === 'team-gone'),
+    );
+    await client.createTenant({
+      name: 'team-gone',
+      displayName: 'Team Gone Again',
+      owner: TEAM_A,
+    });
+
+    await renderInTestApp(<TenantsRoutes />, {
+      apis: [[pavedApiRef, paved.uiClient()]],
+      mountPath: '/paved/tenants/*',
+      initialRouteEntries: ['/paved/tenants'],
+    });
+    fireEvent.click(
+      await screen.findByRole('link', { name: 'History of deleted tenants' }),
+    );
+    fireEvent.click(await screen.findByRole('link', { name: 'Team Gone' }));
+    expect(await screen.findByText('Team Gone (deleted)')).toBeInTheDocument();
+    const old = within(await historyTable());
+    await waitFor(() =>
+      expect(old.getByText('tenant.delete')).toBeInTheDocument(),
+    );
+    expect(old.getByText('app.deploy')).toBeInTheDocument();
+    expect(old.getByText('tenant.create')).toBeInTheDocument();
+    expect(
+      old.getAllByTestId('paved-audit-via').map(c => c.textContent),
+    ).toEqual(['ui', 'api', 'api']);
+
+    // The tenant of the same name now: only its own creation.
+    fireEvent.click(
+      screen.getByRole('link', { name: 'Back to the deleted tenants' }),
+    );
+    fireEvent.click(
+      await screen.findByRole('link', { name: 'Back to the tenants' }),
+    );
+    fireEvent.click(
+      await screen.findByRole('link', { name: 'Team Gone Again' }),
+    );
+    const fresh = within(await historyTable());
+    await waitFor(() =>
+      expect(fresh.getByText('tenant.create')).toBeInTheDocument(),
+    );
+    expect(fresh.queryByText('tenant.delete')).not.toBeInTheDocument();
+    expect(fresh.queryByText('app.deploy')).not.toBeInTheDocument();
+  });
 });
+
+/** The table of the History card, once it has rendered. */
+async function historyTable(): Promise<HTMLElement> {
+  const title = await screen.findByText('History');
+  const card = title.closest('.MuiCard-root') as HTMLElement;
+  return within(card).findByRole('table');
+}
 
 /** The tenant as the API answers it, once `check` holds. */
 async function waitForTenant(

@@ -13,7 +13,8 @@ import {
 } from '@paved/plugin-paved-common';
 import Alert from '@material-ui/lab/Alert';
 import { useParams } from 'react-router-dom';
-import { usePolledPaved } from '../hooks';
+import { usePagedPaved, usePolledPaved } from '../hooks';
+import { AuditTable } from './AuditTable';
 import { PhaseChip } from './PhaseChip';
 import { UsageBar } from './UsageBar';
 
@@ -42,6 +43,12 @@ function TenantUsage({ tenant }: { tenant: TenantView }) {
     </div>
   );
 }
+
+/**
+ * Where the deleted tenants' history is, under the tenants page: `-` starts
+ * no tenant name (a DNS label), so it never hides a tenant's own page.
+ */
+export const DELETED_TENANTS_PATH = '-/deleted';
 
 /** Every tenant the user may see, with plan, apps and quota usage. */
 export function TenantsPage() {
@@ -79,15 +86,30 @@ export function TenantsPage() {
           </div>
         }
       />
+      <p>
+        <Link to={DELETED_TENANTS_PATH}>History of deleted tenants</Link>
+      </p>
     </Content>
   );
 }
 
-/** One tenant with its apps. */
-export function TenantDetailPage() {
+/** How many audit entries a page of a tenant's history holds. */
+export const TENANT_AUDIT_PAGE_SIZE = 50;
+
+/** One tenant with its apps and its history. */
+export function TenantDetailPage(props: { auditPageSize?: number }) {
+  const { auditPageSize = TENANT_AUDIT_PAGE_SIZE } = props;
   const { tenant: name = '' } = useParams();
   const tenant = usePolledPaved(api => api.getTenant(name), [name]);
   const apps = usePolledPaved(api => api.listApps(name), [name]);
+  const audit = usePagedPaved(
+    (api, cursor) =>
+      api.listAudit(name, undefined, {
+        limit: auditPageSize,
+        cursor,
+      }),
+    [name, auditPageSize],
+  );
   if (!tenant.value && tenant.loading) return <Progress />;
   if (!tenant.value)
     return (
@@ -154,6 +176,9 @@ export function TenantDetailPage() {
           </div>
         }
       />
+      <div style={{ marginTop: 24 }}>
+        <AuditTable title="History" list={audit} showApp />
+      </div>
     </Content>
   );
 }
