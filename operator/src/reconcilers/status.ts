@@ -1,11 +1,17 @@
 /**
  * Writing an owner's (Tenant's or App's) status through the status
  * subresource: its fields, its conditions (transition times kept while a
- * status holds) and observedGeneration, written only when something changed.
+ * status holds) and observedGeneration, written only when something changed;
+ * a change of phase is also recorded as a Kubernetes Event on the owner
+ * (what `kubectl describe` and Paved's events list show).
  * Both reconcilers write through `writeOwnerStatus`.
  */
+import os from 'node:os';
 import { Condition } from '@paved/plugin-paved-common';
-import { KubeClient, KubeObject, ResourceType } from '@paved/kube';
+import { EVENTS, KubeClient, KubeObject, ResourceType } from '@paved/kube';
+
+/** The Events' source: Paved's events list tells them from Kubernetes' by it. */
+export const OPERATOR_EVENT_SOURCE = 'paved-operator';
 import { ConditionInput, setConditions } from '../desired/conditions';
 
 function stable(value: unknown): string {
@@ -67,4 +73,63 @@ export async function writeOwnerStatus(
     observedGeneration: owner.metadata.generation,
   };
   await writeStatus(client, type, owner as unknown as KubeObject, status);
+  const before = (owner.status as { phase?: string } | undefined)?.phase;
+  const phase = fields.phase as string | undefined;
+  if (phase && phase !== before) {
+    await recordPhaseChange(
+      client,
+      owner as unknown as KubeObject,
+      before,
+      phase,
+      fields.message as string | undefined,
+    );
+  }
+}
+
+/**
+ * Records `before → phase` as an Event on the owner (cluster-scoped owners'
+ * in `default`, as Kubernetes does). Best effort: an Event that cannot be
+ * written never fails the reconcile.
+ */
+async function recordPhaseChange(
+  client: KubeClient,
+  owner: KubeObject,
+  before: string | undefined,
+  phase: string,
+  message: string | undefined,
+): Promise<void> {
+  const now = new Date().toISOString();
+  const namespace = owner.metadata.namespace ?? 'default';
+  try {
+    await client.create(EVENTS, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: {
+        name: `${owner.metadata.name}.${Date.now().toString(16)}${Math.floor(
+          Math.random() * 0xfff,
+        ).toString(16)}`,
+        namespace,
+      },
+      involvedObject: {
+        apiVersion: owner.apiVersion,
+        kind: owner.kind,
+        name: owner.metadata.name,
+        namespace: owner.metadata.namespace,
+        uid: owner.metadata.uid,
+      },
+      type: phase === 'Failed' ? 'Warning' : 'Normal',
+      reason: phase,
+      message: `${before ? `${before} → ` : ''}${phase}${
+        message ? `: ${message}` : ''
+      }`,
+      source: { component: OPERATOR_EVENT_SOURCE },
+      reportingComponent: `paved.dev/${OPERATOR_EVENT_SOURCE}`,
+      reportingInstance: os.hostname(),
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    } as KubeObject);
+  } catch {
+    // The status is what counts; the Event only tells the story.
+  }
 }

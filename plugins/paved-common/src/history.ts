@@ -100,7 +100,7 @@ export const appEventSchema = z
     source: z
       .enum(['kubernetes', 'paved'])
       .describe(
-        "kubernetes: an Event of the app's objects; paved: a change made through Paved",
+        "kubernetes: an Event of the app's objects; paved: a change made through Paved, or the app's phase changing",
       ),
     object: z
       .object({ kind: z.string(), name: z.string() })

@@ -197,7 +197,11 @@ describe.each(databases.eachSupportedId())('history on %s', id => {
       .catch(() => undefined);
     // What the kubelet writes for an instance of web, and of another app
     // whose name starts like it.
-    const at = new Date().toISOString();
+    // Event times have whole seconds: the next one, so these are newer
+    // than the entries Paved has written.
+    const at = new Date(
+      Math.ceil(Date.now() / 1000) * 1000 + 1000,
+    ).toISOString();
     for (const [name, pod] of [
       ['web-started', 'web-00001-deployment-5d9c8-x7k2p'],
       ['webapi-started', 'web-api-00001-deployment-6f7b9-q2w3e'],

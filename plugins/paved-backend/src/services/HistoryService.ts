@@ -30,7 +30,11 @@ interface KubeEvent extends KubeObject {
   eventTime?: string;
   series?: { count?: number; lastObservedTime?: string };
   involvedObject?: { kind?: string; name?: string };
+  source?: { component?: string };
 }
+
+/** The operator's Events (an App's phase changes) are Paved's own. */
+const OPERATOR_COMPONENT = 'paved-operator';
 
 /**
  * What happened to tenants and apps: the audit log (paged by entry id),
@@ -109,7 +113,8 @@ export class HistoryService {
   /**
    * The app's events: Kubernetes Events of its objects (the App, the
    * Knative Service, Configuration, Route, its revisions, their
-   * deployments and pods) and Paved's audit entries of the app.
+   * deployments and pods), Paved's own (the operator's Events on the App:
+   * its phase changes) and the app's audit entries (what was done).
    */
   async appEvents(
     credentials: BackstageCredentials,
@@ -188,7 +193,8 @@ export class HistoryService {
           type: e.type === 'Warning' ? 'Warning' : 'Normal',
           reason: e.reason ?? '',
           message: e.message ?? '',
-          source: 'kubernetes',
+          source:
+            e.source?.component === OPERATOR_COMPONENT ? 'paved' : 'kubernetes',
           object: {
             kind: e.involvedObject?.kind ?? '',
             name: e.involvedObject?.name ?? '',
