@@ -1,6 +1,7 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ENV_TOTAL_MAX_BYTES, appSpecSchema } from '@paved/plugin-paved-common';
 import { Knex } from 'knex';
+import path from 'path';
 import { pavedTestDatabases } from '../__testUtils__/databases';
 import { statementsOf } from '../__testUtils__/statements';
 import { DatabasePavedStore } from './DatabasePavedStore';
@@ -447,3 +448,58 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
     }
   });
 });
+
+describe.each(databases.eachSupportedId())(
+  'the history migration on %s',
+  id => {
+    it("gives each existing tenant a uid and its audit entries to it; a gone tenant's entries keep none", async () => {
+      const knex: Knex = await databases.init(id);
+      const directory = path.resolve(__dirname, '../../migrations');
+      const before = '20261201000001_secret_value_bytes.js';
+      // The migrations up to the one before history, one at a time.
+      for (;;) {
+        const [done] = await knex.migrate.list({ directory });
+        const names = done.map((m: any) => m.name ?? m);
+        if (names.includes(before)) break;
+        await knex.migrate.up({ directory });
+      }
+      const at = new Date().toISOString();
+      await knex('paved_tenants').insert({
+        name: 'old',
+        display_name: 'Old',
+        owner: 'group:default/team-a',
+        plan: 'free',
+        network_isolation: true,
+        created_by: 'user:default/alice',
+        created_at: at,
+        updated_at: at,
+      });
+      const entry = (tenant: string) => ({
+        at,
+        actor: 'user:default/alice',
+        principal_type: 'user',
+        action: 'tenant.create',
+        tenant,
+      });
+      await knex('paved_audit_log').insert([entry('old'), entry('gone')]);
+
+      await knex.migrate.latest({ directory });
+      const tenant = await knex('paved_tenants').where({ name: 'old' }).first();
+      expect(tenant.uid).toMatch(/^[0-9a-f-]{36}$/);
+      const rows = await knex('paved_audit_log').orderBy('id');
+      expect(rows.map((r: any) => [r.tenant, r.tenant_uid, r.via])).toEqual([
+        ['old', tenant.uid, 'api'],
+        ['gone', null, 'api'],
+      ]);
+      const store = await DatabasePavedStore.create({
+        database: mockServices.database({ knex }),
+        secretBox: new SecretBox('test key'),
+      });
+      expect(
+        (await store.listAudit({ tenantUid: tenant.uid, limit: 10 })).map(
+          e => e.tenant,
+        ),
+      ).toEqual(['old']);
+    });
+  },
+);
