@@ -29,6 +29,8 @@ export type PavedApi = Pick<
   | 'streamLogs'
   | 'listDeletedTenants'
   | 'listDeletedTenantAudit'
+  | 'putDomain'
+  | 'removeDomain'
 >;
 
 /**

@@ -264,6 +264,13 @@ describe('AppDeploymentContent', () => {
     expect(screen.queryByText('Delete')).not.toBeInTheDocument();
     expect(screen.queryByText('Roll back')).not.toBeInTheDocument();
     expect(screen.queryByLabelText('remove TARGET')).not.toBeInTheDocument();
+    // No domain form either.
+    expect(
+      screen.getByRole('table', { name: 'custom domains' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Add' }),
+    ).not.toBeInTheDocument();
   });
 
   it('pauses and resumes for an owner, and the phase follows', async () => {
@@ -490,6 +497,72 @@ describe('AppDeploymentContent', () => {
     expect(
       screen.queryByRole('button', { name: 'Load older entries' }),
     ).not.toBeInTheDocument();
+  });
+
+  it('adds a custom domain for an owner, shows its state, and removes it', async () => {
+    await paved.client().deployApp(TENANT, 'domained', { image: IMAGE });
+    const alerts = mockApis.alert();
+    await renderInTestApp(
+      <SWRConfig value={{ provider: () => new Map() }}>
+        <EntityProvider entity={entity('domained')}>
+          <AppDeploymentContent />
+        </EntityProvider>
+      </SWRConfig>,
+      {
+        apis: [
+          [pavedApiRef, api],
+          mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
+          alerts,
+        ],
+      },
+    );
+    const table = await screen.findByRole('table', { name: 'custom domains' });
+    expect(table).toHaveTextContent('No custom domains');
+
+    // A certificate that is no PEM: refused in the server's words, and
+    // the pasted text stays in the form to fix.
+    fireEvent.change(screen.getByLabelText('Domain'), {
+      target: { value: 'www.domained.example' },
+    });
+    fireEvent.click(screen.getByLabelText('HTTPS with my certificate'));
+    fireEvent.change(screen.getByLabelText(/^Certificate/), {
+      target: { value: 'not a certificate' },
+    });
+    fireEvent.change(screen.getByLabelText(/^Private key/), {
+      target: { value: 'not a key' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    const refused = await alerts.waitForAlert(
+      a => a.severity === 'error',
+      15_000,
+    );
+    expect(refused.message).toMatch(/^Add www\.domained\.example failed: \S/);
+    expect(refused.message).not.toMatch(/Request failed with/);
+    expect(screen.getByLabelText(/^Certificate/)).toHaveValue(
+      'not a certificate',
+    );
+    expect((await api.getApp(TENANT, 'domained')).domains).toEqual([]);
+
+    // HTTP only: claimed for the tenant, waiting for the cluster's word.
+    fireEvent.click(screen.getByLabelText('HTTPS with my certificate'));
+    fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    const row = await screen.findByTestId(
+      'paved-domain-www.domained.example',
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(row).toHaveTextContent('HTTP only');
+    expect((await api.getApp(TENANT, 'domained')).domains).toEqual([
+      'www.domained.example',
+    ]);
+
+    fireEvent.click(
+      within(row).getByRole('button', { name: 'remove www.domained.example' }),
+    );
+    await waitFor(() => expect(table).toHaveTextContent('No custom domains'), {
+      timeout: 15_000,
+    });
+    expect((await api.getApp(TENANT, 'domained')).domains).toEqual([]);
   });
 
   it('explains a component without the annotation', async () => {

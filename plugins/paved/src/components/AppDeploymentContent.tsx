@@ -17,6 +17,7 @@ import { EnvCard } from './EnvCard';
 import { RevisionsCard } from './RevisionsCard';
 import { LOGS_ANCHOR, LogsCard } from './LogsCard';
 import { EventsCard } from './EventsCard';
+import { DomainsCard } from './DomainsCard';
 import { AuditTable } from './AuditTable';
 import { usePagedPaved } from '../hooks';
 import { useLocation } from 'react-router-dom';
@@ -91,6 +92,9 @@ export function AppDeploymentContent() {
       </Grid>
       <Grid item xs={12} md={6}>
         <RevisionsCard app={app.value} onChanged={app.retry} />
+      </Grid>
+      <Grid item xs={12}>
+        <DomainsCard app={app.value} onChanged={app.retry} />
       </Grid>
       <Grid item xs={12}>
         <EventsCard app={app.value} />
