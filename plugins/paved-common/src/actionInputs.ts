@@ -78,6 +78,12 @@ export const deployAppActionInputSchema = z
       .describe(
         "Secret environment variables, their values read from the task's secrets (never from inputs or parameters), stored encrypted by Paved and applied as a Kubernetes Secret; the API shows them as ********",
       ),
+    domains: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Custom domains of the app (host names such as shop.example.com), claimed for the tenant; left out, the app keeps the ones it has. A certificate is added with PUT /tenants/{tenant}/apps/{app}/domains/{domain}',
+      ),
     minInstances: scalingSchema.shape.minInstances,
     maxInstances: scalingSchema.shape.maxInstances,
     targetConcurrency: scalingSchema.shape.targetConcurrency,

@@ -24,6 +24,7 @@ import {
   tenantStatusSchema,
 } from './schemas';
 import { planLimitsSchema, planSchema } from './plans';
+import { domainViewSchema } from './domains';
 
 /** The mask shown instead of a secret value. */
 export const SECRET_MASK = '********';
@@ -273,6 +274,9 @@ export const appViewSchema = z
     updatedAt: timestamp('When the app was last changed'),
     sync: syncViewSchema,
     status: appStatusSchema.extend(knownShape).strict().describe(KNOWN_STATUS),
+    domainStatus: z
+      .array(domainViewSchema)
+      .describe('Each custom domain: its claim, TLS and URL'),
   })
   .strict();
 export type AppView = z.infer<typeof appViewSchema>;

@@ -27,6 +27,7 @@ import {
   PavedClient,
 } from './history';
 import { LogStreamEvent, LogsQuery, readLogStream } from './logs';
+import type { PutDomainRequest } from './domains';
 
 export interface PavedApiClientOptions {
   /** Base URL of the plugin, e.g. `http://localhost:7007/api/paved`, or a function giving it. */
@@ -248,6 +249,39 @@ export class PavedApiClient {
       if (options.signal?.aborted) return;
       throw error;
     }
+  }
+
+  /**
+   * Puts a custom domain on the app (claimed for its tenant; moved from
+   * another app of the tenant), with the certificate its owner brings
+   * (`certificate` and `privateKey`, PEM) or none (HTTP only).
+   */
+  putDomain(
+    tenant: string,
+    app: string,
+    domain: string,
+    body: PutDomainRequest = {},
+  ): Promise<AppView> {
+    return this.request(
+      'PUT',
+      `${this.appPath(tenant, app)}/domains/${enc(domain)}`,
+      body,
+    );
+  }
+
+  /** Removes a custom domain from the app (releases its claim and certificate). */
+  removeDomain(
+    tenant: string,
+    app: string,
+    domain: string,
+    options?: WriteOptions,
+  ): Promise<AppView> {
+    return this.request(
+      'DELETE',
+      `${this.appPath(tenant, app)}/domains/${enc(domain)}${generationQuery(
+        options,
+      )}`,
+    );
   }
 
   private appPath(tenant: string, app: string) {

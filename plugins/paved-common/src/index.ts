@@ -20,3 +20,4 @@ export * from './actionInputs';
 export * from './query';
 export * from './history';
 export * from './logs';
+export * from './domains';

@@ -35,7 +35,8 @@ import {
   SYSTEM_CONTAINER,
   logLineSchema,
 } from './logs';
-import { appNameSchema, tenantNameSchema } from './schemas';
+import { appNameSchema, domainSchema, tenantNameSchema } from './schemas';
+import { putDomainRequestSchema } from './domains';
 
 /** The JSON schema dialect of the document's schemas (OpenAPI 3.1's default). */
 export const OPENAPI_SCHEMA_DIALECT =
@@ -62,6 +63,7 @@ const requestBodies = {
   PatchEnvRequest: patchEnvRequestSchema,
   RollbackRequest: rollbackRequestSchema,
   EmptyRequest: emptyRequestSchema.unwrap(),
+  PutDomainRequest: putDomainRequestSchema,
 };
 
 /** Answers, by component name. */
@@ -220,6 +222,13 @@ export function openApiDocument() {
     schema: jsonSchema(appNameSchema, 'input'),
     description: 'App name',
   };
+  const domainParam = {
+    name: 'domain',
+    in: 'path',
+    required: true,
+    schema: jsonSchema(domainSchema, 'input'),
+    description: 'A host name such as shop.example.com',
+  };
   const query = (name: string, schema: object, description: string) => ({
     name,
     in: 'query',
@@ -357,6 +366,23 @@ export function openApiDocument() {
           write: true,
           query: [expectedGenerationQuery],
         }),
+      },
+      '/tenants/{tenant}/apps/{app}/domains/{domain}': {
+        parameters: [tenantParam, appParam, domainParam],
+        put: op(
+          'Put a custom domain on the app, claimed for its tenant (409 if another tenant holds it; moved from another app of the tenant), with the certificate its owner brings (checked: parses, valid now, covers the domain, key matches) or none',
+          ok('AppView'),
+          {
+            write: true,
+            optionalBody: 'PutDomainRequest',
+            errors: [...WRITE_ERRORS, '503'],
+          },
+        ),
+        delete: op(
+          'Remove a custom domain from the app: its claim and certificate are released',
+          ok('AppView'),
+          { write: true, query: [expectedGenerationQuery] },
+        ),
       },
       '/tenants/{tenant}/apps/{app}/env': {
         parameters: [tenantParam, appParam],

@@ -108,6 +108,38 @@ export const DOMAINS_MAX_ENTRIES = 20;
  * 1.5 MiB an object), however many writes built it up.
  */
 export const ENV_TOTAL_MAX_BYTES = 128 * 1024;
+
+/** A custom domain that serves HTTPS: its TLS Secret in the tenant namespace. */
+export const domainTlsSchema = z
+  .object({
+    domain: domainSchema,
+    secretName: z
+      .string()
+      .max(253)
+      .describe('The kubernetes.io/tls Secret in the app namespace'),
+    notAfter: z
+      .string()
+      .optional()
+      .describe('When the certificate expires (ISO-8601)'),
+  })
+  .strict();
+export type DomainTls = z.infer<typeof domainTlsSchema>;
+
+/** What the operator saw of one custom domain (App status). */
+export const appDomainStatusSchema = z
+  .object({
+    domain: domainSchema,
+    state: z
+      .enum(['Mapped', 'Pending', 'Taken', 'Failed'])
+      .describe(
+        'Mapped: routes to the app; Taken: another namespace holds the domain claim',
+      ),
+    tls: z.boolean().describe('The mapping serves the TLS Secret'),
+    url: z.string().optional(),
+    message: z.string().optional(),
+  })
+  .strict();
+export type AppDomainStatus = z.infer<typeof appDomainStatusSchema>;
 export const MAX_INSTANCES_LIMIT = 100;
 
 // ---------------------------------------------------------------- conditions
@@ -330,6 +362,17 @@ export const appSpecSchema = z
           ctx.addIssue({ code: 'custom', message: 'Domains must be unique' });
         }
       }),
+    tls: z
+      .array(domainTlsSchema)
+      .max(DOMAINS_MAX_ENTRIES)
+      .optional()
+      .meta({
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['domain'],
+      })
+      .describe(
+        'The domains that serve HTTPS and the Secret (kubernetes.io/tls, written by the platform) with their certificate; set by the backend from the certificates it stores',
+      ),
     paused: z.boolean().default(false).describe('Scale to zero and hold there'),
   })
   .strict();
@@ -362,6 +405,10 @@ export const appStatusSchema = z.object({
     .string()
     .optional()
     .describe('Why the app is not ready, in words the user can act on'),
+  domains: z
+    .array(appDomainStatusSchema)
+    .optional()
+    .describe('Each custom domain as the cluster serves it'),
   observedGeneration: z.number().int().optional(),
 });
 export type AppStatus = z.infer<typeof appStatusSchema>;
