@@ -1,15 +1,19 @@
 import { APPS, KubeClient, SECRETS, TENANTS } from '@paved/kube';
 import {
   FIELD_MANAGER_BACKEND,
+  LABEL_APP,
   effectiveLimits,
   tenantNamespace,
+  tlsSecretName,
 } from '@paved/plugin-paved-common';
 import type { AppRecord, TenantRecord } from '../database/PavedStore';
 import {
   appResource,
   appSecretName,
   appSecretResource,
+  LABEL_TLS,
   tenantResource,
+  tlsSecretResource,
 } from './resources';
 import {
   Attempt,
@@ -168,12 +172,14 @@ export class ClusterApplier {
         await client.delete(APPS, name, namespace);
         await client.delete(SECRETS, appSecretName(name), namespace);
         await store.purgeApp(tenant, name);
+        await this.applyTlsSecrets(client, app, namespace);
         return { outcome: 'deleted' };
       }
       if (!force && app.appliedGeneration >= app.generation) {
         return { outcome: 'skipped' };
       }
       await this.applySecret(client, app, namespace);
+      await this.applyTlsSecrets(client, app, namespace);
       await client.apply(APPS, appResource(app, namespacePrefix), {
         fieldManager: FIELD_MANAGER_BACKEND,
       });
@@ -213,6 +219,39 @@ export class ClusterApplier {
       appSecretResource(app, secrets, this.options.namespacePrefix),
       { fieldManager: FIELD_MANAGER_BACKEND },
     );
+  }
+
+  /**
+   * The app's custom domains' certificates as kubernetes.io/tls Secrets
+   * (applied before the App, so the mapping finds its Secret), and the TLS
+   * Secrets labelled with this app whose domain the tenant no longer holds
+   * deleted. A domain moved to another app of the tenant keeps its Secret:
+   * that app's sync relabels it.
+   */
+  private async applyTlsSecrets(
+    client: KubeClient,
+    app: AppRecord,
+    namespace: string,
+  ) {
+    const certs = await this.options.store.domainCertificates(app.tenant);
+    for (const cert of certs) {
+      if (cert.app !== app.name) continue;
+      await client.apply(
+        SECRETS,
+        tlsSecretResource(cert, this.options.namespacePrefix),
+        { fieldManager: FIELD_MANAGER_BACKEND },
+      );
+    }
+    const held = new Set(certs.map(c => tlsSecretName(c.domain)));
+    const live = await client.list(SECRETS, {
+      namespace,
+      labelSelector: `${LABEL_APP}=${app.name},${LABEL_TLS}=true`,
+    });
+    for (const secret of live.items) {
+      if (!held.has(secret.metadata.name)) {
+        await client.delete(SECRETS, secret.metadata.name, namespace);
+      }
+    }
   }
 
   /** The tenant's plan limits with its overrides; throws {@link PlanNotOfferedError}. */

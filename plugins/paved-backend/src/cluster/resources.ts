@@ -12,6 +12,7 @@ import {
   TENANT_KIND,
   pavedLabels,
   tenantNamespace,
+  tlsSecretName,
 } from '@paved/plugin-paved-common';
 import type { AppRecord, TenantRecord } from '../database/PavedStore';
 
@@ -172,4 +173,42 @@ export function secretKeysOf(app: AppRecord): string[] {
   return app.spec.env
     .filter(entry => entry.secretKeyRef?.name === name)
     .map(entry => entry.secretKeyRef!.key);
+}
+
+/** The label on the kubernetes.io/tls Secrets Paved writes for custom domains. */
+export const LABEL_TLS = 'paved.dev/tls';
+/** The annotation with the domain a TLS Secret is for. */
+export const ANNOTATION_DOMAIN = 'paved.dev/domain';
+
+/**
+ * A custom domain's certificate as a kubernetes.io/tls Secret in the tenant
+ * namespace, for the DomainMapping's `spec.tls.secretName` (Knative hands
+ * it to the ingress). Tenant owners can read it, only the platform writes it
+ * (the owner role has no write on Secrets).
+ */
+export function tlsSecretResource(
+  cert: {
+    domain: string;
+    tenant: string;
+    app: string;
+    certificate: string;
+    privateKey: string;
+  },
+  namespacePrefix?: string,
+) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: tlsSecretName(cert.domain),
+      namespace: tenantNamespace(cert.tenant, namespacePrefix),
+      labels: { ...pavedLabels(cert.tenant, cert.app), [LABEL_TLS]: 'true' },
+      annotations: { [ANNOTATION_DOMAIN]: cert.domain },
+    },
+    type: 'kubernetes.io/tls',
+    data: {
+      'tls.crt': Buffer.from(cert.certificate, 'utf8').toString('base64'),
+      'tls.key': Buffer.from(cert.privateKey, 'utf8').toString('base64'),
+    },
+  };
 }

@@ -34,6 +34,7 @@ import {
   toTenant,
 } from './rows';
 import type { SecretBox } from './SecretBox';
+import type { DomainStore } from './DomainStore';
 
 /** A stored secret as an app write sees it: its size without decrypting it. */
 interface StoredSecret {
@@ -52,6 +53,7 @@ export class AppStore implements PavedAppStore {
     private readonly revisions: RevisionStore,
     private readonly audit: AuditStore,
     private readonly secretBox?: SecretBox,
+    private readonly domains?: DomainStore,
   ) {}
 
   async listApps(options?: {
@@ -148,7 +150,20 @@ export class AppStore implements PavedAppStore {
         );
       }
     }
-    const spec = write.spec(current);
+    const now = nowIso();
+    // The domain claim (one tenant per domain) and the TLS list.
+    const claim = this.domains
+      ? await this.domains.claim(
+          tx,
+          {
+            ...write,
+            now,
+            previous: row ? toApp(row, this.specCache).spec.domains : [],
+          },
+          write.spec(current),
+        )
+      : { spec: write.spec(current), moved: [], save: async () => {} };
+    const spec = claim.spec;
     // Read, not decrypted: their sizes count, and the ones not kept go.
     const stored: StoredSecret[] = current
       ? await tx(SECRETS)
@@ -157,7 +172,6 @@ export class AppStore implements PavedAppStore {
       : [];
     const secretsChanged = this.checkEnvSize(write, spec, stored, keepSecrets);
 
-    const now = nowIso();
     const revision = (row ? Number(row.revision) : 0) + 1;
     const generation = (row ? Number(row.generation) : 0) + 1;
     const values = {
@@ -188,6 +202,7 @@ export class AppStore implements PavedAppStore {
       written.secret_applied = false;
     }
     await this.writeSecrets(tx, write, stored, keepSecrets);
+    await claim.save();
     await this.revisions.record(tx, {
       tenant,
       app: name,
@@ -202,7 +217,7 @@ export class AppStore implements PavedAppStore {
       image: spec.image,
       ...write.detail,
     });
-    return { ...toApp(written), created: !current };
+    return { ...toApp(written), created: !current, moved: claim.moved };
   }
 
   /**

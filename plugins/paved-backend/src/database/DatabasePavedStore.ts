@@ -21,6 +21,7 @@ import type {
   TenantUpdateOptions,
   WrittenApp,
 } from './PavedStore';
+import { DomainStore, StoredDomainCertificate } from './DomainStore';
 import { RevisionStore } from './RevisionStore';
 import type { SecretBox } from './SecretBox';
 import { TenantStore } from './TenantStore';
@@ -55,12 +56,20 @@ export class DatabasePavedStore implements PavedStore {
   readonly revisions: RevisionStore;
   readonly tenants: TenantStore;
   readonly apps: AppStore;
+  readonly domains: DomainStore;
 
   private constructor(db: Knex, secretBox?: SecretBox) {
     this.audit = new AuditStore(db);
     this.revisions = new RevisionStore(db);
     this.tenants = new TenantStore(db, this.audit);
-    this.apps = new AppStore(db, this.revisions, this.audit, secretBox);
+    this.domains = new DomainStore(db, this.revisions, this.audit, secretBox);
+    this.apps = new AppStore(
+      db,
+      this.revisions,
+      this.audit,
+      secretBox,
+      this.domains,
+    );
   }
 
   // ------------------------------------------------------------------ tenants
@@ -122,6 +131,9 @@ export class DatabasePavedStore implements PavedStore {
   }
   getSecrets(tenant: string, app: string): Promise<Map<string, string>> {
     return this.apps.getSecrets(tenant, app);
+  }
+  domainCertificates(tenant: string): Promise<StoredDomainCertificate[]> {
+    return this.domains.certificates(tenant);
   }
 
   // ---------------------------------------------------------------- history

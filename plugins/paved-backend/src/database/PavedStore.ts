@@ -1,6 +1,7 @@
 import type { TenantQuery } from '@paved/plugin-paved-node';
 import type { AppSpec, AuditVia, PlanLimits } from '@paved/plugin-paved-common';
 import type { PermissionCriteria } from '@backstage/plugin-permission-common';
+import type { DomainCertificate, StoredDomainCertificate } from './DomainStore';
 
 /** A tenant as saved: what users asked for, plus the sync bookkeeping. */
 export interface TenantRecord {
@@ -121,7 +122,8 @@ export type AppAction =
   | 'pause'
   | 'resume'
   | 'redeploy'
-  | 'rollback';
+  | 'rollback'
+  | 'domains';
 
 export interface AppWrite {
   tenant: string;
@@ -153,12 +155,16 @@ export interface AppWrite {
   /** Set a fresh redeploy token, so the cluster rolls a new revision. */
   redeploy?: boolean;
   detail?: Record<string, unknown>;
+  /** Certificates of the app's domains to save (null: remove it); see DomainStore. */
+  certificates?: Map<string, DomainCertificate | null>;
 }
 
 /** An app as its write left it, before any later write. */
 export type WrittenApp = AppRecord & {
   /** True when this write created the app (or revived a deleted one). */
   created: boolean;
+  /** Other apps of the tenant that this write took a domain from. */
+  moved?: string[];
 };
 
 /** How many revisions of an app are kept; older ones are pruned. */
@@ -242,6 +248,12 @@ export interface PavedAuditStore {
   getDeletedTenant(uid: string): Promise<DeletedTenantRecord | undefined>;
 }
 
+/** Custom domains' certificates (database/DomainStore.ts). */
+export interface PavedDomainStore {
+  /** The tenant's stored certificates, private keys decrypted, for the TLS Secrets. */
+  domainCertificates(tenant: string): Promise<StoredDomainCertificate[]>;
+}
+
 /** What the cluster sync records on tenants and apps. */
 export interface PavedSyncStore {
   /** Rows the cluster has not accepted yet (including deletions). */
@@ -272,6 +284,7 @@ export interface PavedSyncStore {
  */
 export interface PavedStore
   extends PavedTenantStore,
+    PavedDomainStore,
     PavedAppStore,
     PavedRevisionStore,
     PavedAuditStore,

@@ -327,6 +327,9 @@ describe('OpenAPI document', () => {
             remove: ['GREETING'],
           })
         ).status,
+        (await call(ALICE, 'put', `${APP}/domains/shop.example.com`, {}))
+          .status,
+        (await call(ALICE, 'delete', `${APP}/domains/shop.example.com`)).status,
         (await call(ALICE, 'post', `${APP}/pause`)).status,
         (await call(ALICE, 'post', `${APP}/resume`, {})).status,
         (await call(ALICE, 'post', `${APP}/redeploy`)).status,
@@ -342,7 +345,7 @@ describe('OpenAPI document', () => {
       ];
       expect(statuses).toEqual([
         200, 201, 201, 200, 200, 200, 200, 201, 200, 200, 200, 200, 200, 200,
-        200, 200, 200, 200, 200, 200, 200, 200, 200, 202, 202,
+        200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 202, 202,
       ]);
       expect(problems).toEqual([]);
     });
@@ -439,6 +442,20 @@ describe('OpenAPI document', () => {
         ['bad deploy', 400, () => call(ALICE, 'put', EAPP, { image: 'nginx' })],
         ['bad env patch', 400, () => call(ALICE, 'patch', `${EAPP}/env`, {})],
         [
+          'bad certificate',
+          400,
+          () =>
+            call(ALICE, 'put', `${EAPP}/domains/shop.example.com`, {
+              certificate: 'not a certificate',
+              privateKey: 'not a key',
+            }),
+        ],
+        [
+          'removing a domain the app does not have',
+          404,
+          () => call(ALICE, 'delete', `${EAPP}/domains/shop.example.com`),
+        ],
+        [
           'bad pause body',
           400,
           () => call(ALICE, 'post', `${EAPP}/pause`, { paused: true }),
@@ -489,11 +506,7 @@ describe('OpenAPI document', () => {
           400,
           () => call(ALICE, 'get', '/api/paved/tenants/Bad/audit'),
         ],
-        [
-          'bad audit page',
-          400,
-          () => call(ALICE, 'get', `${E}/audit?limit=0`),
-        ],
+        ['bad audit page', 400, () => call(ALICE, 'get', `${E}/audit?limit=0`)],
         [
           'bad history query',
           400,
@@ -502,7 +515,8 @@ describe('OpenAPI document', () => {
         [
           'bad deleted tenant uid',
           400,
-          () => call(ALICE, 'get', '/api/paved/history/tenants/NOT_A_UID/audit'),
+          () =>
+            call(ALICE, 'get', '/api/paved/history/tenants/NOT_A_UID/audit'),
         ],
         [
           'no such deleted tenant',
@@ -519,11 +533,7 @@ describe('OpenAPI document', () => {
           400,
           () => call(ALICE, 'get', `${EAPP}/logs?follow=maybe`),
         ],
-        [
-          'logs of another team',
-          404,
-          () => call(BOB, 'get', `${EAPP}/logs`),
-        ],
+        ['logs of another team', 404, () => call(BOB, 'get', `${EAPP}/logs`)],
         [
           'logs with no cluster configured',
           503,
@@ -749,8 +759,7 @@ describe('OpenAPI document', () => {
           // The log stream needs a cluster with the app's pods: its
           // successful answers are checked in logs.test.ts, line by line
           // against the document's LogLine.
-          success:
-            statuses.some(s => s < 300) || operation === LOGS_OPERATION,
+          success: statuses.some(s => s < 300) || operation === LOGS_OPERATION,
           error: statuses.some(s => s >= 400),
         };
       });

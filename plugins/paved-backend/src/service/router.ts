@@ -14,6 +14,7 @@ import type { StatusCache } from '../cluster/StatusCache';
 import type { PavedStore } from '../database/PavedStore';
 import type { TenantAccess } from '../permissions/TenantAccess';
 import { AppService } from '../services/AppService';
+import { DomainService } from '../services/DomainService';
 import { HistoryService } from '../services/HistoryService';
 import { LogService } from '../services/LogService';
 import { TenantService } from '../services/TenantService';
@@ -36,6 +37,8 @@ import {
   parseTenantName,
   patchEnvRequestSchema,
   rollbackRequestSchema,
+  domainSchema,
+  putDomainRequestSchema,
   updateTenantRequestSchema,
 } from '@paved/plugin-paved-common';
 import {
@@ -72,6 +75,7 @@ export async function createRouter(
   const context = new ServiceContext(options);
   const tenants = new TenantService(context);
   const apps = new AppService(context);
+  const domains = new DomainService(apps);
   const logs = new LogService(context);
   const history = new HistoryService(context);
   const router = Router();
@@ -216,6 +220,39 @@ export async function createRouter(
     const { tenant, app } = appPath(req);
     answerWrite(res, await apps.deploy(credentials, tenant, app, body));
   });
+
+  // A custom domain of an app, with the certificate its owner brings.
+  const domainPath = (req: Request) => ({
+    ...appPath(req),
+    domain: parseInput(domainSchema, req.params.domain, 'domain in the path'),
+  });
+  router.put('/tenants/:tenant/apps/:app/domains/:domain', async (req, res) => {
+    const body = parseInput(
+      putDomainRequestSchema,
+      req.body ?? {},
+      'domain request',
+    );
+    const credentials = await credentialsOf(req);
+    const { tenant, app, domain } = domainPath(req);
+    res.json(await domains.put(credentials, tenant, app, domain, body));
+  });
+  router.delete(
+    '/tenants/:tenant/apps/:app/domains/:domain',
+    async (req, res) => {
+      const credentials = await credentialsOf(req);
+      const { tenant, app, domain } = domainPath(req);
+      const expectedGeneration = parseExpectedGenerationQuery(req.query);
+      res.json(
+        await domains.remove(
+          credentials,
+          tenant,
+          app,
+          domain,
+          expectedGeneration,
+        ),
+      );
+    },
+  );
 
   router.patch('/tenants/:tenant/apps/:app/env', async (req, res) => {
     const body = parseInput(patchEnvRequestSchema, req.body, 'env patch');

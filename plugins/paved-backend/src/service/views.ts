@@ -9,6 +9,7 @@ import {
   SyncView,
   TenantView,
   appRef,
+  domainStatusOf,
   effectiveLimits,
   tenantNamespace,
 } from '@paved/plugin-paved-common';
@@ -19,6 +20,7 @@ import type {
   TenantRecord,
 } from '../database/PavedStore';
 import type { StatusCache } from '../cluster/StatusCache';
+import { ANNOTATION_BACKEND_GENERATION } from '../cluster/resources';
 
 export interface ViewContext {
   plans: () => Plan[];
@@ -122,6 +124,7 @@ function statusView<S extends { observedGeneration?: number }>(cached: {
 export function appView(app: AppRecord, ctx: ViewContext): AppView {
   const namespace = tenantNamespace(app.tenant, ctx.namespacePrefix);
   const cached = ctx.cache?.app(namespace, app.name) ?? { known: false };
+  const status = statusView(cached);
   return {
     ...configView(app.tenant, app.name, app.spec, ctx),
     revision: app.revision,
@@ -129,7 +132,18 @@ export function appView(app: AppRecord, ctx: ViewContext): AppView {
     updatedAt: app.updatedAt,
     updatedBy: app.updatedBy,
     sync: syncView(app),
-    status: statusView(cached),
+    status,
+    // The cluster's word counts once it has seen this generation's spec.
+    domainStatus: domainStatusOf(
+      app.spec,
+      status,
+      Boolean(status.current) &&
+        Number(
+          cached.resource?.metadata.annotations?.[
+            ANNOTATION_BACKEND_GENERATION
+          ],
+        ) === app.generation,
+    ),
   };
 }
 

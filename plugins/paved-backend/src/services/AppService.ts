@@ -16,6 +16,7 @@ import {
 } from '@paved/plugin-paved-common';
 import { appSecretName } from '../cluster/resources';
 import { AppAction, AppRecord, REVISIONS_KEPT } from '../database/PavedStore';
+import type { DomainCertificate } from '../database/DomainStore';
 import type {
   deployAppRequestSchema,
   emptyRequestSchema,
@@ -32,7 +33,7 @@ export interface AppWriteResult {
 }
 
 /** What an app write changes, for {@link AppService}'s one write path. */
-interface WritePlan {
+export interface WritePlan {
   action: AppAction;
   /** The new spec from the app as locked (undefined: new or being deleted). */
   spec: (current: AppRecord | undefined) => AppSpec;
@@ -43,6 +44,8 @@ interface WritePlan {
   detail?: Record<string, unknown>;
   /** 404 unless the app exists (every write but deploy). */
   mustExist: boolean;
+  /** Certificates of domains to save (null: remove); DomainService's writes. */
+  certificates?: Map<string, DomainCertificate | null>;
 }
 
 /**
@@ -126,14 +129,15 @@ export class AppService {
       expectedGeneration: body.expectedGeneration,
       secrets: env.secrets,
       keepSecrets: current => keptSecrets(env.masked, current),
-      spec: () =>
+      spec: current =>
         validSpec({
           image: body.image,
           port: body.port,
           env: env.spec,
           scaling: body.scaling,
           resources: body.resources,
-          domains: body.domains,
+          // Left out: the domains (and their certificates) stay as they are.
+          domains: body.domains ?? current?.spec.domains,
           paused: body.paused,
         }),
     });
@@ -283,7 +287,7 @@ export class AppService {
    * Both permissions are decided before the transaction (one call), so no
    * lock is held while the policy answers.
    */
-  private async write(
+  async write(
     credentials: BackstageCredentials,
     tenantName: string,
     name: string,
@@ -323,12 +327,17 @@ export class AppService {
         effectiveLimits(this.ctx.planNamed(locked.plan), locked.limits).maxApps,
       redeploy: plan.redeploy,
       detail: plan.detail,
+      certificates: plan.certificates,
     });
+    // Apps this write took a domain from first: their mapping goes first.
+    for (const other of written.moved ?? []) {
+      await this.ctx.settle(this.ctx.options.sync.syncApp(tenantName, other));
+    }
     await this.ctx.settle(this.ctx.options.sync.syncApp(tenantName, name));
     // The answer describes this write: its spec and revision, with the
     // sync state only while no later write has replaced it.
     const synced = await this.store.getApp(tenantName, name);
-    const { created, ...app } = written;
+    const { created, moved: _moved, ...app } = written;
     return {
       created,
       app: appView(
