@@ -26,6 +26,10 @@ Options:
                          at their URLs (needs root)
   --ingress-port <port>  Traefik's port on 127.0.0.1 (default 80 when free,
                          otherwise a free port; URLs then need it)
+  --ingress-tls-port <port>
+                         Traefik's HTTPS entry point for custom domains
+                         with a certificate (default 443 when free,
+                         otherwise 8443)
   --domain <domain>      domain of app URLs (default localhost: browsers
                          resolve *.localhost to this machine)
   --autoscaler <k>=<v>   a config-autoscaler key for Knative, repeatable
@@ -42,6 +46,7 @@ Options:
 interface CliOptions {
   dataPlane: boolean;
   ingressPort?: number;
+  ingressTlsPort?: number;
   domain: string;
   autoscaler?: Record<string, string>;
   capsule: boolean;
@@ -85,6 +90,14 @@ export function parseArgs(args: string[]): CliOptions | 'help' {
           throw new Error('--ingress-port needs a port number (1-65535)');
         }
         options.ingressPort = port;
+        break;
+      }
+      case '--ingress-tls-port': {
+        const port = Number(value());
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          throw new Error('--ingress-tls-port needs a port number (1-65535)');
+        }
+        options.ingressTlsPort = port;
         break;
       }
       case '--domain':
@@ -160,6 +173,8 @@ export async function main(args: string[]): Promise<void> {
 
   const ingressPort =
     options.ingressPort ?? ((await portAnswers(80)) ? undefined : 80);
+  const ingressTlsPort =
+    options.ingressTlsPort ?? ((await portAnswers(443)) ? 8443 : 443);
   const cluster = await startTestCluster({
     capsule: options.capsule,
     cilium: options.cilium,
@@ -167,6 +182,7 @@ export async function main(args: string[]): Promise<void> {
     dataPlane: options.dataPlane && {
       domain: options.domain,
       ingressPort,
+      ingressTlsPort,
       autoscaler: options.autoscaler,
     },
     // A part that dies is started again: the local stack heals itself.
@@ -197,6 +213,8 @@ export async function main(args: string[]): Promise<void> {
             cluster.dataPlane.ingressPort === 80
               ? ''
               : `:${cluster.dataPlane.ingressPort}`
+          }; custom domains with a certificate answer HTTPS on 127.0.0.1:${
+            cluster.dataPlane.ingressTlsPort
           }`
         : 'Data plane: none (no node: nothing runs containers)',
       `Logs: ${path.dirname(cluster.logFiles.etcd)}`,

@@ -306,7 +306,8 @@ async function startOnce(
       await prepareNodeNetwork();
     }
     const pki = await createClusterPki(path.join(dir, 'pki'));
-    const [etcdClient, etcdPeer, apiPort, ingressPort] = await freePorts(4);
+    const [etcdClient, etcdPeer, apiPort, ingressPort, ingressTlsPort] =
+      await freePorts(5);
     const server = `https://127.0.0.1:${apiPort}`;
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     const peerUrl = `http://127.0.0.1:${etcdPeer}`;
@@ -475,6 +476,7 @@ async function startOnce(
         logDir,
         reaper,
         ingressPort: dataPlaneOptions.ingressPort ?? ingressPort,
+        ingressTlsPort: dataPlaneOptions.ingressTlsPort ?? ingressTlsPort,
         options: dataPlaneOptions,
         timeoutMs,
         log,

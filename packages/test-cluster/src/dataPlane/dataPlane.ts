@@ -28,6 +28,12 @@ export interface DataPlaneOptions {
    */
   ingressPort?: number;
   /**
+   * Port of the ingress's TLS entry point on 127.0.0.1 (custom domains with
+   * a certificate; send `https://<domain>:<port>` with `curl --resolve`).
+   * Default: a free port. With 443, https URLs need no port.
+   */
+  ingressTlsPort?: number;
+  /**
    * Domain of app URLs, `<app>.<namespace>.<domain>`. Default `localhost`:
    * browsers resolve every `*.localhost` name to loopback.
    */
@@ -48,6 +54,8 @@ export interface DataPlaneOptions {
 export interface DataPlane {
   /** Traefik's port on 127.0.0.1: send requests here with the app's Host. */
   readonly ingressPort: number;
+  /** Traefik's TLS entry point on 127.0.0.1 (the Knative Ingresses' `tls` entries). */
+  readonly ingressTlsPort: number;
   readonly domain: string;
   /** containerd's socket, for `ctr --address … -n k8s.io`. */
   readonly containerdSocket: string;
@@ -95,6 +103,7 @@ export async function startDataPlane(options: {
   logDir: string;
   reaper: Reaper;
   ingressPort: number;
+  ingressTlsPort: number;
   options: DataPlaneOptions;
   timeoutMs: number;
   log: (line: string) => void;
@@ -173,6 +182,7 @@ export async function startDataPlane(options: {
       binary: artifacts.traefik,
       dir: path.join(options.dir, 'traefik'),
       port: options.ingressPort,
+      tlsPort: options.ingressTlsPort,
       kubeConfig,
       kubeconfigPath: traefikKubeconfig,
       logDir: options.logDir,
@@ -196,6 +206,7 @@ export async function startDataPlane(options: {
     const running = node;
     return {
       ingressPort: options.ingressPort,
+      ingressTlsPort: options.ingressTlsPort,
       domain,
       containerdSocket: running.containerdSocket,
       images: artifacts.images,

@@ -107,6 +107,8 @@ export async function startTraefik(options: {
   binary: string;
   dir: string;
   port: number;
+  /** The TLS entry point's port on 127.0.0.1 (none: HTTP only). */
+  tlsPort?: number;
   kubeConfig: k8s.KubeConfig;
   /** A kubeconfig file for TRAEFIK_USER. */
   kubeconfigPath: string;
@@ -125,12 +127,21 @@ export async function startTraefik(options: {
     args: [
       `--entrypoints.web.address=127.0.0.1:${options.port}`,
       `--entrypoints.pods.address=${NODE_NETWORK.gateway}:${options.port}`,
+      // HTTPS for custom domains: the provider adds a TLS router (same
+      // rule) for each KIngress with `tls` entries, with the certificate
+      // from the entry's Secret (same namespace); TLS routers answer only
+      // TLS connections, so this entry point serves HTTPS.
+      ...(options.tlsPort
+        ? [`--entrypoints.websecure.address=127.0.0.1:${options.tlsPort}`]
+        : []),
       '--experimental.knative=true',
       '--providers.knative=true',
       // Public routes on both entry points; cluster-local ones (a
       // DomainMapping's rewritten host comes back through the Service on
       // the bridge) only where pods and Traefik itself connect.
-      '--providers.knative.publicentrypoints=web,pods',
+      `--providers.knative.publicentrypoints=web,pods${
+        options.tlsPort ? ',websecure' : ''
+      }`,
       '--providers.knative.privateentrypoints=pods',
       '--providers.knative.publicservice.name=traefik',
       '--providers.knative.publicservice.namespace=kube-system',
@@ -143,7 +154,10 @@ export async function startTraefik(options: {
     ],
   });
   const deadline = Date.now() + options.timeoutMs;
-  while (!(await portAnswers(options.port))) {
+  while (
+    !(await portAnswers(options.port)) ||
+    (options.tlsPort && !(await portAnswers(options.tlsPort)))
+  ) {
     if (!traefik.running) {
       throw new Error(`traefik exited:\n${traefik.logTail()}`);
     }
