@@ -105,6 +105,10 @@ export function createPavedAppDeployAction(options: {
           targetConcurrency: input.targetConcurrency,
         },
         resources: { cpu: input.cpu, memory: input.memory },
+        // An empty field of a form is no domain, not "remove them all".
+        ...(input.domains?.filter(d => d.trim()).length
+          ? { domains: input.domains.map(d => d.trim()).filter(Boolean) }
+          : {}),
       };
 
       if (ctx.isDryRun) {
