@@ -147,4 +147,18 @@ describe('DomainMappings', () => {
     const app = appFixture();
     expect(desiredDomainMappings('team-a', app, app.spec)).toEqual([]);
   });
+
+  it("puts the TLS Secret of spec.tls on its domain's mapping only", () => {
+    const app = appFixture('web', {
+      domains: ['www.example.com', 'api.example.com'],
+      tls: [
+        { domain: 'www.example.com', secretName: 'paved-tls-www.example.com' },
+      ],
+    });
+    const mappings = desiredDomainMappings('team-a', app, app.spec) as any[];
+    expect(mappings.map(m => [m.metadata.name, m.spec.tls])).toEqual([
+      ['api.example.com', undefined],
+      ['www.example.com', { secretName: 'paved-tls-www.example.com' }],
+    ]);
+  });
 });

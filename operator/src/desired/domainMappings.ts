@@ -1,6 +1,8 @@
 /**
- * One Knative DomainMapping per custom domain of an App, named by the domain,
- * and the ClusterDomainClaim that gives the domain to the App's namespace.
+ * One Knative DomainMapping per custom domain of an App, named by the domain
+ * (with `spec.tls.secretName` where the App's `spec.tls` lists the domain's
+ * TLS Secret), and the ClusterDomainClaim that gives the domain to the App's
+ * namespace.
  */
 import { AppResource, AppSpec, pavedLabels } from '@paved/plugin-paved-common';
 import { KubeObject } from '@paved/kube';
@@ -11,6 +13,7 @@ export function desiredDomainMappings(
   app: AppResource,
   spec: AppSpec,
 ): KubeObject[] {
+  const tls = new Map((spec.tls ?? []).map(t => [t.domain, t.secretName]));
   return [...spec.domains].sort().map(domain => ({
     apiVersion: 'serving.knative.dev/v1beta1',
     kind: 'DomainMapping',
@@ -27,6 +30,9 @@ export function desiredDomainMappings(
         name: app.metadata.name,
         namespace: app.metadata.namespace,
       },
+      // The certificate the owner brought, in a Secret only the platform
+      // writes; Knative puts it on the ingress for this host.
+      ...(tls.has(domain) ? { tls: { secretName: tls.get(domain) } } : {}),
     },
   }));
 }

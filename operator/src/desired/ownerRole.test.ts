@@ -58,6 +58,8 @@ describe('the owner ClusterRole', () => {
     ['', 'pods'],
     ['serving.knative.dev', 'services'],
     ['paved.dev', 'apps'],
+    // The platform's: env secret values and domains' TLS certificates.
+    ['', 'secrets'],
   ])('only reads %s %s', (group, resource) => {
     expect(grants(group, resource).every(v => READ.has(v))).toBe(true);
   });

@@ -7,9 +7,9 @@
  *
  * The shape of a Cloud-Run-like tenant: an owner changes apps through Paved
  * (the backend writes the App, the operator the Knative Service), and reads
- * what runs. So the role is read-only on workloads, read-write on the
- * configuration an app reads (ConfigMaps, Secrets), and gives nothing that
- * loosens the tenant's isolation or lets the owner grant rights:
+ * what runs. So the role is read-only on workloads and Secrets, read-write
+ * on ConfigMaps, and gives nothing that loosens the tenant's isolation or
+ * lets the owner grant rights:
  *
  * - no writes to NetworkPolicies or CiliumNetworkPolicies (the isolation
  *   policy closes private ranges and 169.254/16; an owner's allow policy
@@ -20,11 +20,15 @@
  *   and its App spec, and a shell into a running container is a change no
  *   revision records (Cloud Run has none either). Logs and events are the
  *   debugging tools. A platform that wants exec sets its own role.
- * - Secrets: read and write. Paved's backend writes an app's secret env
- *   values into a Secret in the tenant's namespace; owners may read and edit
- *   their own secrets (the backend rewrites its Secret on the next env
- *   change). A Secret cannot grant rights: the only service account there is
- *   `default`, which holds none.
+ * - Secrets: read only. Every Secret in a tenant namespace is the
+ *   platform's: an app's secret env values (`<app>-paved-env`) and the TLS
+ *   certificates of its custom domains (`paved-tls-<domain>`, which the
+ *   ingress serves for the domain). Owners change them through Paved, never
+ *   in the cluster: a certificate swapped in the namespace would serve a
+ *   domain with whatever the owner put there, outside the backend's checks
+ *   and history, and an env value edited there was lost on the next
+ *   change anyway. (RBAC cannot deny one Secret while granting writes on
+ *   the others, so writes go altogether.)
  * - nothing cluster-scoped: the rules are bound per namespace, so even a
  *   cluster-scoped resource listed here would not be granted.
  */
@@ -95,12 +99,10 @@ export const OWNER_ROLE_RULES: readonly PolicyRule[] = [
   },
   // `kubectl top pods`, where metrics-server runs.
   { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: READ },
-  // The configuration apps read.
-  {
-    apiGroups: [''],
-    resources: ['configmaps', 'secrets'],
-    verbs: READ_WRITE,
-  },
+  // The configuration apps read: ConfigMaps are the owner's, Secrets the
+  // platform's (env secret values, TLS certificates).
+  { apiGroups: [''], resources: ['configmaps'], verbs: READ_WRITE },
+  { apiGroups: [''], resources: ['secrets'], verbs: READ },
 ];
 
 export function desiredOwnerClusterRole(): KubeObject {

@@ -8,6 +8,7 @@
  * served) and maps their events to the owner with `ownerKey`.
  */
 import {
+  AppDomainStatus,
   AppResource,
   AppSpec,
   TenantResource,
@@ -38,6 +39,8 @@ export interface ChildOutcome {
   condition?: ConditionInput;
   /** The live object, for children whose state the owner's status reads. */
   live?: KubeObject;
+  /** Each custom domain as it is served (the App's `status.domains`). */
+  domains?: AppDomainStatus[];
 }
 
 /**

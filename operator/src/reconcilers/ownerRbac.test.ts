@@ -278,6 +278,16 @@ describe('the owner role, as the owner', () => {
   });
 
   // Each row is a real request by the owner, in its own namespace.
+  /** A Secret as the platform writes one (a domain's TLS certificate). */
+  const PLATFORM_SECRET = 'paved-tls-shop.example.com';
+  const platformSecret = () =>
+    admin().apply(SECRETS, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: PLATFORM_SECRET, namespace: OWN },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' },
+    });
   const ownNamespace: Array<[string, Outcome, () => Promise<unknown>]> = [
     // The positive control: without it a broken login would pass every "forbidden".
     ['list pods', 'allowed', () => owner.list(PODS, { namespace: OWN })],
@@ -394,22 +404,45 @@ describe('the owner role, as the owner', () => {
       },
     ],
     [
-      'create, read, patch and delete a Secret',
+      'read a Secret the platform wrote',
       'allowed',
       async () => {
-        await owner.create(SECRETS, {
+        await platformSecret();
+        const secret = await owner.get<any>(SECRETS, PLATFORM_SECRET, OWN);
+        if (secret.data['tls.crt'] !== 'Y2VydA==') {
+          throw new Error(`read ${JSON.stringify(secret.data)}`);
+        }
+      },
+    ],
+    // Every Secret in the namespace is the platform's (env values, the TLS
+    // certificates the ingress serves for the tenant's domains).
+    [
+      'create a Secret',
+      'forbidden',
+      () =>
+        owner.create(SECRETS, {
           apiVersion: 'v1',
           kind: 'Secret',
           metadata: { name: 'db', namespace: OWN },
           stringData: { password: 'p' },
+        }),
+    ],
+    [
+      "replace a domain's TLS certificate",
+      'forbidden',
+      async () => {
+        await platformSecret();
+        await owner.mergePatch(SECRETS, PLATFORM_SECRET, OWN, {
+          stringData: { 'tls.crt': 'mine' },
         });
-        expect((await owner.get<any>(SECRETS, 'db', OWN)).data.password).toBe(
-          'cA==',
-        );
-        await owner.mergePatch(SECRETS, 'db', OWN, {
-          stringData: { password: 'q' },
-        });
-        await owner.delete(SECRETS, 'db', OWN);
+      },
+    ],
+    [
+      "delete a domain's TLS Secret",
+      'forbidden',
+      async () => {
+        await platformSecret();
+        await owner.delete(SECRETS, PLATFORM_SECRET, OWN);
       },
     ],
 

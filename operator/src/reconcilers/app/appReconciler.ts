@@ -34,6 +34,7 @@ import { SpecCache } from '../specCache';
 import { writeOwnerStatus } from '../status';
 import { APP_CHILDREN } from './children';
 import { knativeServiceChild, latestRevision } from './knativeService';
+import { domainMappingsChild } from './domainMappings';
 
 export class AppReconciler implements Reconciler {
   private readonly specs = new SpecCache(appSpecSchema);
@@ -198,6 +199,7 @@ export class AppReconciler implements Reconciler {
         message:
           knative.message ??
           (domains.status === 'False' ? domains.message : undefined),
+        domains: children.outcomes.get(domainMappingsChild.name)?.domains,
       },
       [
         tenantReady,

@@ -3,7 +3,12 @@
  * gives the domain to the tenant's namespace; mappings and claims for removed
  * domains go. A domain another namespace has claimed is not taken over.
  */
-import { AppResource, AppSpec, LABEL_APP } from '@paved/plugin-paved-common';
+import {
+  AppDomainStatus,
+  AppResource,
+  AppSpec,
+  LABEL_APP,
+} from '@paved/plugin-paved-common';
 import {
   isConflict,
   isNotFound,
@@ -27,9 +32,22 @@ export const domainMappingsChild: AppChild = {
   requires: 'knative',
   desired: (_ctx, { tenant, app, spec }) =>
     desiredDomainMappings(tenant, app, spec),
-  reconcile: async (ctx, { tenant, app, spec }) => ({
-    condition: await reconcileDomainMappings(ctx, tenant, app, spec),
-  }),
+  reconcile: async (ctx, { tenant, app, spec }) => {
+    const taken: string[] = [];
+    const domainsReady = await reconcileDomainMappings(
+      ctx,
+      tenant,
+      app,
+      spec,
+      taken,
+    );
+    return {
+      condition: domainsReady,
+      domains: spec.domains.length
+        ? domainStatuses(ctx, app, spec, taken)
+        : undefined,
+    };
+  },
   remove: (ctx, app) => deleteDomainMappings(ctx, app),
 };
 
@@ -44,8 +62,8 @@ async function reconcileDomainMappings(
   tenant: string,
   app: AppResource,
   spec: AppSpec,
+  taken: string[],
 ): Promise<ConditionInput> {
-  const taken: string[] = [];
   const desired: KubeObject[] = [];
   for (const mapping of desiredDomainMappings(tenant, app, spec)) {
     if (await claimDomain(ctx, tenant, app, mapping.metadata.name)) {
@@ -139,6 +157,58 @@ async function reconcileDomainMappings(
         'NoDomains',
         'The app has no custom domains',
       );
+}
+
+type MappingStatus = {
+  url?: string;
+  conditions?: Array<{ type: string; status: string; message?: string }>;
+};
+
+/**
+ * Each domain as it is served, from the cached mappings: Mapped (Ready),
+ * Failed (Ready False, Knative's words), Pending, or Taken (the claim is
+ * another namespace's); `tls` when the mapping carries the TLS Secret.
+ */
+function domainStatuses(
+  ctx: ReconcileContext,
+  app: AppResource,
+  spec: AppSpec,
+  taken: string[],
+): AppDomainStatus[] {
+  return spec.domains.map(domain => {
+    if (taken.includes(domain)) {
+      return {
+        domain,
+        state: 'Taken' as const,
+        tls: false,
+        message: `${domain} is claimed by another namespace in the cluster; ask the platform team to release it`,
+      };
+    }
+    const live = ctx.informers.cached(
+      DOMAIN_MAPPINGS,
+      domain,
+      app.metadata.namespace,
+    );
+    const status = live?.status as MappingStatus | undefined;
+    const ready = status?.conditions?.find(c => c.type === 'Ready');
+    const wantsTls = (spec.tls ?? []).some(t => t.domain === domain);
+    const hasTls = Boolean(
+      (live?.spec as { tls?: { secretName?: string } } | undefined)?.tls
+        ?.secretName,
+    );
+    let state: AppDomainStatus['state'] = 'Pending';
+    if (ready?.status === 'True') state = 'Mapped';
+    else if (ready?.status === 'False') state = 'Failed';
+    return {
+      domain,
+      state,
+      tls: hasTls && wantsTls,
+      ...(status?.url ? { url: status.url } : {}),
+      ...(ready?.message && state !== 'Mapped'
+        ? { message: ready.message }
+        : {}),
+    };
+  });
 }
 
 /**
