@@ -5,6 +5,7 @@
  */
 import {
   ANNOTATION_REDEPLOY,
+  APP_CONTAINER,
   AppResource,
   AppSpec,
   PAVED_API_VERSION,
@@ -77,7 +78,7 @@ export function desiredRevisionTemplate(
     spec: {
       containers: [
         {
-          name: 'app',
+          name: APP_CONTAINER,
           image: spec.image,
           ports: [{ containerPort: spec.port }],
           env: envVars(spec),

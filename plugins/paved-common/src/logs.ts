@@ -12,8 +12,8 @@ export const LOG_TAIL_MAX = 10_000;
 export const LOG_SINCE_MAX_SECONDS = 7 * 24 * 3600;
 /** Knative's sidecar, whose lines are left out unless `system=true`. */
 export const SYSTEM_CONTAINER = 'queue-proxy';
-/** The app's own container in a Knative pod. */
-export const APP_CONTAINER = 'user-container';
+/** The app's own container in its Knative pods (the operator names it). */
+export const APP_CONTAINER = 'app';
 
 /** `?follow=&tailLines=&sinceSeconds=&system=`, as strings in the URL. */
 export const logsQueryShape = {
@@ -45,7 +45,11 @@ export const logLineSchema = z
       .describe('When the container printed it'),
     instance: z.string().describe('The instance (pod) that printed it'),
     revision: z.string().describe('The revision the instance runs'),
-    container: z.string().describe(`${APP_CONTAINER} or ${SYSTEM_CONTAINER}`),
+    container: z
+      .string()
+      .describe(
+        `The container: ${APP_CONTAINER} (the app's), or ${SYSTEM_CONTAINER} (Knative's, with system=true)`,
+      ),
     text: z.string(),
   })
   .strict();

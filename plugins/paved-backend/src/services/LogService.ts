@@ -1,7 +1,6 @@
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import {
-  APP_CONTAINER,
   LOG_TAIL_DEFAULT,
   LogLine,
   LogStreamEvent,
@@ -27,6 +26,7 @@ const SERVICE_LABEL = 'serving.knative.dev/service';
 const REVISION_LABEL = 'serving.knative.dev/revision';
 
 interface Pod extends KubeObject {
+  spec?: { containers?: Array<{ name: string }> };
   status?: {
     phase?: string;
     containerStatuses?: Array<{
@@ -105,17 +105,18 @@ export function splitTimestamp(raw: string): { time: string; text: string } {
 }
 
 class AppLogReader {
-  private readonly containers: string[];
-
   constructor(
     private readonly kube: KubeClient,
     private readonly namespace: string,
     private readonly app: string,
     private readonly query: LogsQuery,
-  ) {
-    this.containers = query.system
-      ? [APP_CONTAINER, SYSTEM_CONTAINER]
-      : [APP_CONTAINER];
+  ) {}
+
+  /** The pod's containers whose lines are asked for: all but Knative's queue-proxy, unless `system`. */
+  private containersOf(pod: Pod): string[] {
+    return (pod.spec?.containers ?? [])
+      .map(c => c.name)
+      .filter(name => this.query.system || name !== SYSTEM_CONTAINER);
   }
 
   async run(
@@ -247,7 +248,7 @@ class AppLogReader {
   /** The containers of these pods that have started (a waiting one has no log yet). */
   private sources(pods: Pod[]): Source[] {
     return pods.flatMap(pod =>
-      this.containers
+      this.containersOf(pod)
         .filter(container => {
           const status = pod.status?.containerStatuses?.find(
             c => c.name === container,
