@@ -410,6 +410,67 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     expect(await image()).toBe('ghcr.io/acme/fight:1.0.0');
   });
 
+  it("applies a custom domain's certificate as a kubernetes.io/tls Secret, puts it back when deleted, and deletes it with the domain", async () => {
+    const name = 'tls-secret';
+    const cert = {
+      certificate:
+        '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      privateKey:
+        '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n',
+      notAfter: '2030-01-01T00:00:00.000Z',
+    };
+    const domain = `${tenant}.example.com`;
+    const secretName = `paved-tls-${domain}`;
+    const write = (domains: string[], withCert: boolean) =>
+      store.writeApp({
+        tenant,
+        name,
+        spec: () =>
+          appSpecSchema.parse({ image: 'ghcr.io/acme/web:1.0.0', domains }),
+        certificates: withCert ? new Map([[domain, cert]]) : undefined,
+        action: 'deploy',
+        actor,
+      });
+    await write([domain], true);
+    await sync.syncApp(tenant, name);
+    const secret = await admin.get<any>(SECRETS, secretName, namespace);
+    expect({
+      type: secret.type,
+      labels: secret.metadata.labels,
+      crt: Buffer.from(secret.data['tls.crt'], 'base64').toString(),
+      key: Buffer.from(secret.data['tls.key'], 'base64').toString(),
+    }).toEqual({
+      type: 'kubernetes.io/tls',
+      labels: expect.objectContaining({
+        'paved.dev/app': name,
+        'paved.dev/tls': 'true',
+      }),
+      crt: cert.certificate,
+      key: cert.privateKey,
+    });
+    expect((await admin.get<any>(APPS, name, namespace)).spec.tls).toEqual([
+      { domain, secretName, notAfter: cert.notAfter },
+    ]);
+
+    unwatch();
+    try {
+      await deleteExisting(SECRETS, secretName, namespace);
+      expect(await sync.syncAll()).toMatchObject({ repaired: 1, failed: 0 });
+      expect((await admin.get<any>(SECRETS, secretName, namespace)).type).toBe(
+        'kubernetes.io/tls',
+      );
+    } finally {
+      watch();
+    }
+
+    // The domain goes: so does its Secret.
+    await write([], false);
+    await sync.syncApp(tenant, name);
+    expect(await admin.tryGet(SECRETS, secretName, namespace)).toBeUndefined();
+    await store.markAppDeleting(tenant, name, actor);
+    await sync.syncApp(tenant, name);
+  });
+
   it('still deletes: an app, then the tenant, CRs and rows', async () => {
     await store.markAppDeleting(tenant, 'api', actor);
     await sync.syncApp(tenant, 'api');

@@ -211,8 +211,12 @@ export class DriftReconciler {
       const keys = secretKeysOf(app);
       const secret = secrets.get(`${namespace}/${appSecretName(app.name)}`);
       const secretDrift =
-        keys.length > 0 &&
-        (!secret || keys.some(key => secret.data?.[key] === undefined));
+        (keys.length > 0 &&
+          (!secret || keys.some(key => secret.data?.[key] === undefined))) ||
+        // A custom domain's TLS Secret that is gone.
+        (app.spec.tls ?? []).some(
+          t => !secrets.has(`${namespace}/${t.secretName}`),
+        );
       if (
         !live ||
         !matchesDesired(live, appResource(app, namespacePrefix)) ||
