@@ -1,4 +1,5 @@
 import '@testing-library/jest-dom';
+import { configure } from '@testing-library/react';
 // Node's own timers, for the backend these tests run (see below).
 // eslint-disable-next-line no-restricted-imports
 import timers from 'timers';
@@ -49,3 +50,11 @@ Element.prototype.getBoundingClientRect = function getBoundingClientRect(
     toJSON: () => ({}),
   } as DOMRect;
 };
+
+/*
+ * Every answer comes from a real backend (and often a real kube-apiserver)
+ * in this process, which on a loaded machine (CI, other suites on the same
+ * node) takes more than Testing Library's default second to arrive; findBy
+ * and waitFor wait up to 10 s before they fail.
+ */
+configure({ asyncUtilTimeout: 10_000 });
