@@ -429,16 +429,17 @@ export class KubeClient {
             headers: auth.headers,
           });
           let settled = false;
+          const live: { onAbort?: () => void } = {};
           const finish = (error?: Error) => {
             if (settled) return;
             settled = true;
-            options.signal.removeEventListener('abort', onAbort);
+            options.signal.removeEventListener('abort', live.onAbort!);
             request.destroy();
             if (error) reject(error);
             else resolve();
           };
-          const onAbort = () => finish();
-          options.signal.addEventListener('abort', onAbort);
+          live.onAbort = () => finish();
+          options.signal.addEventListener('abort', live.onAbort);
           request.on('error', error =>
             finish(
               error instanceof KubeApiError

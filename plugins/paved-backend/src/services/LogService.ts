@@ -53,47 +53,6 @@ export interface LogSession {
   ): Promise<void>;
 }
 
-/**
- * An app's container logs from the Kubernetes API: every instance (pod)
- * of every revision, each line labelled with its instance, revision and
- * container; Knative's queue-proxy only when asked. Not following, the
- * tails of all instances are sent merged in time order, then `end`;
- * following, lines are sent as printed, instances that start later are
- * picked up (looked for every {@link INSTANCE_POLL_MS}) and those that go
- * are announced.
- */
-export class LogService {
-  constructor(private readonly ctx: ServiceContext) {}
-
-  /** Checks the caller may read the app (404 as for a missing one), before any byte is sent. */
-  async open(
-    credentials: BackstageCredentials,
-    tenant: string,
-    app: string,
-    query: LogsQuery,
-  ): Promise<LogSession> {
-    const { store, access } = this.ctx.options;
-    await access.require(credentials, tenantReadPermission, tenant);
-    const record = await store.getApp(tenant, app);
-    if (!record || record.deleting) {
-      throw new NotFoundError(`App ${tenant}/${app} not found`);
-    }
-    const kube = this.ctx.options.kube;
-    if (!kube) {
-      throw new ServiceUnavailableError(
-        'No cluster is configured (paved.kubernetes), so there are no logs to read; configure the cluster and try again',
-      );
-    }
-    const reader = new AppLogReader(
-      kube,
-      tenantNamespace(tenant, this.ctx.options.namespacePrefix),
-      app,
-      query,
-    );
-    return { run: (send, signal) => reader.run(send, signal) };
-  }
-}
-
 /** `2026-12-01T20:00:00.123456789Z text` (the log API's timestamps=true) → time and text. */
 export function splitTimestamp(raw: string): { time: string; text: string } {
   const space = raw.indexOf(' ');
@@ -104,6 +63,7 @@ export function splitTimestamp(raw: string): { time: string; text: string } {
   return { time: stamp, text: space < 0 ? '' : raw.slice(space + 1) };
 }
 
+/** Reads one app's logs for one stream (see {@link LogService}). */
 class AppLogReader {
   constructor(
     private readonly kube: KubeClient,
@@ -316,6 +276,47 @@ class AppLogReader {
     return `Could not read the log of ${source.pod} (${
       source.container
     }): ${describe(error)}`;
+  }
+}
+
+/**
+ * An app's container logs from the Kubernetes API: every instance (pod)
+ * of every revision, each line labelled with its instance, revision and
+ * container; Knative's queue-proxy only when asked. Not following, the
+ * tails of all instances are sent merged in time order, then `end`;
+ * following, lines are sent as printed, instances that start later are
+ * picked up (looked for every {@link INSTANCE_POLL_MS}) and those that go
+ * are announced.
+ */
+export class LogService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /** Checks the caller may read the app (404 as for a missing one), before any byte is sent. */
+  async open(
+    credentials: BackstageCredentials,
+    tenant: string,
+    app: string,
+    query: LogsQuery,
+  ): Promise<LogSession> {
+    const { store, access } = this.ctx.options;
+    await access.require(credentials, tenantReadPermission, tenant);
+    const record = await store.getApp(tenant, app);
+    if (!record || record.deleting) {
+      throw new NotFoundError(`App ${tenant}/${app} not found`);
+    }
+    const kube = this.ctx.options.kube;
+    if (!kube) {
+      throw new ServiceUnavailableError(
+        'No cluster is configured (paved.kubernetes), so there are no logs to read; configure the cluster and try again',
+      );
+    }
+    const reader = new AppLogReader(
+      kube,
+      tenantNamespace(tenant, this.ctx.options.namespacePrefix),
+      app,
+      query,
+    );
+    return { run: (send, signal) => reader.run(send, signal) };
   }
 }
 
