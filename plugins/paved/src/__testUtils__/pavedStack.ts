@@ -11,7 +11,7 @@ import {
   PavedTestBackend,
   startPavedBackend,
 } from '@paved/plugin-paved-backend/testUtils';
-import { PavedApiClient } from '@paved/plugin-paved-common';
+import { APP_CONTAINER, PavedApiClient } from '@paved/plugin-paved-common';
 import { createPavedUiClient } from '../api';
 import { eventually } from '@paved/test-cluster';
 import type { TestCluster } from '@paved/test-cluster';
@@ -106,7 +106,7 @@ export class Operator {
 
   /**
    * What Knative and the kubelet would make of a revision: a pod of the
-   * app (Knative's labels) whose user container runs. No node runs it, so
+   * app (Knative's labels) whose app container (as the operator names it) runs. No node runs it, so
    * its log cannot be read; the backend says so.
    */
   async startInstance(
@@ -128,7 +128,7 @@ export class Operator {
           },
         },
         spec: {
-          containers: [{ name: 'user-container', image: 'example/hello:1' }],
+          containers: [{ name: APP_CONTAINER, image: 'example/hello:1' }],
         },
       },
     });
@@ -136,7 +136,7 @@ export class Operator {
       phase: 'Running',
       containerStatuses: [
         {
-          name: 'user-container',
+          name: APP_CONTAINER,
           image: 'example/hello:1',
           imageID: '',
           ready: true,

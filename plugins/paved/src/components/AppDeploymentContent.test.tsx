@@ -22,6 +22,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { usePermission } from '@backstage/plugin-permission-react';
 import { Entity } from '@backstage/catalog-model';
 import {
+  APP_CONTAINER,
   appDeletePermission,
   appUpdatePermission,
 } from '@paved/plugin-paved-common';
@@ -389,7 +390,7 @@ describe('AppDeploymentContent', () => {
     const pod = 'logged-00001-deployment-5d8f7-x2x4k';
     await paved.operator.startInstance(TENANT, 'logged', 'logged-00001', pod);
     // No node runs the pod, so the backend cannot read its log and says so.
-    const started = `Could not read the log of ${pod} (user-container)`;
+    const started = `Could not read the log of ${pod} (${APP_CONTAINER})`;
     // The stream has told of the new instance (the backend looks every
     // 2 s); paused, the view holds that back and counts it.
     await waitFor(

@@ -1,7 +1,7 @@
-import { LogLine } from '@paved/plugin-paved-common';
+import { APP_CONTAINER, LogLine } from '@paved/plugin-paved-common';
 import { formatLogLine, LogBuffer, shortInstance } from './logText';
 
-const line = (text: string, container = 'user-container'): LogLine => ({
+const line = (text: string, container = APP_CONTAINER): LogLine => ({
   time: '2026-12-01T20:00:00.123456789Z',
   instance: 'web-00002-deployment-5d8f7-x2x4k',
   revision: 'web-00002',
