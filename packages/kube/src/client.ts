@@ -462,6 +462,8 @@ export class KubeClient {
             }
             opened = true;
             const lines = createInterface({ input: res, crlfDelay: Infinity });
+            // An aborted answer errors the interface too ("aborted").
+            lines.on('error', error => finish(error));
             lines.on('line', line => {
               try {
                 options.onLine(line);

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { LogStreamEvent, logEventFrame } from '@paved/plugin-paved-common';
 import type { LogSession } from '../services/LogService';
 
@@ -13,7 +13,6 @@ export const KEEP_ALIVE_MS = 15_000;
  * goes. A failure once streaming is an `error` event, then the end.
  */
 export async function streamEvents(
-  req: Request,
   res: Response,
   session: LogSession,
   onError: (error: unknown) => string,
@@ -34,7 +33,8 @@ export async function streamEvents(
     flush();
   };
   const send = (event: LogStreamEvent) => write(logEventFrame(event));
-  req.on('close', () => stop.abort());
+  // The response closes when the client goes (the request's own 'close'
+  // may come as soon as its empty body is read).
   res.on('close', () => stop.abort());
   write(': stream open\n\n');
   const keepAlive = setInterval(() => write(': keep-alive\n\n'), KEEP_ALIVE_MS);

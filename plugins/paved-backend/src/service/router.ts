@@ -323,7 +323,7 @@ export async function createRouter(
     const { tenant, app } = appPath(req);
     const query = parseQuery(logsQueryShape, req.query, 'logs');
     const session = await logs.open(credentials, tenant, app, query);
-    await streamEvents(req, res, session, error => {
+    await streamEvents(res, session, error => {
       logger.warn(`Log stream of ${tenant}/${app} failed: ${error}`);
       return `Reading the logs failed: ${
         error instanceof Error ? error.message : error

@@ -191,7 +191,6 @@ class AppLogReader {
           send({ type: 'notice', message: `Instance ${name} stopped` });
         }
       }
-      for (const name of now) known.add(name);
     }
   }
 
