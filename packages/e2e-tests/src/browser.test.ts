@@ -68,6 +68,61 @@ async function appPods(): Promise<string[]> {
   return list.items.map((pod: any) => pod.metadata.name);
 }
 
+/**
+ * Defines `window.pavedLogLines()` in every page: the log view's lines as
+ * the page shows them (LogViewer renders each row as its number, then the
+ * text).
+ */
+const LOG_LINES_SCRIPT = `
+  window.pavedLogLines = () =>
+    Array.from(
+      document.querySelectorAll('[data-testid="paved-logs-view"] [role="row"]'),
+    ).map(row =>
+      (row.parentElement.textContent || '').slice((row.textContent || '').length),
+    );
+`;
+
+/**
+ * The log view's lines; runs in the page (Playwright sends its source, so
+ * it refers to nothing of this file).
+ */
+const logLines = (): string[] => (window as any).pavedLogLines();
+
+/**
+ * When the container printed the line for `probe`, from the Kubernetes
+ * API's own timestamps (the node's log collector stamps each line as it
+ * reads it from the container's stdout): milliseconds since the epoch.
+ */
+async function printedAt(probe: string): Promise<number> {
+  const out = await kubectl(
+    'logs',
+    '--namespace',
+    NAMESPACE,
+    '--selector',
+    `serving.knative.dev/service=${APP}`,
+    // The app's container and Knative's queue-proxy; only the app prints
+    // the request lines.
+    '--all-containers',
+    '--timestamps',
+    '--tail',
+    '500',
+    '--prefix=false',
+  );
+  const line = out.split('\n').find(l => l.includes(`GET ${probe} `));
+  if (!line) throw new Error(`kubectl logs has no line for ${probe}`);
+  const stamp = line.slice(0, line.indexOf(' '));
+  // RFC 3339 with nanoseconds: keep the milliseconds, and the fraction below.
+  const match = /^(.*T\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(stamp);
+  if (!match) throw new Error(`Unexpected log timestamp ${stamp}`);
+  return Date.parse(`${match[1]}Z`) + Number(match[2] ?? 0) * 1000;
+}
+
+/** The nearest-rank percentile of `values`. */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
 describe('Paved in a browser', () => {
   let stack: RunningStack;
   let browser: Browser;
@@ -97,6 +152,7 @@ describe('Paved in a browser', () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.addInitScript(LOG_LINES_SCRIPT);
     page.setDefaultTimeout(60_000);
     const port = ingressPort();
     appContext = await browser.newContext({
@@ -237,10 +293,117 @@ describe('Paved in a browser', () => {
     await shot('4-app-answers', appPage);
   });
 
+  /**
+   * Requests `probe` from the app and waits for its line in the log view:
+   * the line as shown, and when the page first had it (the browser's clock,
+   * taken in the page as the DOM changed: the same machine's clock as the
+   * node's log timestamps).
+   */
+  async function probeLogView(probe: string) {
+    // A DOM observer in the page notes the first change that shows it.
+    const seen = page.evaluate(
+      wanted =>
+        new Promise<{ line: string; at: number } | undefined>(resolve => {
+          const lines = (): string[] => (window as any).pavedLogLines();
+          const observer = new MutationObserver(() => {
+            const line = lines().find(l => l.includes(wanted));
+            if (!line) return;
+            const at = performance.timeOrigin + performance.now();
+            observer.disconnect();
+            resolve({ line, at });
+          });
+          observer.observe(document.body, {
+            childList: true,
+            subtree: true,
+            characterData: true,
+          });
+          // Shown before the observer was set up (the request goes after it).
+          const early = lines().find(l => l.includes(wanted));
+          if (early) resolve({ line: early, at: Date.now() });
+          setTimeout(() => {
+            observer.disconnect();
+            resolve(undefined);
+          }, 60_000);
+        }),
+      `GET ${probe} `,
+    );
+    const response = await appPage.goto(`${url}${probe}`, { timeout: 60_000 });
+    // The example app answers unknown paths with 404, and logs them.
+    expect(response?.status()).toBe(404);
+    const found = await seen;
+    if (!found) throw new Error(`${probe}'s log line never showed on the page`);
+    return found;
+  }
+
+  it("shows the app's logs live on its entity page, each line with its revision and instance", async () => {
+    await page
+      .getByTestId('paved-logs-status')
+      .filter({ hasText: 'Following live' })
+      .waitFor();
+    // The requests of the step before are there: the example app logs
+    // every request it answers.
+    await page.waitForFunction(
+      () =>
+        ((window as any).pavedLogLines() as string[]).some(l =>
+          /GET \/ 200 /.test(l),
+        ),
+      undefined,
+      { timeout: 60_000 },
+    );
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const probe = `/e2e-${RUN}-latency-${i}`;
+      const seen = await probeLogView(probe);
+      // time, revision, the instance's own part of the pod name, the text.
+      expect(seen.line).toMatch(
+        new RegExp(
+          `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} ${APP}-\\d{5} [a-z0-9]+-[a-z0-9]+ GET ${probe} 404 `,
+        ),
+      );
+      latencies.push(seen.at - (await printedAt(probe)));
+    }
+    await shot('10-entity-page-logs');
+    // eslint-disable-next-line no-console
+    console.log(
+      `log line latency, printed (node's log timestamp) -> seen on the page, ${
+        latencies.length
+      } lines: ${latencies
+        .map(ms => `${Math.round(ms)}`)
+        .join(', ')} ms; median ${Math.round(
+        percentile(latencies, 50),
+      )} ms, max ${Math.round(Math.max(...latencies))} ms`,
+    );
+    expect(Math.max(...latencies)).toBeLessThan(10_000);
+  });
+
+  it('holds new log lines back while following is paused, and shows them on resume', async () => {
+    await page.getByRole('button', { name: 'Pause following' }).click();
+    const probe = `/e2e-${RUN}-while-paused`;
+    const response = await appPage.goto(`${url}${probe}`, { timeout: 60_000 });
+    expect(response?.status()).toBe(404);
+    const status = page.getByTestId('paved-logs-status');
+    await status
+      .filter({ hasText: /^Paused: [1-9]\d* new lines? held back/ })
+      .waitFor();
+    const shownWhilePaused = await page.evaluate(logLines);
+    expect(shownWhilePaused.some(l => l.includes(probe))).toBe(false);
+    await shot('11-entity-page-logs-paused');
+    await page.getByRole('button', { name: 'Resume following' }).click();
+    await page.waitForFunction(
+      wanted =>
+        ((window as any).pavedLogLines() as string[]).some(l =>
+          l.includes(wanted),
+        ),
+      `GET ${probe} 404`,
+      { timeout: 30_000 },
+    );
+    await status.filter({ hasText: 'Following live' }).waitFor();
+  });
+
   it('sets an env var on the entity page, and a new revision answers with it', async () => {
     await page.getByLabel('Name').fill('GREETING');
     await page.getByLabel('Value').fill(GREETING);
-    await page.getByRole('button', { name: 'Set' }).click();
+    await page.getByRole('button', { name: 'Set', exact: true }).click();
     // The env table lists it once the backend has saved it.
     await page.getByRole('cell', { name: GREETING, exact: true }).waitFor();
     const answer = await appAnswers(new RegExp(`^Hello, ${GREETING}!`));
@@ -251,7 +414,7 @@ describe('Paved in a browser', () => {
   });
 
   it('pauses (the URL stops answering) and resumes (it answers again)', async () => {
-    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await phaseChip('Paused').waitFor();
     await shot('6-entity-page-paused');
     // A paused app has no Knative Service, so the ingress has no route.
@@ -265,7 +428,7 @@ describe('Paved in a browser', () => {
       EVERY_SECOND,
     );
     expect(paused.text).not.toMatch(/^Hello/);
-    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
     await phaseChip('Ready').waitFor({ timeout: 180_000 });
     // Resuming makes the Knative Service anew, so its revisions count from 1.
     const resumed = await appAnswers(new RegExp(`^Hello, ${GREETING}!`));
@@ -302,10 +465,37 @@ describe('Paved in a browser', () => {
     );
   });
 
+  it("shows the app's history on its entity page: who, what, and where from", async () => {
+    // The history loads when the page does (it is not polled).
+    await page.reload();
+    const history = page
+      .locator('.MuiCard-root')
+      .filter({ has: page.getByText('History', { exact: true }) });
+    const row = (action: string) =>
+      history.getByRole('row').filter({ hasText: action });
+    // The template deployed it; the env change, the pause and the resume
+    // were made on this page.
+    await row('app.pause').first().waitFor();
+    for (const [action, via] of [
+      ['app.deploy', 'template'],
+      ['app.patch-env', 'ui'],
+      ['app.pause', 'ui'],
+      ['app.resume', 'ui'],
+    ]) {
+      expect(await row(action).first().innerText()).toContain(via);
+      expect(await row(action).first().innerText()).toContain(
+        'user:development/guest',
+      );
+    }
+    await history.scrollIntoViewIfNeeded();
+    await shot('12-entity-page-history');
+  });
+
   it('shows the tenant with its quota and the app', async () => {
     await page.getByRole('link', { name: 'Tenants' }).first().click();
     await page.getByRole('link', { name: `E2E ${RUN}` }).click();
-    await page.getByText(APP, { exact: true }).waitFor();
+    // In the apps table (and in the history's App column).
+    await page.getByText(APP, { exact: true }).first().waitFor();
     await page.getByText(/^Apps 1 \/ 10$/).waitFor();
     await shot('9-tenant-page');
     expect(
@@ -315,5 +505,27 @@ describe('Paved in a browser', () => {
         )
         .count(),
     ).toBe(1);
+  });
+
+  it("shows the tenant's history, and the deleted tenants' page", async () => {
+    // On the tenant page: the template made the tenant and the app.
+    const history = page
+      .locator('.MuiCard-root')
+      .filter({ has: page.getByText('History', { exact: true }) });
+    const created = history
+      .getByRole('row')
+      .filter({ hasText: 'tenant.create' });
+    await created.waitFor();
+    expect(await created.innerText()).toContain('template');
+    expect(
+      await history.getByRole('row').filter({ hasText: 'app.pause' }).count(),
+    ).toBe(1);
+    await history.scrollIntoViewIfNeeded();
+    await shot('13-tenant-history');
+    await page.getByRole('link', { name: 'Tenants' }).first().click();
+    await page
+      .getByRole('link', { name: 'History of deleted tenants' })
+      .click();
+    await page.getByText('Deleted tenants', { exact: true }).waitFor();
   });
 });
