@@ -68,10 +68,16 @@ describe('PavedApiClient', () => {
       { name: 'A', value: '1', secret: false },
     ]);
     expect((await client.listRevisions('client', 'web')).items).toHaveLength(6);
-    expect(await client.getAppEvents('client', 'web')).toEqual({
-      known: false,
-      conditions: [],
+    const events = await client.getAppEvents('client', 'web', { limit: 2 });
+    expect(events.items.map(e => e.reason)).toEqual([
+      'app.rollback',
+      'app.redeploy',
+    ]);
+    const older = await client.getAppEvents('client', 'web', {
+      cursor: events.nextCursor,
     });
+    expect(older.items.map(e => e.reason)).toContain('app.deploy');
+    expect(older.nextCursor).toBeUndefined();
     expect((await client.listApps('client')).items.map(a => a.ref)).toEqual([
       'client/web',
     ]);
