@@ -14,6 +14,7 @@ import { configPath, readConfig, writeConfig } from './config';
 import { UsageError } from './errors';
 import { run } from './main';
 import { displayUrl, parseIngress } from './probe';
+import { instanceLabel } from './logs';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out = { stdout: '', stderr: '' };
@@ -124,6 +125,11 @@ describe('run', () => {
       },
       exitCode: 2,
     });
+    const name = io();
+    expect(await run(['status', 'Bad_Name'], name.io)).toBe(2);
+    expect(name.out.stderr).toContain(
+      'Error: APP: App name "Bad_Name" has uppercase letters; use lowercase (bad_name)',
+    );
     const url = io();
     expect(await run(['apps', '--url', 'localhost:7007'], url.io)).toBe(2);
     expect(url.out.stderr).toContain('must be http:// or https://');
@@ -233,6 +239,13 @@ describe('helpers', () => {
     expect(displayUrl('http://web.tenant-a.localhost')).toBe(
       'http://web.tenant-a.localhost',
     );
+  });
+
+  it('labels log lines with the revision and the pod suffix', () => {
+    expect(
+      instanceLabel('web-00002-deployment-6c75584855-4njp7', 'web-00002'),
+    ).toBe('web-00002/4njp7');
+    expect(instanceLabel('other-pod', 'web-00002')).toBe('other-pod');
   });
 
   it('reads who a token is', () => {

@@ -59,6 +59,14 @@ interface Result {
 
 const transcript: string[] = [];
 
+/** The arguments as one would type them in a shell. */
+const shellWords = (args: string[]) =>
+  args
+    .map(a =>
+      /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`,
+    )
+    .join(' ');
+
 /** The token Backstage's test auth takes for `user` (a user token). */
 const tokenOf = (user: string) =>
   mockCredentials.user.header(user).replace(/^Bearer /, '');
@@ -113,7 +121,7 @@ describe('paved, the command line, against the real stack', () => {
         const result = { code, stdout, stderr, ms: Date.now() - started };
         transcript.push(
           `[${who}] $ ${
-            options.shown ?? `paved ${args.join(' ')}`
+            options.shown ?? `paved ${shellWords(args)}`
           }\n${stderr}${stdout}[exit ${code}, ${(result.ms / 1000).toFixed(
             1,
           )} s]\n`,
@@ -143,7 +151,7 @@ describe('paved, the command line, against the real stack', () => {
       child.on('close', code => {
         const result = { code, ...out, ms: Date.now() - started };
         transcript.push(
-          `[${who}] $ paved ${args.join(' ')}   (Ctrl-C after the line)\n${
+          `[${who}] $ paved ${shellWords(args)}   (Ctrl-C after the line)\n${
             out.stderr
           }${out.stdout}[exit ${code}, ${(result.ms / 1000).toFixed(1)} s]\n`,
         );
@@ -398,7 +406,9 @@ describe('paved, the command line, against the real stack', () => {
     }
     const stopped = await follow.done;
     expect(stopped.code).toBe(0);
-    expect(stopped.stdout).toMatch(/^\S+Z \S+ {2}.*GET \/healthz 200/m);
+    expect(stopped.stdout).toMatch(
+      /^\S+Z web-0000\d\/\w+ {2}GET \/healthz 200/m,
+    );
 
     // Not following: the tail of the instance that just answered (asked
     // again if it went between the request and the read: idle instances
@@ -436,10 +446,9 @@ describe('paved, the command line, against the real stack', () => {
       .map(line => JSON.parse(line));
     expect(events[events.length - 1]).toEqual({ type: 'end' });
     for (const event of events.filter(e => e.type === 'line')) {
-      expect(event.line).toMatchObject({
-        revision: expect.stringMatching(/^web-0000\d$/),
-        container: 'user-container',
-      });
+      expect(event.line.revision).toMatch(/^web-0000\d$/);
+      // Knative's queue-proxy only with --system.
+      expect(event.line.container).not.toBe('queue-proxy');
     }
 
     const bob = await paved('bob', ['logs', 'web', '-t', TENANT]);

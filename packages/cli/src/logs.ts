@@ -3,15 +3,18 @@
  * (PavedApiClient.streamLogs), one line each with its time and instance;
  * `--json` prints one JSON object a line (the stream's events).
  */
-import type { LogStreamEvent } from '@paved/plugin-paved-common';
+import { LogStreamEvent, SYSTEM_CONTAINER } from '@paved/plugin-paved-common';
 import { CliError, EXIT, UsageError, fromApiError } from './errors';
 import { Context, intOption, parseDuration } from './commands';
 
-/** The short name of an instance: the part after the revision. */
-function shortInstance(instance: string, revision: string): string {
-  return instance.startsWith(`${revision}-`)
-    ? instance.slice(revision.length + 1)
-    : instance;
+/**
+ * An instance as a person reads it: its revision and the pod's own suffix
+ * (`web-00002/4njp7` for pod `web-00002-deployment-6c75584855-4njp7`);
+ * `--json` has the full names.
+ */
+export function instanceLabel(instance: string, revision: string): string {
+  if (!revision || !instance.startsWith(`${revision}-`)) return instance;
+  return `${revision}/${instance.slice(instance.lastIndexOf('-') + 1)}`;
 }
 
 export async function logs(ctx: Context) {
@@ -52,8 +55,8 @@ export async function logs(ctx: Context) {
     } else if (event.type === 'line') {
       const { line } = event;
       ctx.io.stdout(
-        `${line.time} ${shortInstance(line.instance, line.revision)}${
-          line.container === 'user-container' ? '' : `/${line.container}`
+        `${line.time} ${instanceLabel(line.instance, line.revision)}${
+          line.container === SYSTEM_CONTAINER ? `/${line.container}` : ''
         }  ${line.text}\n`,
       );
     } else if (event.type === 'notice') {

@@ -4,7 +4,12 @@
  * wrong, what to do) and an exit code.
  */
 import readline from 'node:readline';
-import { PavedApiClient } from '@paved/plugin-paved-common';
+import {
+  PavedApiClient,
+  appNameSchema,
+  describeIssues,
+  tenantNameSchema,
+} from '@paved/plugin-paved-common';
 import { COMMANDS, helpText, parseCommandLine } from './args';
 import { currentSignIn } from './auth';
 import { Context, HANDLERS, Io } from './commands';
@@ -35,6 +40,31 @@ function normalizeUrl(raw: string, from: string): string {
     throw new UsageError(`${from} "${raw}" must be http:// or https://`);
   }
   return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * App and tenant names checked here, with the API's own rules, so that a
+ * typo is a usage error before anything is sent.
+ */
+function checkNames(
+  what: string,
+  positionals: string[],
+  values: Record<string, unknown>,
+) {
+  const check = (
+    schema: typeof appNameSchema,
+    value: unknown,
+    option: string,
+  ) => {
+    if (typeof value !== 'string') return;
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      throw new UsageError(`${option}: ${describeIssues(result.error)}`);
+    }
+  };
+  if (what.startsWith('APP')) check(appNameSchema, positionals[0], 'APP');
+  check(appNameSchema, values.name, '--name');
+  check(tenantNameSchema, values.tenant, '--tenant');
 }
 
 /** The process's stdin, stdout and stderr as `paved` uses them. */
@@ -79,6 +109,7 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
     }
     const { command, values, positionals } = parsed;
     json = values.json === true;
+    checkNames(command.positionals.what, positionals, values);
     let config: StoredConfig = readConfig(io.env);
     const givenUrl = typeof values.url === 'string' ? values.url : undefined;
     let url = config.url ?? DEFAULT_URL;
