@@ -11,7 +11,11 @@ import {
   PavedTestBackend,
   startPavedBackend,
 } from '@paved/plugin-paved-backend/testUtils';
-import { APP_CONTAINER, PavedApiClient } from '@paved/plugin-paved-common';
+import {
+  APP_CONTAINER,
+  PavedApiClient,
+  SYSTEM_CONTAINER,
+} from '@paved/plugin-paved-common';
 import { createPavedUiClient } from '../api';
 import { eventually } from '@paved/test-cluster';
 import type { TestCluster } from '@paved/test-cluster';
@@ -25,6 +29,8 @@ import knexFactory, { Knex } from 'knex';
 export { ALICE, BOB, TEAM_A } from '@paved/plugin-paved-backend/testUtils';
 
 const APPS = '/apis/paved.dev/v1alpha1/namespaces';
+/** The containers of a Knative pod of an app. */
+const CONTAINERS = [APP_CONTAINER, SYSTEM_CONTAINER];
 
 /**
  * The operator's side of the contract, done by hand: the tenant namespace
@@ -106,8 +112,9 @@ export class Operator {
 
   /**
    * What Knative and the kubelet would make of a revision: a pod of the
-   * app (Knative's labels) whose app container (as the operator names it) runs. No node runs it, so
-   * its log cannot be read; the backend says so.
+   * app (Knative's labels) whose app container (as the operator names it)
+   * and Knative's queue-proxy run. No node runs it, so their logs cannot be
+   * read; the backend says so.
    */
   async startInstance(
     tenant: string,
@@ -128,22 +135,23 @@ export class Operator {
           },
         },
         spec: {
-          containers: [{ name: APP_CONTAINER, image: 'example/hello:1' }],
+          containers: CONTAINERS.map(name => ({
+            name,
+            image: 'example/hello:1',
+          })),
         },
       },
     });
     await this.patchStatus(`${path}/${pod}`, {
       phase: 'Running',
-      containerStatuses: [
-        {
-          name: APP_CONTAINER,
-          image: 'example/hello:1',
-          imageID: '',
-          ready: true,
-          restartCount: 0,
-          state: { running: { startedAt: new Date().toISOString() } },
-        },
-      ],
+      containerStatuses: CONTAINERS.map(name => ({
+        name,
+        image: 'example/hello:1',
+        imageID: '',
+        ready: true,
+        restartCount: 0,
+        state: { running: { startedAt: new Date().toISOString() } },
+      })),
     });
   }
 

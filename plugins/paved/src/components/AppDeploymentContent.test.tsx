@@ -25,11 +25,16 @@ import {
   APP_CONTAINER,
   appDeletePermission,
   appUpdatePermission,
+  SYSTEM_CONTAINER,
 } from '@paved/plugin-paved-common';
 import { eventually, useTestCluster } from '@paved/test-cluster';
 import { SWRConfig } from 'swr';
 import { PavedApi, pavedApiRef } from '../api';
-import { AppAuditCard, AppDeploymentContent } from './AppDeploymentContent';
+import {
+  AppAuditCard,
+  AppDeploymentContent,
+  AppOverviewCard,
+} from './AppDeploymentContent';
 import { EventsCard } from './EventsCard';
 import { LogsCard } from './LogsCard';
 import {
@@ -408,6 +413,9 @@ describe('AppDeploymentContent', () => {
       'Following live',
     );
 
+    // Knative's queue-proxy is left out unless asked for.
+    expect(view).not.toHaveTextContent(`(${SYSTEM_CONTAINER})`);
+
     // Following again: what happens next shows as it happens.
     await paved.operator.stopInstance(TENANT, pod);
     await waitFor(
@@ -446,6 +454,42 @@ describe('AppDeploymentContent', () => {
     expect(link).toHaveTextContent('Show the logs');
     expect(link).toHaveAttribute('href', '/#paved-logs');
     expect(document.getElementById('paved-logs')).toBeInTheDocument();
+  });
+
+  it("includes the queue-proxy's lines when asked, in a new stream", async () => {
+    await paved.client().deployApp(TENANT, 'proxied', { image: IMAGE });
+    const pod = 'proxied-00001-deployment-6c9f8-q7w2e';
+    await paved.operator.startInstance(TENANT, 'proxied', 'proxied-00001', pod);
+    await render(true, entity('proxied'));
+    const view = await screen.findByTestId('paved-logs-view');
+    const appLog = `Could not read the log of ${pod} (${APP_CONTAINER})`;
+    const systemLog = `Could not read the log of ${pod} (${SYSTEM_CONTAINER})`;
+    await waitFor(() => expect(view).toHaveTextContent(appLog));
+    expect(view).not.toHaveTextContent(systemLog);
+    fireEvent.click(
+      screen.getByLabelText(`Include system lines (${SYSTEM_CONTAINER})`),
+    );
+    await waitFor(() => expect(view).toHaveTextContent(systemLog));
+    expect(screen.getByTestId('paved-logs-status')).toHaveTextContent(
+      'Following live',
+    );
+  });
+
+  it("links the overview card's advice to the logs on the Deployment tab", async () => {
+    const path = `/catalog/default/component/${TENANT}-broken`;
+    await renderInTestApp(
+      <EntityProvider entity={entity('broken')}>
+        <AppOverviewCard />
+      </EntityProvider>,
+      {
+        apis: [[pavedApiRef, api]],
+        initialRouteEntries: [path],
+      },
+    );
+    expect(await screen.findByTestId('paved-logs-link')).toHaveAttribute(
+      'href',
+      `${path}/deployment#paved-logs`,
+    );
   });
 
   it("lists the app's events, newest first, a page at a time", async () => {
