@@ -12,7 +12,7 @@ export type { DataPlane, DataPlaneOptions } from './dataPlane/dataPlane';
 export { requestThroughIngress } from './dataPlane/ingress';
 export type { IngressResponse } from './dataPlane/ingress';
 export { EXAMPLE_APP_IMAGE, LOCAL_REGISTRY, NODE_NETWORK } from './node/node';
-export { useTestCluster } from './jest';
+export { QUICK_DATA_PLANE, useDataPlaneCluster, useTestCluster } from './jest';
 export {
   UPSTREAM_CRD_FILES,
   pinnedUpstreamVersions,

@@ -1,4 +1,5 @@
 import { startTestCluster, TestCluster, TestClusterOptions } from './cluster';
+import type { DataPlaneOptions } from './dataPlane/dataPlane';
 
 /**
  * Generous: a cold start builds the binaries first (minutes, once), and a
@@ -36,4 +37,40 @@ export function useTestCluster(
     }
     return cluster;
   };
+}
+
+/**
+ * A data plane for suites that deploy real apps: idle apps scale to zero
+ * within seconds (so suites do not crowd the one small node, and a
+ * scale-to-zero case is short), and an image that cannot be pulled fails
+ * its revision after 60 s instead of Knative's 600 s.
+ */
+export const QUICK_DATA_PLANE: DataPlaneOptions = {
+  autoscaler: {
+    'stable-window': '6s',
+    'scale-to-zero-grace-period': '6s',
+    'scale-to-zero-pod-retention-period': '0s',
+  },
+  progressDeadline: '60s',
+};
+
+/**
+ * {@link useTestCluster} with a real node running `dataPlane`: the suite
+ * waits its turn for the machine's one node (its beforeAll allows 40
+ * minutes) and says so in the test output while it waits.
+ */
+export function useDataPlaneCluster(
+  dataPlane: DataPlaneOptions = QUICK_DATA_PLANE,
+  options: Omit<TestClusterOptions, 'dataPlane'> = {},
+): () => TestCluster {
+  return useTestCluster({
+    timeoutMs: 180_000,
+    ...options,
+    dataPlane,
+    log: line => {
+      options.log?.(line);
+      // eslint-disable-next-line no-console
+      if (/waiting \d+ s for the real node/.test(line)) console.log(line);
+    },
+  });
 }

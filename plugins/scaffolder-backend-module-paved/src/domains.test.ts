@@ -17,7 +17,7 @@ import { DOMAIN_MAPPINGS, KubeClient, SECRETS } from '@paved/kube';
 import {
   EXAMPLE_APP_IMAGE,
   eventually,
-  useTestCluster,
+  useDataPlaneCluster,
 } from '@paved/test-cluster';
 import {
   ALICE,
@@ -65,14 +65,7 @@ async function selfSigned(dir: string, file: string, names: string[]) {
 }
 
 describe('custom domains with TLS, on a real data plane', () => {
-  const cluster = useTestCluster({
-    dataPlane: TEMPLATE_DATA_PLANE,
-    timeoutMs: 180_000,
-    log: line => {
-      // eslint-disable-next-line no-console
-      if (/waiting \d+ s for the real node/.test(line)) console.log(line);
-    },
-  });
+  const cluster = useDataPlaneCluster(TEMPLATE_DATA_PLANE);
   let stack: TemplateStack;
   let kube: KubeClient;
   let dir: string;

@@ -17,7 +17,7 @@ import {
   eventually,
   EXAMPLE_APP_IMAGE,
   requestThroughIngress,
-  useTestCluster,
+  useDataPlaneCluster,
 } from '@paved/test-cluster';
 import {
   ALICE,
@@ -35,15 +35,7 @@ jest.setTimeout(420_000);
 describe('templates through the real Scaffolder, on a real data plane', () => {
   // Its beforeAll allows 40 minutes: it may wait for the node lock while
   // other suites' data planes run (one per machine).
-  const cluster = useTestCluster({
-    dataPlane: TEMPLATE_DATA_PLANE,
-    timeoutMs: 180_000,
-    // Say so when this file waits for another suite's node.
-    log: line => {
-      // eslint-disable-next-line no-console
-      if (/waiting \d+ s for the real node/.test(line)) console.log(line);
-    },
-  });
+  const cluster = useDataPlaneCluster(TEMPLATE_DATA_PLANE);
   let stack: TemplateStack;
   let kube: KubeClient;
 

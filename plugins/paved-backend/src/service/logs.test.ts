@@ -23,7 +23,7 @@ import {
   EXAMPLE_APP_IMAGE,
   eventually,
   requestThroughIngress,
-  useTestCluster,
+  useDataPlaneCluster,
 } from '@paved/test-cluster';
 import {
   ALICE,
@@ -38,22 +38,8 @@ jest.setTimeout(300_000);
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
 describe('logs and events of a real app', () => {
-  const cluster = useTestCluster({
-    dataPlane: {
-      // Idle instances go within seconds, so the scale-to-zero case is short.
-      autoscaler: {
-        'stable-window': '6s',
-        'scale-to-zero-grace-period': '6s',
-        'scale-to-zero-pod-retention-period': '0s',
-      },
-      progressDeadline: '60s',
-    },
-    timeoutMs: 180_000,
-    log: line => {
-      // eslint-disable-next-line no-console
-      if (/waiting \d+ s for the real node/.test(line)) console.log(line);
-    },
-  });
+  // Idle instances go within seconds, so the scale-to-zero case is short.
+  const cluster = useDataPlaneCluster();
   let operator: Operator;
   let backend: PavedTestBackend;
   let kube: KubeClient;

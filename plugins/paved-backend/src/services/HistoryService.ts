@@ -58,11 +58,7 @@ export class HistoryService {
     tenant: string,
     page: PageOptions,
   ): Promise<Page<AuditEntryView>> {
-    const record = await this.access.require(
-      credentials,
-      tenantReadPermission,
-      tenant,
-    );
+    const record = await this.readable(credentials, tenant);
     return this.auditPage(record.uid, undefined, page);
   }
 
@@ -72,12 +68,7 @@ export class HistoryService {
     app: string,
     page: PageOptions,
   ): Promise<Page<AuditEntryView>> {
-    const record = await this.access.require(
-      credentials,
-      tenantReadPermission,
-      tenant,
-    );
-    await this.liveApp(tenant, app);
+    const record = await this.readableApp(credentials, tenant, app);
     return this.auditPage(record.uid, app, page);
   }
 
@@ -122,12 +113,7 @@ export class HistoryService {
     app: string,
     page: PageOptions,
   ): Promise<Page<AppEvent>> {
-    const record = await this.access.require(
-      credentials,
-      tenantReadPermission,
-      tenant,
-    );
-    await this.liveApp(tenant, app);
+    const record = await this.readableApp(credentials, tenant, app);
     const limit = page.limit ?? AUDIT_PAGE_DEFAULT;
     const before = page.cursor ? parseEventCursor(page.cursor) : undefined;
     const [kube, paved] = await Promise.all([
@@ -146,11 +132,23 @@ export class HistoryService {
     };
   }
 
-  private async liveApp(tenant: string, app: string) {
+  /** The tenant, when the caller may read it (404 as for a missing one otherwise). */
+  private readable(credentials: BackstageCredentials, tenant: string) {
+    return this.access.require(credentials, tenantReadPermission, tenant);
+  }
+
+  /** The app's tenant, when the caller may read it and the app exists. */
+  private async readableApp(
+    credentials: BackstageCredentials,
+    tenant: string,
+    app: string,
+  ): Promise<TenantRecord> {
+    const record = await this.readable(credentials, tenant);
     const found = await this.store.getApp(tenant, app);
     if (!found || found.deleting) {
       throw new NotFoundError(`App ${tenant}/${app} not found`);
     }
+    return record;
   }
 
   private async auditPage(

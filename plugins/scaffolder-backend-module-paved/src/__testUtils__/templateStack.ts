@@ -29,7 +29,12 @@ import {
   groupUserInfoFactory,
   localPolicyPermissionsFactory,
 } from '@paved/plugin-paved-backend/testUtils';
-import { DataPlaneOptions, eventually, TestCluster } from '@paved/test-cluster';
+import {
+  DataPlaneOptions,
+  eventually,
+  QUICK_DATA_PLANE,
+  TestCluster,
+} from '@paved/test-cluster';
 import { Operator } from '@paved/operator';
 import { scaffolderModulePaved } from '../module';
 
@@ -46,14 +51,7 @@ export {
  * image that cannot be pulled fails its revision after 60 s instead of
  * Knative's 600 s (the template waits 300 s at most).
  */
-export const TEMPLATE_DATA_PLANE: DataPlaneOptions = {
-  autoscaler: {
-    'stable-window': '6s',
-    'scale-to-zero-grace-period': '6s',
-    'scale-to-zero-pod-retention-period': '0s',
-  },
-  progressDeadline: '60s',
-};
+export const TEMPLATE_DATA_PLANE: DataPlaneOptions = QUICK_DATA_PLANE;
 
 /** The templates the stack's catalog loads, by folder under templates/. */
 export const TEMPLATES = ['create-tenant', 'deploy-image'] as const;
