@@ -7,8 +7,9 @@
  * team's user is told "not found"; bad input gets usage errors and changes
  * nothing. The commands and their output are kept as a transcript.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
@@ -587,6 +588,101 @@ describe('paved, the command line, against the real stack', () => {
       TENANT,
     ]);
     expect(again.code).toBe(4);
+
+    // HTTPS with a certificate the owner brings (self-signed here).
+    const secure = 'secure.cli-e2e.test';
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paved-cli-tls-'));
+    const crt = path.join(dir, 'tls.crt');
+    const key = path.join(dir, 'tls.key');
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          `/CN=${secure}`,
+          '-addext',
+          `subjectAltName=DNS:${secure}`,
+          '-keyout',
+          key,
+          '-out',
+          crt,
+        ],
+        { stdio: 'ignore' },
+      );
+      const onlyOne = await paved('alice', [
+        'domains',
+        'add',
+        'web',
+        secure,
+        '--certificate',
+        crt,
+        '-t',
+        TENANT,
+      ]);
+      expect(onlyOne.code).toBe(2);
+      const withTls = await paved('alice', [
+        'domains',
+        'add',
+        'web',
+        secure,
+        '--certificate',
+        crt,
+        '--key',
+        key,
+        '-t',
+        TENANT,
+      ]);
+      expect(withTls.code).toBe(0);
+      expect(withTls.stdout).toContain(`answers at https://${secure}`);
+      // The ingress takes up the certificate a moment after the API
+      // says TLS is ready: retried until it serves it.
+      const answer = await eventually(
+        `https://${secure} with its certificate`,
+        () =>
+          new Promise<{ status?: number; body: string }>((resolve, reject) => {
+            const request = https.get(
+              {
+                host: '127.0.0.1',
+                port: cluster().dataPlane!.ingressTlsPort,
+                path: '/',
+                servername: secure,
+                headers: { host: secure },
+                ca: fs.readFileSync(crt),
+              },
+              res => {
+                let body = '';
+                res.on('data', d => (body += d));
+                res.on('end', () =>
+                  res.statusCode === 200
+                    ? resolve({ status: res.statusCode, body })
+                    : reject(new Error(`HTTP ${res.statusCode}: ${body}`)),
+                );
+              },
+            );
+            request.on('error', reject);
+          }),
+        60_000,
+      );
+      expect(answer.status).toBe(200);
+      expect(answer.body).toContain("This is Paved's example app.");
+      const listed = await paved('alice', ['domains', 'web', '-t', TENANT]);
+      const status = await paved('alice', ['status', 'web', '-t', TENANT]);
+      expect(status.stdout).toContain(
+        `https://${secure} (claimed, routed, TLS ready)`,
+      );
+      expect(listed.stdout).toMatch(
+        /secure\.cli-e2e\.test\s+claimed\s+yes\s+ready/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("answers another team's user with not found, exit 4", async () => {

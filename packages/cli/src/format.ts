@@ -128,7 +128,19 @@ export function appText(app: AppView, url: string | undefined): string {
         .map(e => `${e.name}=${e.value}${e.secret ? ' (secret)' : ''}`)
         .join(', ') || undefined,
     ],
-    ['Domains', app.domains.join(', ') || undefined],
+    [
+      'Domains',
+      (app.domainStatus ?? [])
+        .map(
+          d =>
+            `${d.url} (${d.claim}, ${
+              d.ready ? 'routed' : 'not routed yet'
+            }, TLS ${d.tls.state})`,
+        )
+        .join(', ') ||
+        app.domains.join(', ') ||
+        undefined,
+    ],
     ['Paused', app.paused ? 'yes (`paved resume` starts it)' : undefined],
     ['Message', described.message],
   ];
