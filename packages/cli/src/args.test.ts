@@ -15,6 +15,7 @@ import { UsageError } from './errors';
 import { run } from './main';
 import { displayUrl, parseIngress } from './probe';
 import { instanceLabel } from './logs';
+import { appText, appsTable, envText, table } from './format';
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out = { stdout: '', stderr: '' };
@@ -259,5 +260,70 @@ describe('helpers', () => {
       'user:development/guest',
     );
     expect(tokenIdentity('a-static-service-token')).toBeUndefined();
+  });
+});
+
+describe('format', () => {
+  const app: any = {
+    tenant: 'shop',
+    name: 'web',
+    ref: 'shop/web',
+    image: 'ghcr.io/acme/web:1.4.2',
+    port: 3000,
+    env: [
+      { name: 'LOG_LEVEL', value: 'debug', secret: false },
+      { name: 'API_KEY', value: '********', secret: true },
+    ],
+    scaling: { minInstances: 0, maxInstances: 10, targetConcurrency: 100 },
+    resources: { cpu: '250m', memory: '256Mi' },
+    domains: [],
+    paused: false,
+    revision: 3,
+    updatedBy: 'user:default/alice',
+    updatedAt: '2026-12-01T20:00:00.000Z',
+    sync: { generation: 3, appliedGeneration: 3, pending: false },
+    status: {
+      known: true,
+      current: true,
+      phase: 'Failed',
+      message: 'The image ghcr.io/acme/web:1.4.2 cannot be pulled',
+      instances: { desired: 1, ready: 0 },
+    },
+  };
+
+  it('aligns tables, with - for empty cells', () => {
+    expect(
+      table(
+        ['A', 'LONGER'],
+        [
+          ['x', ''],
+          ['yyy', 'z'],
+        ],
+      ),
+    ).toBe('A    LONGER\nx    -\nyyy  z\n');
+    expect(appsTable([app])).toBe(
+      'APP       PHASE   REVISION  URL  IMAGE\nshop/web  Failed  3         -    ghcr.io/acme/web:1.4.2\n',
+    );
+    expect(envText(app)).toBe(
+      'NAME       VALUE     SECRET\nLOG_LEVEL  debug     no\nAPI_KEY    ********  yes\n',
+    );
+  });
+
+  it("shows an app's status with what to fix", () => {
+    expect(appText(app, undefined)).toBe(
+      [
+        'shop/web',
+        '  Phase:     Failed',
+        '  Image:     ghcr.io/acme/web:1.4.2',
+        '  Port:      3000',
+        '  Revision:  3 (by user:default/alice, 2026-12-01T20:00:00.000Z)',
+        '  Instances: 0 ready (the autoscaler wants 1)',
+        '  Scaling:   0 to 10, 100 requests each',
+        '  Resources: cpu 250m, memory 256Mi',
+        '  Env:       LOG_LEVEL=debug, API_KEY=******** (secret)',
+        '  Message:   The image ghcr.io/acme/web:1.4.2 cannot be pulled',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -62,8 +62,8 @@ export function tenantsTable(tenants: TenantView[]): string {
 export function envText(app: AppView): string {
   if (!app.env.length) return `${app.ref} has no env vars.\n`;
   return table(
-    ['NAME', 'VALUE', ''],
-    app.env.map(e => [e.name, e.value, e.secret ? '(secret)' : '']),
+    ['NAME', 'VALUE', 'SECRET'],
+    app.env.map(e => [e.name, e.value, e.secret ? 'yes' : 'no']),
   );
 }
 
@@ -100,9 +100,9 @@ export function appText(app: AppView, url: string | undefined): string {
     [
       'Instances',
       status.instances
-        ? `${status.instances.ready ?? 0} ready of ${
+        ? `${status.instances.ready ?? 0} ready (the autoscaler wants ${
             status.instances.desired ?? 0
-          }`
+          })`
         : undefined,
     ],
     [
