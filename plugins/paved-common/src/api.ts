@@ -186,7 +186,7 @@ const knownShape = {
     .boolean()
     .optional()
     .describe(
-      "True when the operator has observed the object's current spec (status.observedGeneration equals metadata.generation), so the phase describes what was last applied; absent otherwise",
+      "True when the status describes the config as last saved: the cluster's object carries the saved generation (its paved.dev/backend-generation annotation) and the operator has observed its spec (status.observedGeneration equals metadata.generation); absent otherwise",
     ),
 };
 const KNOWN_STATUS =
@@ -197,10 +197,12 @@ export type KnownStatus<T> = T & {
   /** False when the backend has no watch data for the object (cluster down, not yet created). */
   known: boolean;
   /**
-   * True when the operator has observed the object's current spec
-   * (`status.observedGeneration` equals `metadata.generation`), so the phase
-   * describes what was last applied rather than an earlier version. Absent
-   * otherwise.
+   * True when the status describes the config as last saved: the cluster's
+   * object carries the saved generation (its `paved.dev/backend-generation`
+   * annotation, as the backend's cache last saw it) and the operator has
+   * observed its spec (`status.observedGeneration` equals
+   * `metadata.generation`), so the phase is not an earlier version's.
+   * Absent otherwise.
    */
   current?: boolean;
 };

@@ -1,5 +1,7 @@
 import { ANNOTATION_REDEPLOY, appSpecSchema } from '@paved/plugin-paved-common';
 import type { AppRecord, TenantRecord } from '../database/PavedStore';
+import { appView } from '../service/views';
+import type { StatusCache } from './StatusCache';
 import {
   ANNOTATION_BACKEND_GENERATION,
   appResource,
@@ -146,5 +148,28 @@ describe('drift comparison', () => {
     };
     expect(secretKeysOf(withSecret)).toEqual(['TOKEN']);
     expect(secretKeysOf(app)).toEqual([]);
+  });
+});
+
+describe('the app view of a cached App', () => {
+  /** The cache holding the App as applied from `applied`, observed by the operator. */
+  const viewWith = (applied: AppRecord) => {
+    const resource: any = {
+      ...appResource(applied),
+      metadata: { ...appResource(applied).metadata, generation: 7 },
+      status: { phase: 'Ready', observedGeneration: 7 },
+    };
+    const cache = {
+      app: () => ({ known: true, resource }),
+    } as unknown as StatusCache;
+    return appView(app, { plans: () => [], cache });
+  };
+
+  it('is current only once the cache holds the App applied from the saved generation', () => {
+    // A write saved generation 2; the watch still has the App of generation 1.
+    const stale = viewWith({ ...app, generation: 1 });
+    expect(stale.status).toMatchObject({ known: true, phase: 'Ready' });
+    expect(stale.status.current).toBeUndefined();
+    expect(viewWith(app).status.current).toBe(true);
   });
 });

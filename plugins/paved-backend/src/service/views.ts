@@ -68,7 +68,7 @@ export function tenantView(
     updatedAt: tenant.updatedAt,
     createdBy: tenant.createdBy,
     sync: syncView(tenant),
-    status: statusView(cached),
+    status: statusView(cached, tenant.generation),
   };
 }
 
@@ -102,16 +102,30 @@ function configView(
 }
 
 /**
- * Cached status, with `known`, and `current: true` once the operator has
- * observed the object's current spec (absent until then).
+ * Cached status, with `known`, and `current: true` once it describes the
+ * saved `generation`: the cached object was applied from it (a write's
+ * answer can come before the watch brings the new object, and the old
+ * one's Ready must not look like the new one's) and the operator has
+ * observed that object's spec. Absent until then.
  */
-function statusView<S extends { observedGeneration?: number }>(cached: {
-  known: boolean;
-  resource?: { metadata: { generation?: number }; status?: S };
-}) {
+function statusView<S extends { observedGeneration?: number }>(
+  cached: {
+    known: boolean;
+    resource?: {
+      metadata: {
+        generation?: number;
+        annotations?: Record<string, string>;
+      };
+      status?: S;
+    };
+  },
+  generation: number,
+) {
   const resource = cached.resource;
   const current =
     cached.known &&
+    Number(resource?.metadata.annotations?.[ANNOTATION_BACKEND_GENERATION]) ===
+      generation &&
     resource?.status?.observedGeneration !== undefined &&
     resource.status.observedGeneration === resource.metadata.generation;
   return {
@@ -124,7 +138,7 @@ function statusView<S extends { observedGeneration?: number }>(cached: {
 export function appView(app: AppRecord, ctx: ViewContext): AppView {
   const namespace = tenantNamespace(app.tenant, ctx.namespacePrefix);
   const cached = ctx.cache?.app(namespace, app.name) ?? { known: false };
-  const status = statusView(cached);
+  const status = statusView(cached, app.generation);
   return {
     ...configView(app.tenant, app.name, app.spec, ctx),
     revision: app.revision,
@@ -134,16 +148,7 @@ export function appView(app: AppRecord, ctx: ViewContext): AppView {
     sync: syncView(app),
     status,
     // The cluster's word counts once it has seen this generation's spec.
-    domainStatus: domainStatusOf(
-      app.spec,
-      status,
-      Boolean(status.current) &&
-        Number(
-          cached.resource?.metadata.annotations?.[
-            ANNOTATION_BACKEND_GENERATION
-          ],
-        ) === app.generation,
-    ),
+    domainStatus: domainStatusOf(app.spec, status, Boolean(status.current)),
   };
 }
 
