@@ -25,24 +25,13 @@ import { AppView, PavedApiClient } from '@paved/plugin-paved-common';
 import { Operator } from '@paved/operator';
 import { KubeClient, REVISIONS } from '@paved/kube';
 import {
-  DataPlaneOptions,
   EXAMPLE_APP_IMAGE,
   eventually,
   requestThroughIngress,
-  useTestCluster,
+  useDataPlaneCluster,
 } from '@paved/test-cluster';
 
 jest.setTimeout(420_000);
-
-/** Idle apps scale to zero within seconds; a bad image fails in 60 s. */
-const CLI_DATA_PLANE: DataPlaneOptions = {
-  autoscaler: {
-    'stable-window': '6s',
-    'scale-to-zero-grace-period': '6s',
-    'scale-to-zero-pod-retention-period': '0s',
-  },
-  progressDeadline: '60s',
-};
 
 const BIN = path.resolve(__dirname, '../bin/paved');
 const REPO = path.resolve(__dirname, '../../..');
@@ -73,14 +62,8 @@ const tokenOf = (user: string) =>
   mockCredentials.user.header(user).replace(/^Bearer /, '');
 
 describe('paved, the command line, against the real stack', () => {
-  const cluster = useTestCluster({
-    dataPlane: CLI_DATA_PLANE,
-    timeoutMs: 180_000,
-    log: line => {
-      // eslint-disable-next-line no-console
-      if (/waiting \d+ s for the real node/.test(line)) console.log(line);
-    },
-  });
+  // Idle apps scale to zero within seconds; a bad image fails in 60 s.
+  const cluster = useDataPlaneCluster();
   let operator: Operator;
   let knex: Knex;
   let backend: PavedTestBackend;
