@@ -93,6 +93,8 @@ async function snapshot() {
     'paved_app_secrets',
     'paved_app_revisions',
     'paved_audit_log',
+    'paved_domains',
+    'paved_deleted_tenants',
   ]) {
     rows[table] = (await knex(table).select()).map(row => {
       // What the sync job records after an earlier accepted write is not
@@ -177,6 +179,7 @@ const validBodies: Record<string, Record<string, unknown>> = {
   env: { set: [{ name: 'B', value: '2', secret: true }], remove: ['MODE'] },
   empty: {},
   rollback: { revision: 1 },
+  domain: {},
 };
 /** A valid body with one field replaced, removed, or one added. */
 const mutated = (valid: Record<string, unknown>) =>
@@ -228,6 +231,11 @@ const endpoints: Endpoint[] = [
     method: 'POST',
     path: (t, a) => `/tenants/${t}/apps/${a}/rollback`,
     body: 'rollback',
+  },
+  {
+    method: 'PUT',
+    path: (t, a) => `/tenants/${t}/apps/${a}/domains/fuzz.example.com`,
+    body: 'domain',
   },
   // Deletes only in forms that must be refused (a body, a stale
   // generation), so the fuzzed tenants stay for the rest of the run.
