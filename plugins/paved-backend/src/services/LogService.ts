@@ -131,6 +131,11 @@ class AppLogReader {
           const key = `${source.pod}/${source.container}`;
           const restarts = restartCount(pod, source.container);
           if (reading.get(key) === restarts) continue;
+          // A read that ended is taken up again only once the container
+          // runs again (a restart), not while it lies terminated.
+          if (reading.get(key) === -1 && !isRunning(pod, source.container)) {
+            continue;
+          }
           const resumed = reading.has(key);
           reading.set(key, restarts);
           const since = lastTime.get(key);
@@ -317,6 +322,13 @@ export class LogService {
     );
     return { run: (send, signal) => reader.run(send, signal) };
   }
+}
+
+function isRunning(pod: Pod, container: string): boolean {
+  return Boolean(
+    pod.status?.containerStatuses?.find(c => c.name === container)?.state
+      ?.running,
+  );
 }
 
 function restartCount(pod: Pod, container: string): number {
