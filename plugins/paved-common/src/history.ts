@@ -33,12 +33,17 @@ const timestamp = (what: string) =>
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 200;
 
+/** What a page's `nextCursor` looks like (the only form `?cursor=` takes). */
+export const CURSOR_PATTERN = '^[A-Za-z0-9_-]{1,200}$';
+/** What a deleted tenant's `uid` looks like (a UUID). */
+export const DELETED_TENANT_UID_PATTERN = '^[a-z0-9-]{1,64}$';
+
 /** `?limit=&cursor=` of the paged lists. */
 export const pageQueryShape = {
   limit: wholeNumberParam('limit', 1, AUDIT_PAGE_MAX).optional(),
   cursor: z
     .string({ error: 'cursor must be given once' })
-    .regex(/^[A-Za-z0-9_-]{1,200}$/, {
+    .regex(new RegExp(CURSOR_PATTERN), {
       error:
         'cursor must be the nextCursor of a previous answer, passed back unchanged',
     })

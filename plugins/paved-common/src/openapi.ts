@@ -24,6 +24,8 @@ import {
 import {
   AUDIT_PAGE_DEFAULT,
   AUDIT_PAGE_MAX,
+  CURSOR_PATTERN,
+  DELETED_TENANT_UID_PATTERN,
   appEventsPageSchema,
   auditPageSchema,
   deletedTenantViewSchema,
@@ -244,7 +246,7 @@ export function openApiDocument() {
     ),
     query(
       'cursor',
-      { type: 'string', pattern: '^[A-Za-z0-9_-]{1,200}$' },
+      { type: 'string', pattern: CURSOR_PATTERN },
       'The nextCursor of the previous page',
     ),
   ];
@@ -267,7 +269,7 @@ export function openApiDocument() {
     name: 'uid',
     in: 'path',
     required: true,
-    schema: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' },
+    schema: { type: 'string', pattern: DELETED_TENANT_UID_PATTERN },
     description: 'The deleted tenant’s uid (from GET /history/tenants)',
   };
   const accepted = (name: Answer): Success => ({

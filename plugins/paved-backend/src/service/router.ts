@@ -28,6 +28,7 @@ import {
   deployAppRequestSchema,
   emptyRequestSchema,
   parseAppName,
+  DELETED_TENANT_UID_PATTERN,
   PAVED_CLIENT_HEADER,
   logsQueryShape,
   pageQueryShape,
@@ -365,7 +366,7 @@ export async function createRouter(
 
 /** A deleted tenant's uid in the path (a UUID, as GET /history/tenants lists them). */
 function parseDeletedTenantUid(value: string): string {
-  if (!/^[a-z0-9-]{1,64}$/.test(value)) {
+  if (!new RegExp(DELETED_TENANT_UID_PATTERN).test(value)) {
     throw new InputError(
       'Invalid uid in the path: give the uid of a deleted tenant as GET /history/tenants lists it',
     );

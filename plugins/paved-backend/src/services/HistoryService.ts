@@ -264,6 +264,13 @@ function compareKeys(a: EventKey, b: EventKey): number {
   return a.key < b.key ? -1 : 1;
 }
 
+/** A cursor no answer gave: 400. */
+function badCursor(): InputError {
+  return new InputError(
+    'Invalid query: cursor must be the nextCursor of a previous answer, passed back unchanged',
+  );
+}
+
 function eventCursor(key: EventKey): string {
   return Buffer.from(`${key.time}|${key.key}`).toString('base64url');
 }
@@ -273,18 +280,14 @@ function parseEventCursor(cursor: string): EventKey {
     .toString('utf8')
     .split('|');
   if (!time || !key || Number.isNaN(Date.parse(time))) {
-    throw new InputError(
-      'Invalid query: cursor must be the nextCursor of a previous answer, passed back unchanged',
-    );
+    throw badCursor();
   }
   return { time, key };
 }
 
 function parseIdCursor(cursor: string): number {
   if (!/^\d{1,15}$/.test(cursor)) {
-    throw new InputError(
-      'Invalid query: cursor must be the nextCursor of a previous answer, passed back unchanged',
-    );
+    throw badCursor();
   }
   return Number(cursor);
 }

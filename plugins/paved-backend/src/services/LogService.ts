@@ -1,4 +1,5 @@
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { setTimeout as delay } from 'node:timers/promises';
 import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import {
   LOG_TAIL_DEFAULT,
@@ -9,13 +10,7 @@ import {
   tenantNamespace,
   tenantReadPermission,
 } from '@paved/plugin-paved-common';
-import {
-  KubeApiError,
-  KubeClient,
-  KubeObject,
-  PODS,
-  resourcePath,
-} from '@paved/kube';
+import { KubeClient, KubeObject, PODS, resourcePath } from '@paved/kube';
 import { ServiceContext } from './context';
 
 /** How often a followed stream looks for instances that started or went. */
@@ -176,7 +171,8 @@ class AppLogReader {
         }
       }
       first = false;
-      await sleep(INSTANCE_POLL_MS, signal);
+      // An abort ends the wait early (and the loop).
+      await delay(INSTANCE_POLL_MS, undefined, { signal }).catch(() => {});
       if (signal.aborted) break;
       try {
         pods = await this.pods();
@@ -339,18 +335,5 @@ function restartCount(pod: Pod, container: string): number {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof KubeApiError) return error.message;
   return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
 }
