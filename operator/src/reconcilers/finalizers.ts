@@ -3,7 +3,13 @@
  * live object is read and the patch is guarded by its resourceVersion: a
  * finalizer someone else adds meanwhile is never dropped.
  */
-import { isConflict, KubeClient, KubeObject, ResourceType } from '@paved/kube';
+import {
+  isConflict,
+  isNotFound,
+  KubeClient,
+  KubeObject,
+  ResourceType,
+} from '@paved/kube';
 
 export async function addFinalizer(
   client: KubeClient,
@@ -40,27 +46,34 @@ export async function removeFinalizer(
   object: KubeObject,
   finalizer: string,
 ): Promise<void> {
+  const patch = (base: KubeObject) =>
+    client.mergePatch(type, base.metadata.name, base.metadata.namespace, {
+      metadata: {
+        finalizers: (base.metadata.finalizers ?? []).filter(
+          f => f !== finalizer,
+        ),
+        resourceVersion: base.metadata.resourceVersion,
+      },
+    });
+  try {
+    // The cached copy is usually current: one request.
+    if (object.metadata.finalizers?.includes(finalizer)) {
+      await patch(object);
+      return;
+    }
+  } catch (error) {
+    if (isNotFound(error)) return;
+    if (!isConflict(error)) throw error;
+  }
   const live = await client.tryGet(
     type,
     object.metadata.name,
     object.metadata.namespace,
   );
-  const finalizers = live?.metadata.finalizers ?? [];
-  if (!live || !finalizers.includes(finalizer)) return;
+  if (!live?.metadata.finalizers?.includes(finalizer)) return;
   try {
-    await client.mergePatch(
-      type,
-      object.metadata.name,
-      object.metadata.namespace,
-      {
-        metadata: {
-          finalizers: finalizers.filter(f => f !== finalizer),
-          resourceVersion: live.metadata.resourceVersion,
-        },
-      },
-    );
+    await patch(live);
   } catch (error) {
-    if ((error as { code?: number }).code === 404) return;
-    throw error;
+    if (!isNotFound(error)) throw error;
   }
 }

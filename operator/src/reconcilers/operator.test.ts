@@ -544,8 +544,19 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       informer.start();
       return informer;
     });
+    // The operator's DELETEs for it, by resource: each child is asked once
+    // (a pass that waits for the namespace to go asks nothing again).
+    const deletes = async () => {
+      const metric = await handle.operator.metrics.apiRequests.get();
+      return new Map(
+        metric.values
+          .filter(v => v.labels.method === 'DELETE')
+          .map(v => [String(v.labels.resource), v.value]),
+      );
+    };
     try {
       await Promise.all(informers.map(i => i.waitForSync()));
+      const deletesBefore = await deletes();
       await client().delete(TENANTS, 'doomed');
       await eventually('tenant Deleting', async () => {
         const t = await client().tryGet(TENANTS, 'doomed');
@@ -582,6 +593,37 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
         at('namespace:tenant-doomed'),
       );
       expect(at('namespace:tenant-doomed')).toBeLessThan(at('tenant:doomed'));
+
+      const deletesAfter = await deletes();
+      const asked = Object.fromEntries(
+        [...deletesAfter]
+          .map(([resource, n]): [string, number] => [
+            resource,
+            n - (deletesBefore.get(resource) ?? 0),
+          ])
+          .filter(([, n]) => n !== 0),
+      );
+      // Two Apps, their Services, one domain's mapping and claim, and each
+      // child of the tenant: asked once each while the namespace took its
+      // time to go. (A second DELETE, answered 404, is allowed where a
+      // child's watch event comes a moment after the next pass.)
+      expect(Object.keys(asked).sort()).toEqual([
+        'apps',
+        'ciliumnetworkpolicies',
+        'clusterdomainclaims',
+        'domainmappings',
+        'limitranges',
+        'namespaces',
+        'resourcequotas',
+        'services',
+        'tenants',
+      ]);
+      expect(asked.namespaces).toBe(1);
+      const perObject = (resource: string) =>
+        ['apps', 'services'].includes(resource) ? 2 : 1;
+      expect(
+        Object.entries(asked).filter(([r, n]) => n > 2 * perObject(r)),
+      ).toEqual([]);
     } finally {
       await Promise.all(informers.map(i => i.stop()));
     }

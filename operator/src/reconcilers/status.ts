@@ -26,14 +26,24 @@ function stable(value: unknown): string {
   );
 }
 
+/** Writes `status` unless it is what the object has; returns the object as it now is. */
 export async function writeStatus(
   client: KubeClient,
   type: ResourceType,
   object: KubeObject,
   status: Record<string, unknown>,
-): Promise<void> {
-  if (stable(object.status ?? {}) === stable(status)) return;
-  await client.apply(
+): Promise<KubeObject> {
+  if (stable(object.status ?? {}) === stable(status)) return object;
+  return applyStatus(client, type, object, status);
+}
+
+function applyStatus(
+  client: KubeClient,
+  type: ResourceType,
+  object: KubeObject,
+  status: Record<string, unknown>,
+): Promise<KubeObject> {
+  return client.apply(
     type,
     {
       apiVersion: object.apiVersion,
@@ -49,8 +59,29 @@ export async function writeStatus(
 }
 
 /**
+ * What this process last wrote to each owner's status (by uid), and on top
+ * of which resourceVersion. The informer's copy lags our own writes: a
+ * reconcile that runs before the watch event of its last write arrives
+ * would otherwise write the same status again (and record the same phase
+ * change twice). One small entry per owner, dropped once the cache has
+ * caught up or the owner is gone.
+ */
+const lastWritten = new Map<
+  string,
+  { basedOn: string; status: Record<string, unknown> }
+>();
+
+/** Forgets what was written to an owner that is gone. */
+export function forgetOwnerStatus(owner: { metadata: KubeObject['metadata'] }) {
+  if (owner.metadata.uid) lastWritten.delete(owner.metadata.uid);
+}
+
+/**
  * The owner's status: `fields` (undefined ones left out), `conditions` set
- * onto the ones it has, and `observedGeneration` = its generation.
+ * onto the ones it has, and `observedGeneration` = its generation. Written
+ * only when it differs from what the owner has — or, while the cached owner
+ * predates our last write, from what we wrote then. Returns the owner as it
+ * now is (its new resourceVersion, for a guarded patch).
  */
 export async function writeOwnerStatus(
   client: KubeClient,
@@ -61,29 +92,47 @@ export async function writeOwnerStatus(
   },
   fields: Record<string, unknown>,
   conditions: ConditionInput[],
-): Promise<void> {
+): Promise<KubeObject> {
+  const object = owner as unknown as KubeObject;
+  const { uid, resourceVersion } = owner.metadata;
+  const memo = uid ? lastWritten.get(uid) : undefined;
+  const behind = memo !== undefined && memo.basedOn === resourceVersion;
+  if (memo && !behind) lastWritten.delete(uid!);
+  // While the cache is behind our last write, that write is the base.
+  const base = (behind ? memo.status : owner.status) as
+    | { conditions?: unknown; phase?: string }
+    | undefined;
   const status = {
     ...Object.fromEntries(
       Object.entries(fields).filter(([, v]) => v !== undefined),
     ),
     conditions: setConditions(
-      owner.status?.conditions as Condition[] | undefined,
+      base?.conditions as Condition[] | undefined,
       conditions,
     ),
     observedGeneration: owner.metadata.generation,
   };
-  await writeStatus(client, type, owner as unknown as KubeObject, status);
-  const before = (owner.status as { phase?: string } | undefined)?.phase;
   const phase = fields.phase as string | undefined;
+  const before = base?.phase;
+  if (behind && stable(memo.status) === stable(status)) return object;
+  // Nor is the cached status the server's then: no skipping by it.
+  const written = behind
+    ? await applyStatus(client, type, object, status)
+    : await writeStatus(client, type, object, status);
+  if (written === object) return object;
+  if (uid && resourceVersion) {
+    lastWritten.set(uid, { basedOn: resourceVersion, status });
+  }
   if (phase && phase !== before) {
     await recordPhaseChange(
       client,
-      owner as unknown as KubeObject,
+      object,
       before,
       phase,
       fields.message as string | undefined,
     );
   }
+  return written;
 }
 
 /**

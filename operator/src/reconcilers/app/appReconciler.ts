@@ -31,7 +31,7 @@ import { reconcileChildren, removeChildren } from '../children';
 import { ReconcileContext } from '../context';
 import { addFinalizer, removeFinalizer } from '../finalizers';
 import { SpecCache } from '../specCache';
-import { writeOwnerStatus } from '../status';
+import { forgetOwnerStatus, writeOwnerStatus } from '../status';
 import { APP_CHILDREN } from './children';
 import { knativeServiceChild, latestRevision } from './knativeService';
 import { domainMappingsChild } from './domainMappings';
@@ -79,11 +79,12 @@ export class AppReconciler implements Reconciler {
           | TenantResource
           | undefined)
       : undefined;
-    if (
-      !tenant ||
-      tenant.metadata.deletionTimestamp ||
-      tenant.status?.phase !== 'Active'
-    ) {
+    if (tenant?.metadata.deletionTimestamp) {
+      // The tenant's finalizer deletes this app next, and the app's own
+      // deletion says so in its status: nothing to write now.
+      return undefined;
+    }
+    if (!tenant || tenant.status?.phase !== 'Active') {
       const { reason, message } = tenantProblem(tenant, tenantName, namespace);
       await this.status(app, { phase: 'Pending', message }, [
         condition(app, 'TenantReady', 'False', reason, message),
@@ -213,9 +214,9 @@ export class AppReconciler implements Reconciler {
 
   private async finalize(app: AppResource): Promise<ReconcileResult | void> {
     if (!app.metadata.finalizers?.includes(FINALIZER_APP)) return undefined;
-    await this.status(app, { phase: 'Deleting' }, [
+    const current = await this.status(app, { phase: 'Deleting' }, [
       condition(app, 'Ready', 'False', 'Deleting', 'The app is being deleted'),
-    ]).catch(() => {});
+    ]).catch(() => app as unknown as KubeObject);
     if (
       !(await removeChildren(APP_CHILDREN, this.ctx, app, {
         waitForEach: true,
@@ -223,12 +224,8 @@ export class AppReconciler implements Reconciler {
     ) {
       return { requeueAfterMs: this.ctx.pollMs };
     }
-    await removeFinalizer(
-      this.ctx.client,
-      APPS,
-      app as unknown as KubeObject,
-      FINALIZER_APP,
-    );
+    await removeFinalizer(this.ctx.client, APPS, current, FINALIZER_APP);
+    forgetOwnerStatus(app);
     return undefined;
   }
 
@@ -236,7 +233,7 @@ export class AppReconciler implements Reconciler {
     app: AppResource,
     fields: Omit<AppStatus, 'conditions' | 'observedGeneration'>,
     conditions: ConditionInput[],
-  ): Promise<void> {
+  ): Promise<KubeObject> {
     return writeOwnerStatus(this.ctx.client, APPS, app, fields, conditions);
   }
 }
@@ -252,12 +249,6 @@ function tenantProblem(
       message: `No tenant owns namespace ${namespace}: create tenant ${
         tenantName ?? '(none)'
       } first, or move the app to a tenant's namespace`,
-    };
-  }
-  if (tenant.metadata.deletionTimestamp) {
-    return {
-      reason: 'TenantDeleting',
-      message: `Tenant ${tenant.metadata.name} is being deleted`,
     };
   }
   return {

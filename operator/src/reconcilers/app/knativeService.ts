@@ -5,6 +5,7 @@ import { desiredKnativeService } from '../../desired/knativeService';
 import { applyChild } from '../apply';
 import { AppChild } from '../children';
 import { ReconcileContext } from '../context';
+import { deleteCached } from '../remove';
 
 /** Instance counts follow Knative's scaling (to zero and back). */
 function replicasChanged(oldRevision: KubeObject, newRevision: KubeObject) {
@@ -60,14 +61,16 @@ export function latestRevision(
   return ctx.informers.cached(REVISIONS, name, ksvc.metadata.namespace);
 }
 
-/** Deletes the Service; true once it is gone. */
+/**
+ * Deletes the Service; true once the cache has seen it go (its delete event
+ * wakes the App). One the cache never saw goes with its owner reference.
+ */
 async function deleteKnativeService(
   ctx: ReconcileContext,
   app: AppResource,
 ): Promise<boolean> {
   const { name, namespace } = app.metadata;
-  await ctx.client.delete(KNATIVE_SERVICES, name, namespace);
   return (
-    (await ctx.client.tryGet(KNATIVE_SERVICES, name, namespace)) === undefined
+    (await deleteCached(ctx, KNATIVE_SERVICES, name, namespace)) === 'gone'
   );
 }

@@ -1,11 +1,12 @@
 /** The tenant's namespace: the gate, the other children live in it. */
 import { LABEL_TENANT, TenantResource } from '@paved/plugin-paved-common';
-import { isNotFound, NAMESPACES } from '@paved/kube';
+import { NAMESPACES } from '@paved/kube';
 import { condition } from '../../desired/conditions';
 import { desiredNamespace, namespaceName } from '../../desired/namespace';
 import { applyChild } from '../apply';
 import { ReconcileContext } from '../context';
 import { TenantChild } from '../children';
+import { deleteCached } from '../remove';
 
 export const namespaceChild: TenantChild = {
   name: 'namespace',
@@ -57,20 +58,24 @@ export const namespaceChild: TenantChild = {
   remove: (ctx, tenant) => deleteNamespace(ctx, tenant),
 };
 
-/** Deletes the namespace; true once it is gone. */
+/**
+ * Deletes the namespace; true once it is gone. While it terminates, the
+ * cache answers (its delete event wakes the Tenant); once the cache says
+ * gone, one read of the live namespace makes sure before the Tenant lets go
+ * of it. A namespace another tenant (or nobody in Paved) holds is not ours
+ * to delete: for this Tenant it is gone.
+ */
 async function deleteNamespace(
   ctx: ReconcileContext,
   tenant: TenantResource,
 ): Promise<boolean> {
   const name = namespaceName(tenant.metadata.name, ctx.config);
+  if ((await deleteCached(ctx, NAMESPACES, name)) === 'going') return false;
   const live = await ctx.client.tryGet(NAMESPACES, name);
-  if (!live) return true;
-  if (!live.metadata.deletionTimestamp) {
-    try {
-      await ctx.client.delete(NAMESPACES, name);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  return (await ctx.client.tryGet(NAMESPACES, name)) === undefined;
+  if (!live || live.metadata.labels?.[LABEL_TENANT] !== tenant.metadata.name)
+    return true;
+  // The cache has not seen it yet.
+  if (!live.metadata.deletionTimestamp)
+    await ctx.client.delete(NAMESPACES, name);
+  return false;
 }

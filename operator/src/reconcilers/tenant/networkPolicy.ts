@@ -12,6 +12,7 @@ import {
 } from '../../desired/networkPolicy';
 import { applyChild } from '../apply';
 import { TenantChild } from '../children';
+import { deleteCached } from '../remove';
 
 export const networkPolicyChild: TenantChild = {
   name: 'networkPolicy',
@@ -86,9 +87,9 @@ export const networkPolicyChild: TenantChild = {
   remove: async (ctx, tenant) => {
     const ns = namespaceName(tenant.metadata.name, ctx.config);
     if (ctx.features.cilium) {
-      await ctx.client.delete(CILIUM_NETWORK_POLICIES, ISOLATION_POLICY, ns);
+      await deleteCached(ctx, CILIUM_NETWORK_POLICIES, ISOLATION_POLICY, ns);
     }
-    await ctx.client.delete(NETWORK_POLICIES, ISOLATION_POLICY, ns);
+    await deleteCached(ctx, NETWORK_POLICIES, ISOLATION_POLICY, ns);
     return true;
   },
 };

@@ -10,6 +10,7 @@ import {
 } from '../../desired/quota';
 import { applyChild } from '../apply';
 import { TenantChild } from '../children';
+import { deleteCached } from '../remove';
 
 /** The plan's quota; an unknown plan throws `UnknownPlanError`. */
 export const resourceQuotaChild: TenantChild = {
@@ -39,7 +40,7 @@ export const resourceQuotaChild: TenantChild = {
   },
   remove: async (ctx, tenant) => {
     const ns = namespaceName(tenant.metadata.name, ctx.config);
-    await ctx.client.delete(RESOURCE_QUOTAS, RESOURCE_QUOTA, ns);
+    await deleteCached(ctx, RESOURCE_QUOTAS, RESOURCE_QUOTA, ns);
     return true;
   },
 };
@@ -64,7 +65,7 @@ export const limitRangeChild: TenantChild = {
   },
   remove: async (ctx, tenant) => {
     const ns = namespaceName(tenant.metadata.name, ctx.config);
-    await ctx.client.delete(LIMIT_RANGES, LIMIT_RANGE, ns);
+    await deleteCached(ctx, LIMIT_RANGES, LIMIT_RANGE, ns);
     return true;
   },
 };

@@ -14,6 +14,7 @@ import {
 } from '../../desired/rbac';
 import { applyChild } from '../apply';
 import { TenantChild } from '../children';
+import { deleteCached } from '../remove';
 
 export const rbacChild: TenantChild = {
   name: 'rbac',
@@ -64,9 +65,9 @@ export const rbacChild: TenantChild = {
   remove: async (ctx, tenant) => {
     const ns = namespaceName(tenant.metadata.name, ctx.config);
     if (ctx.features.capsule) {
-      await ctx.client.delete(CAPSULE_TENANTS, tenant.metadata.name);
+      await deleteCached(ctx, CAPSULE_TENANTS, tenant.metadata.name);
     }
-    await ctx.client.delete(ROLE_BINDINGS, OWNER_ROLE_BINDING, ns);
+    await deleteCached(ctx, ROLE_BINDINGS, OWNER_ROLE_BINDING, ns);
     return true;
   },
 };

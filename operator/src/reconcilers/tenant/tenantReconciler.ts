@@ -21,7 +21,7 @@ import { reconcileChildren, removeChildren } from '../children';
 import { ReconcileContext } from '../context';
 import { addFinalizer, removeFinalizer } from '../finalizers';
 import { SpecCache } from '../specCache';
-import { writeOwnerStatus } from '../status';
+import { forgetOwnerStatus, writeOwnerStatus } from '../status';
 import { TENANT_CHILDREN } from './children';
 
 export class TenantReconciler implements Reconciler {
@@ -128,7 +128,7 @@ export class TenantReconciler implements Reconciler {
       ]);
       return { requeueAfterMs: this.ctx.pollMs * 4 };
     }
-    await this.status(tenant, 'Deleting', [
+    const current = await this.status(tenant, 'Deleting', [
       condition(
         tenant,
         'Ready',
@@ -144,13 +144,8 @@ export class TenantReconciler implements Reconciler {
     ) {
       return { requeueAfterMs: this.ctx.pollMs };
     }
-    await removeFinalizer(
-      this.ctx.client,
-      TENANTS,
-      (this.ctx.informers.of(TENANTS).get(tenant.metadata.name) ??
-        tenant) as unknown as KubeObject,
-      FINALIZER_TENANT,
-    );
+    await removeFinalizer(this.ctx.client, TENANTS, current, FINALIZER_TENANT);
+    forgetOwnerStatus(tenant);
     return undefined;
   }
 
@@ -158,7 +153,7 @@ export class TenantReconciler implements Reconciler {
     tenant: TenantResource,
     phase: TenantStatus['phase'],
     conditions: ConditionInput[],
-  ): Promise<void> {
+  ): Promise<KubeObject> {
     const ns = namespaceName(tenant.metadata.name, this.ctx.config);
     const quota = this.ctx.informers.cached(
       RESOURCE_QUOTAS,
@@ -173,7 +168,7 @@ export class TenantReconciler implements Reconciler {
       // Unknown plan: reported in the conditions.
     }
     const usage = tenantUsage(quota, { used: appCount, hard: maxApps });
-    await writeOwnerStatus(
+    return writeOwnerStatus(
       this.ctx.client,
       TENANTS,
       tenant,
