@@ -33,3 +33,5 @@ export {
   wholeNumberFlag,
 } from './benchKit';
 export { freePorts } from './processes';
+export { startKwok, KWOK_NODE_LABEL, KWOK_NODE_LABEL_VALUE } from './kwok';
+export type { Kwok, KwokOptions } from './kwok';
