@@ -2,8 +2,8 @@
  * Writing an owner's (Tenant's or App's) status through the status
  * subresource: its fields, its conditions (transition times kept while a
  * status holds) and observedGeneration, written only when something changed;
- * a change of phase is also recorded as a Kubernetes Event on the owner
- * (what `kubectl describe` and Paved's events list show).
+ * the arrival at a settled phase is also recorded as a Kubernetes Event on
+ * the owner (what `kubectl describe` and Paved's events list show).
  * Both reconcilers write through `writeOwnerStatus`.
  */
 import os from 'node:os';
@@ -71,6 +71,19 @@ const lastWritten = new Map<
   { basedOn: string; status: Record<string, unknown> }
 >();
 
+/**
+ * The phases whose arrival is recorded as an Event: where an owner settles
+ * (or starts to go). Passing through Pending or Deploying is not (a request
+ * each for every change); the next Event's "Deploying → Ready" tells it.
+ */
+const RECORDED_PHASES = new Set([
+  'Active',
+  'Ready',
+  'Failed',
+  'Paused',
+  'Deleting',
+]);
+
 /** Forgets what was written to an owner that is gone. */
 export function forgetOwnerStatus(owner: { metadata: KubeObject['metadata'] }) {
   if (owner.metadata.uid) lastWritten.delete(owner.metadata.uid);
@@ -123,7 +136,7 @@ export async function writeOwnerStatus(
   if (uid && resourceVersion) {
     lastWritten.set(uid, { basedOn: resourceVersion, status });
   }
-  if (phase && phase !== before) {
+  if (phase && phase !== before && RECORDED_PHASES.has(phase)) {
     await recordPhaseChange(
       client,
       object,
