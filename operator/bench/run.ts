@@ -1,33 +1,48 @@
 /**
- * Benchmark: N tenants with M apps each, provisioned by the operator on the
- * test control plane, then the same child objects written directly by a
- * plain client loop at the same concurrency. Prints latencies, throughput,
- * operator memory and the ratio.
+ * Benchmark, not a test: N tenants with M apps each, provisioned by the
+ * operator, then the same objects written directly by a plain client loop at
+ * the same concurrency (the floor). Prints latencies, the operator's API
+ * requests, memory and CPU, deletion of everything, and the ratios.
  *
- * It measures the operator's own share: Tenant created → Active (all its
- * children applied), App created → its Knative Service applied. No Knative
- * controller runs here (500 apps do not fit on one real node); Knative's
- * share of create → Ready is measured on the real data plane by
- * `yarn workspace @paved/operator bench:data-plane`.
+ * By default it runs on real Knative Serving: the test cluster's data plane
+ * (Knative's controller, webhook, autoscaler and activator on the real node,
+ * Traefik as the networking layer), with the apps' pods placed on a KWOK
+ * node (sigs.k8s.io/kwok marks them Running and Ready; no container runs)
+ * because one real node cannot hold hundreds of them. An App is done when
+ * it is Ready, and its create → Ready is split into the operator's share
+ * (App created → Knative Service applied; Knative Service Ready → App Ready)
+ * and Knative's (applied → Ready). `--no-knative` runs on the control plane
+ * alone: an App is done once its Knative Service is applied.
  *
  *   yarn workspace @paved/operator bench [--tenants 100] [--apps 5]
- *     [--concurrency 8] [--no-direct]
+ *     [--concurrency 8] [--no-direct] [--no-knative] [--no-delete]
  *
  * The operator runs as a child process (the bundle of src/main.ts, as in the
- * image), so its RSS is its own.
+ * image), so its RSS is its own. `OPERATOR_BUNDLE=<main.js>` runs another
+ * build instead (the previous commit's, to compare in one sitting).
+ * Percentiles are nearest-rank.
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import {
+  EXAMPLE_APP_IMAGE,
+  Kwok,
+  KWOK_NODE_LABEL,
+  machineLoad,
   percentile,
   rssKiB,
   runBenchmark,
-  wholeNumberFlag,
+  startKwok,
   startTestCluster,
+  wholeNumberFlag,
   freePorts,
 } from '@paved/test-cluster';
 import path from 'node:path';
-import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
+import {
+  FIELD_MANAGER_BACKEND,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_PAVED,
+} from '@paved/plugin-paved-common';
 import {
   KubeClient,
   Informer,
@@ -38,6 +53,7 @@ import {
   KubeObject,
   LIMIT_RANGES,
   NAMESPACES,
+  NODES,
   RESOURCE_QUOTAS,
   TENANTS,
 } from '@paved/kube';
@@ -59,10 +75,19 @@ interface Args {
   apps: number;
   concurrency: number;
   direct: boolean;
+  knative: boolean;
+  delete: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { tenants: 100, apps: 5, concurrency: 8, direct: true };
+  const args: Args = {
+    tenants: 100,
+    apps: 5,
+    concurrency: 8,
+    direct: true,
+    knative: true,
+    delete: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const number = () => wholeNumberFlag(flag, argv[++i]);
@@ -70,9 +95,11 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--apps') args.apps = number();
     else if (flag === '--concurrency') args.concurrency = number();
     else if (flag === '--no-direct') args.direct = false;
+    else if (flag === '--no-knative') args.knative = false;
+    else if (flag === '--no-delete') args.delete = false;
     else
       throw new Error(
-        `unknown flag ${flag}; use --tenants N --apps M --concurrency C --no-direct`,
+        `unknown flag ${flag}; use --tenants N --apps M --concurrency C --no-direct --no-knative --no-delete`,
       );
   }
   return args;
@@ -94,11 +121,25 @@ async function pool<T>(
   );
 }
 
-/** Waits until `done()` or throws after `timeoutMs`. */
-async function until(done: () => boolean, timeoutMs: number, what: string) {
+/** Waits until `done()` or throws after `timeoutMs`, saying how far it got. */
+async function until(
+  done: () => boolean,
+  timeoutMs: number,
+  what: string,
+  progress?: () => string,
+) {
   const deadline = Date.now() + timeoutMs;
+  let reported = Date.now();
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${what}${progress ? ` (${progress()})` : ''}`,
+      );
+    }
+    if (progress && Date.now() - reported > 15_000) {
+      reported = Date.now();
+      console.log(`  … waiting for ${what}: ${progress()}`);
+    }
     await new Promise(r => setTimeout(r, 20));
   }
 }
@@ -125,20 +166,183 @@ function cpuSeconds(pid: number): number {
 
 const rssMiB = (pid: number) => rssKiB(pid) / 1024;
 
+/** The operator's API requests so far, by `method resource`. */
+async function apiRequests(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(
+    /^paved_api_requests_total\{method="(\w+)",resource="([^"]*)"\} (\d+)/gm,
+  )) {
+    counts.set(`${m[1]} ${m[2]}`, Number(m[3]));
+  }
+  return counts;
+}
+
+/** `after − before`, the non-zero ones, and their sum. */
+function requestsBetween(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): { total: number; text: string } {
+  const delta = [...after.entries()]
+    .map(([k, n]) => [k, n - (before.get(k) ?? 0)] as const)
+    .filter(([, n]) => n > 0);
+  return {
+    total: delta.reduce((sum, [, n]) => sum + n, 0),
+    text: delta.map(([k, n]) => `${k}: ${n}`).join(', '),
+  };
+}
+
+/** A Tenant's children besides its namespace: quota, LimitRange, RBAC, policy. */
+const TENANT_CHILD_OBJECTS = 4;
+
+/** Objects of Paved's kinds still there for tenants named `prefix…`. */
+async function leftovers(client: KubeClient, prefix: string): Promise<number> {
+  let count = 0;
+  for (const type of [
+    NAMESPACES,
+    APPS,
+    KNATIVE_SERVICES,
+    RESOURCE_QUOTAS,
+    LIMIT_RANGES,
+    CILIUM_NETWORK_POLICIES,
+  ]) {
+    const { items } = await client.list(type);
+    count += items.filter(o =>
+      (o.metadata.namespace ?? o.metadata.name).startsWith(`tenant-${prefix}`),
+    ).length;
+  }
+  for (const type of [CAPSULE_TENANTS, TENANTS]) {
+    const { items } = await client.list(type);
+    count += items.filter(o => o.metadata.name.startsWith(prefix)).length;
+  }
+  return count;
+}
+
+/** Real nodes take no new pods: the apps' pods go to the KWOK node. */
+async function cordonRealNodes(client: KubeClient): Promise<string[]> {
+  const { items } = await client.list(NODES);
+  const real = items.filter(n => !n.metadata.labels?.[KWOK_NODE_LABEL]);
+  for (const node of real) {
+    await client.mergePatch(NODES, node.metadata.name, undefined, {
+      spec: { unschedulable: true },
+    });
+  }
+  return real.map(n => n.metadata.name);
+}
+
 const ms = (n: number) => `${n.toFixed(0)} ms`;
+const p50p99 = (values: number[]) =>
+  `p50 ${ms(percentile(values, 50))}  p99 ${ms(percentile(values, 99))}`;
+const line = (label: string, value: string) =>
+  console.log(`  ${label.padEnd(34)} ${value}`);
+
+/** First sight of each milestone of each object, by `namespace/name`. */
+class Milestones {
+  readonly at = new Map<string, Map<string, number>>();
+
+  mark(milestone: string, key: string, time = Date.now()): void {
+    let byKey = this.at.get(milestone);
+    if (!byKey) this.at.set(milestone, (byKey = new Map()));
+    if (!byKey.has(key)) byKey.set(key, time);
+  }
+
+  has(milestone: string, key: string): boolean {
+    return this.at.get(milestone)?.has(key) ?? false;
+  }
+
+  count(milestone: string): number {
+    return this.at.get(milestone)?.size ?? 0;
+  }
+
+  /** `to − from` for every key that reached both. */
+  between(from: string, to: string, keys: string[]): number[] {
+    return keys
+      .filter(k => this.has(from, k) && this.has(to, k))
+      .map(k => this.at.get(to)!.get(k)! - this.at.get(from)!.get(k)!);
+  }
+}
+
+const keyOf = (o: KubeObject) =>
+  `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+function knativeReady(o: KubeObject): boolean {
+  const status = o.status as any;
+  return (
+    status?.observedGeneration === o.metadata.generation &&
+    status?.conditions?.some(
+      (c: any) => c.type === 'Ready' && c.status === 'True',
+    )
+  );
+}
+
+function tenantSpec(name: string, apps: number) {
+  return tenantSpecSchema.parse({
+    displayName: name,
+    owner: 'group:default/bench',
+    plan: 'pro',
+    // The most a tenant may have: with the apps' small requests (below),
+    // quota holds no pod back, even of 1,000 apps in one tenant.
+    limits: { cpu: '64', memory: '256Gi', maxApps: Math.min(apps, 1000) },
+  });
+}
+
+function appSpec(app: string, knative: boolean) {
+  return appSpecSchema.parse({
+    // Knative resolves no tag under the local registry; a KWOK pod pulls
+    // nothing.
+    image: knative ? EXAMPLE_APP_IMAGE : `ghcr.io/acme/${app}:1.0.0`,
+    port: 8080,
+    resources: { cpu: '25m', memory: '32Mi' },
+  });
+}
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const total = args.tenants * args.apps;
   console.log(
-    `bench: ${args.tenants} tenants x ${args.apps} apps = ${total} apps, concurrency ${args.concurrency}`,
+    `bench: ${args.tenants} tenants x ${
+      args.apps
+    } apps = ${total} apps, concurrency ${args.concurrency}, ${
+      args.knative
+        ? 'real Knative Serving (pods on a KWOK node)'
+        : 'control plane only (no Knative controller)'
+    }`,
   );
-  const cluster = await startTestCluster({ timeoutMs: 120_000 });
+  console.log(
+    `machine: ${machineLoad()} at start, ${new Date().toISOString()}`,
+  );
+  const cluster = await startTestCluster({
+    timeoutMs: 180_000,
+    dataPlane: args.knative
+      ? {
+          // The pods stay while the figures are taken (KWOK pods serve no
+          // request, so the autoscaler would take them all to zero).
+          autoscaler: { 'enable-scale-to-zero': 'false' },
+          progressDeadline: '600s',
+        }
+      : undefined,
+    log: l => {
+      if (/waiting \d+ s for the real node/.test(l)) console.log(l);
+    },
+  });
   const client = await KubeClient.fromKubeConfig(cluster.kubeConfig, {
     maxSockets: 128,
   });
   let operator: ChildProcess | undefined;
+  let kwok: Kwok | undefined;
+  const informers: Informer[] = [];
   try {
+    if (args.knative) {
+      kwok = await startKwok(cluster, { log: l => console.log(l) });
+      const cordoned = await cordonRealNodes(client);
+      console.log(
+        `real node ${cordoned.join(
+          ', ',
+        )} cordoned (Knative's own pods stay); apps' pods go to ${kwok.nodeNames.join(
+          ', ',
+        )}`,
+      );
+    }
     // ------------------------------------------------------------- operator
     const [port] = await freePorts(1);
     operator = spawn(
@@ -148,7 +352,8 @@ async function main() {
         ...(process.env.OPERATOR_NODE_FLAGS ?? '--max-semi-space-size=4')
           .split(' ')
           .filter(Boolean),
-        path.join(__dirname, '..', 'dist', 'bundle', 'main.js'),
+        process.env.OPERATOR_BUNDLE ??
+          path.join(__dirname, '..', 'dist', 'bundle', 'main.js'),
       ],
       {
         env: {
@@ -175,241 +380,384 @@ async function main() {
       await new Promise(r => setTimeout(r, 100));
     }
 
-    const created = new Map<string, number>();
-    const readyAt = new Map<string, number>();
+    const seen = new Milestones();
     const tenantInformer = new Informer(client, { type: TENANTS });
-    const appInformer = new Informer(client, {
+    tenantInformer.addHandlers({
+      add: o => {
+        if ((o.status as any)?.phase === 'Active')
+          seen.mark('active', keyOf(o));
+      },
+      update: (_o, n) => {
+        if ((n.status as any)?.phase === 'Active')
+          seen.mark('active', keyOf(n));
+      },
+      delete: o => seen.mark('tenantGone', o.metadata.name),
+    });
+    const ksvcInformer = new Informer(client, {
       type: KNATIVE_SERVICES,
       labelSelector: 'paved.dev/app',
     });
-    const seen = (phase: string) => (o: KubeObject) => {
-      const key = `${o.kind}:${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-      if ((o.status as any)?.phase === phase && !readyAt.has(key))
-        readyAt.set(key, Date.now());
+    const onKsvc = (o: KubeObject) => {
+      seen.mark('applied', keyOf(o));
+      if (knativeReady(o)) seen.mark('knativeReady', keyOf(o));
     };
-    tenantInformer.addHandlers({
-      add: seen('Active'),
-      update: (_o, n) => seen('Active')(n),
+    ksvcInformer.addHandlers({ add: onKsvc, update: (_o, n) => onKsvc(n) });
+    const appInformer = new Informer(client, { type: APPS });
+    const onApp = (o: KubeObject) => {
+      const status = o.status as any;
+      if (
+        status?.phase === 'Ready' &&
+        status.observedGeneration === o.metadata.generation
+      )
+        seen.mark('ready', keyOf(o));
+    };
+    appInformer.addHandlers({ add: onApp, update: (_o, n) => onApp(n) });
+    const namespaceInformer = new Informer(client, {
+      type: NAMESPACES,
+      labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`,
     });
-    // An App is done when the operator has applied its Knative Service.
-    appInformer.addHandlers({
-      add: o => {
-        const key = `App:${o.metadata.namespace}/${o.metadata.name}`;
-        if (!readyAt.has(key)) readyAt.set(key, Date.now());
-      },
+    namespaceInformer.addHandlers({
+      delete: o => seen.mark('namespaceGone', o.metadata.name),
     });
-    tenantInformer.start();
-    appInformer.start();
-    await Promise.all([
-      tenantInformer.waitForSync(),
-      appInformer.waitForSync(),
-    ]);
+    informers.push(
+      tenantInformer,
+      ksvcInformer,
+      appInformer,
+      namespaceInformer,
+    );
+    for (const i of informers) i.start();
+    await Promise.all(informers.map(i => i.waitForSync()));
 
     const reconcilesBefore = await metric(port, 'paved_reconcile_total');
+    const requestsAtStart = await apiRequests(port);
     const tenantNames = Array.from(
       { length: args.tenants },
       (_, i) => `bench-${i}`,
     );
     const start = Date.now();
     await pool(tenantNames, args.concurrency, async name => {
-      created.set(`Tenant:/${name}`, Date.now());
+      seen.mark('created', `/${name}`);
       await client.apply(
         TENANTS,
         {
           apiVersion: 'paved.dev/v1alpha1',
           kind: 'Tenant',
           metadata: { name },
-          spec: {
-            displayName: name,
-            owner: 'group:default/bench',
-            plan: 'pro',
-          },
+          spec: tenantSpec(name, args.apps),
         },
         { fieldManager: FIELD_MANAGER_BACKEND },
       );
     });
     await until(
-      () => tenantNames.every(n => readyAt.has(`Tenant:/${n}`)),
+      () => tenantNames.every(n => seen.has('active', `/${n}`)),
       600_000,
       'tenants Active',
+      () => `${seen.count('active')} of ${args.tenants}`,
     );
     const tenantsDone = Date.now();
-    const appKeys: Array<[string, string]> = [];
+    const requestsAfterTenants = await apiRequests(port);
+    const appKeys: string[] = [];
     for (const t of tenantNames)
-      for (let a = 0; a < args.apps; a++) appKeys.push([t, `app-${a}`]);
-    await pool(appKeys, args.concurrency, async ([tenant, app]) => {
-      const ns = `tenant-${tenant}`;
-      created.set(`App:${ns}/${app}`, Date.now());
+      for (let a = 0; a < args.apps; a++) appKeys.push(`tenant-${t}/app-${a}`);
+    const appsStart = Date.now();
+    await pool(appKeys, args.concurrency, async key => {
+      const [ns, app] = key.split('/');
+      seen.mark('created', key);
       await client.apply(
         APPS,
         {
           apiVersion: 'paved.dev/v1alpha1',
           kind: 'App',
           metadata: { name: app, namespace: ns },
-          spec: { image: `ghcr.io/acme/${app}:1.0.0`, port: 8080 },
+          spec: appSpec(app, args.knative),
         },
         { fieldManager: FIELD_MANAGER_BACKEND },
       );
     });
+    const done = args.knative ? 'ready' : 'applied';
     await until(
-      () => appKeys.every(([t, a]) => readyAt.has(`App:tenant-${t}/${a}`)),
-      1_200_000,
-      'Knative Services applied',
+      () => appKeys.every(k => seen.has(done, k)),
+      1_800_000,
+      args.knative ? 'Apps Ready' : 'Knative Services applied',
+      () =>
+        `${seen.count('applied')} Services applied, ${seen.count(
+          'knativeReady',
+        )} Ready in Knative, ${seen.count('ready')} Apps Ready of ${total}`,
     );
     const end = Date.now();
+    // Late status writes of the last apps count too.
+    await new Promise(r => setTimeout(r, 2000));
     const reconciles =
       (await metric(port, 'paved_reconcile_total')) - reconcilesBefore;
-    const metricsText = await (
-      await fetch(`http://127.0.0.1:${port}/metrics`)
-    ).text();
-    const requests = [
-      ...metricsText.matchAll(
-        /^paved_api_requests_total\{method="(\w+)",resource="([^"]*)"\} (\d+)/gm,
-      ),
-    ]
-      .map(m => `${m[1]} ${m[2]}: ${m[3]}`)
-      .join(', ');
-    const latencies = (kind: string) =>
-      [...created.entries()]
-        .filter(([k]) => k.startsWith(`${kind}:`))
-        .map(([k, t]) => readyAt.get(k)! - t);
-    const tenantLat = latencies('Tenant');
-    const appLat = latencies('App');
+    const tenantRequests = requestsBetween(
+      requestsAtStart,
+      requestsAfterTenants,
+    );
+    const appRequests = requestsBetween(
+      requestsAfterTenants,
+      await apiRequests(port),
+    );
+    const tenantKeys = tenantNames.map(n => `/${n}`);
     const rss = rssMiB(operator.pid!);
     const heap =
       (await metric(port, 'nodejs_heap_size_used_bytes')) / 1024 / 1024;
     const cpu = cpuSeconds(operator.pid!);
     const operatorTotal = end - start;
+    const operatorAppsTotal = end - appsStart;
     console.log('\noperator');
-    console.log(
-      `  time to all applied         ${ms(
-        operatorTotal,
-      )} (tenants Active after ${ms(tenantsDone - start)})`,
+    line(
+      'time to all done',
+      `${ms(operatorTotal)} (tenants Active after ${ms(
+        tenantsDone - start,
+      )}, then apps ${ms(operatorAppsTotal)})`,
     );
-    console.log(
-      `  tenant create->Active       p50 ${ms(
-        percentile(tenantLat, 50),
-      )}  p99 ${ms(percentile(tenantLat, 99))}`,
+    line(
+      'tenant create → Active',
+      p50p99(seen.between('created', 'active', tenantKeys)),
     );
-    console.log(
-      `  app create->ksvc applied    p50 ${ms(
-        percentile(appLat, 50),
-      )}  p99 ${ms(percentile(appLat, 99))}`,
+    if (args.knative) {
+      const own1 = seen.between('created', 'applied', appKeys);
+      const own2 = seen.between('knativeReady', 'ready', appKeys);
+      const ownKeys = appKeys.filter(
+        k => seen.has('applied', k) && seen.has('ready', k),
+      );
+      const own = ownKeys.map(
+        k =>
+          seen.between('created', 'applied', [k])[0] +
+          seen.between('knativeReady', 'ready', [k])[0],
+      );
+      line(
+        'app create → Ready',
+        p50p99(seen.between('created', 'ready', appKeys)),
+      );
+      line('  operator: App → Service applied', p50p99(own1));
+      line(
+        '  Knative: applied → Ready',
+        p50p99(seen.between('applied', 'knativeReady', appKeys)),
+      );
+      line('  operator: Knative Ready → App Ready', p50p99(own2));
+      line("  operator's own share (sum)", p50p99(own));
+    } else {
+      line(
+        'app create → Service applied',
+        p50p99(seen.between('created', 'applied', appKeys)),
+      );
+    }
+    line(
+      'reconciles',
+      `${reconciles} (${(reconciles / (operatorTotal / 1000)).toFixed(0)}/s)`,
     );
-    console.log(
-      `  reconciles                  ${reconciles} (${(
-        reconciles /
-        (operatorTotal / 1000)
-      ).toFixed(0)}/s)`,
-    );
-    console.log(
-      `  operator RSS                ${rss.toFixed(
+    line(
+      'operator RSS',
+      `${rss.toFixed(0)} MiB with ${total} apps (JS heap used ${heap.toFixed(
         0,
-      )} MiB with ${total} apps (JS heap used ${heap.toFixed(0)} MiB)`,
+      )} MiB)`,
     );
-    console.log(`  operator CPU                ${cpu.toFixed(1)} s`);
-    console.log(`  operator API requests       ${requests}`);
-    await tenantInformer.stop();
-    await appInformer.stop();
+    line('operator CPU', `${cpu.toFixed(1)} s`);
+    line(
+      'API requests, tenants',
+      `${tenantRequests.total} (${(tenantRequests.total / args.tenants).toFixed(
+        2,
+      )} per tenant): ${tenantRequests.text}`,
+    );
+    line(
+      'API requests, apps',
+      `${appRequests.total} (${(appRequests.total / total).toFixed(
+        2,
+      )} per app, with the tenants' app-count updates): ${appRequests.text}`,
+    );
+
+    // ------------------------------------------------------------- deletion
+    // Every Tenant deleted at once, as a platform team retiring them would:
+    // time until all are gone, the operator's requests for it, the order
+    // (a Tenant must outlive its namespace) and what is left behind.
+    let deleteTotal = NaN;
+    if (args.delete) {
+      const requestsBefore = await apiRequests(port);
+      const deleteStart = Date.now();
+      await pool(tenantNames, args.concurrency, async name => {
+        await client.delete(TENANTS, name);
+      });
+      await until(
+        () => tenantNames.every(n => seen.has('tenantGone', n)),
+        1_200_000,
+        'tenants deleted',
+        () =>
+          `${seen.count('namespaceGone')} namespaces and ${seen.count(
+            'tenantGone',
+          )} Tenants gone of ${args.tenants}`,
+      );
+      deleteTotal = Date.now() - deleteStart;
+      const deleted = requestsBetween(requestsBefore, await apiRequests(port));
+      const outOfOrder = tenantNames.filter(n => {
+        const namespaceGone = seen.at.get('namespaceGone')?.get(`tenant-${n}`);
+        return (
+          namespaceGone === undefined ||
+          namespaceGone > seen.at.get('tenantGone')!.get(n)!
+        );
+      }).length;
+      const left = await leftovers(client, 'bench-');
+      // Each Tenant, its namespace and children, each App and its Service.
+      const objects = args.tenants * (2 + TENANT_CHILD_OBJECTS) + total * 2;
+      console.log('\ndeletion (all tenants deleted at once)');
+      line('time to all gone', ms(deleteTotal));
+      line(
+        'API requests',
+        `${deleted.total} (${(deleted.total / objects).toFixed(
+          2,
+        )} per object, ${objects} objects): ${deleted.text}`,
+      );
+      line('Tenants gone before their namespace', String(outOfOrder));
+      line('objects left over', String(left));
+    }
+    for (const i of informers.splice(0)) await i.stop();
     operator.kill('SIGTERM');
     await new Promise(r => operator!.once('exit', r));
     operator = undefined;
 
     if (!args.direct) return;
     // --------------------------------------------------------------- direct
-    const config = DEFAULT_DESIRED_STATE_CONFIG;
-    const ksvcApplied = new Map<string, number>();
-    const directTenantLat: number[] = [];
-    const directCreated = new Map<string, number>();
-    const dStart = Date.now();
-    await pool(
-      Array.from({ length: args.tenants }, (_, i) => `direct-${i}`),
-      args.concurrency,
-      async name => {
-        const t0 = Date.now();
-        const tenant: TenantResource = {
-          apiVersion: 'paved.dev/v1alpha1',
-          kind: 'Tenant',
-          metadata: { name },
-          spec: tenantSpecSchema.parse({
-            displayName: name,
-            owner: 'group:default/bench',
-            plan: 'pro',
-          }),
-        };
-        await client.apply(
-          NAMESPACES,
-          desiredNamespace(tenant, config, { capsule: true }),
-        );
-        await client.apply(
-          CAPSULE_TENANTS,
-          desiredCapsuleTenant(tenant, config),
-        );
-        await client.apply(
-          CILIUM_NETWORK_POLICIES,
-          desiredCiliumNetworkPolicy(tenant, config),
-        );
-        await client.apply(
-          RESOURCE_QUOTAS,
-          desiredResourceQuota(tenant, config),
-        );
-        await client.apply(LIMIT_RANGES, desiredLimitRange(tenant, config));
-        directTenantLat.push(Date.now() - t0);
-      },
-    );
-    const directApps: Array<[string, string]> = [];
-    for (let i = 0; i < args.tenants; i++)
-      for (let a = 0; a < args.apps; a++)
-        directApps.push([`direct-${i}`, `app-${a}`]);
-    await pool(directApps, args.concurrency, async ([tenant, name]) => {
-      const ns = `tenant-${tenant}`;
-      const app: AppResource = {
-        apiVersion: 'paved.dev/v1alpha1',
-        kind: 'App',
-        metadata: { name, namespace: ns },
-        spec: appSpecSchema.parse({
-          image: `ghcr.io/acme/${name}:1.0.0`,
-          port: 8080,
-        }),
-      };
-      const ksvc = desiredKnativeService(tenant, app, app.spec);
-      ksvc.metadata.labels = { ...ksvc.metadata.labels, bench: 'direct' };
-      directCreated.set(`${ns}/${name}`, Date.now());
-      await client.apply(KNATIVE_SERVICES, ksvc);
-      ksvcApplied.set(`${ns}/${name}`, Date.now());
-    });
-    const dEnd = Date.now();
-    const directAppLat = [...directCreated.entries()].map(
-      ([k, t]) => ksvcApplied.get(k)! - t,
-    );
-    const directTotal = dEnd - dStart;
+    const direct = await directFloor(client, args);
     console.log(
-      '\ndirect (plain client loop, same children, same concurrency)',
+      `\ndirect (plain client loop, the same objects, the same concurrency${
+        args.knative ? ', done when Knative says Ready' : ''
+      })`,
     );
-    console.log(`  time to all applied         ${ms(directTotal)}`);
-    console.log(
-      `  tenant children applied     p50 ${ms(
-        percentile(directTenantLat, 50),
-      )}  p99 ${ms(percentile(directTenantLat, 99))}`,
+    line(
+      'time to all done',
+      `${ms(direct.total)} (apps ${ms(direct.appsTotal)})`,
     );
-    console.log(
-      `  service applied             p50 ${ms(
-        percentile(directAppLat, 50),
-      )}  p99 ${ms(percentile(directAppLat, 99))}`,
+    line('tenant children applied', p50p99(direct.tenantLatencies));
+    line(
+      args.knative ? 'Service apply → Ready' : 'Service apply',
+      p50p99(direct.appLatencies),
     );
-    console.log(
-      `\nratio operator/direct         ${(operatorTotal / directTotal).toFixed(
-        2,
-      )}`,
-    );
+    if (args.delete) line('deletion: time to all gone', ms(direct.deleteTotal));
+    console.log('\nratio operator/direct');
+    line('all done', `${(operatorTotal / direct.total).toFixed(2)}`);
+    line('apps done', `${(operatorAppsTotal / direct.appsTotal).toFixed(2)}`);
+    if (args.delete)
+      line('deletion', `${(deleteTotal / direct.deleteTotal).toFixed(2)}`);
+    console.log(`\nmachine: ${machineLoad()} at end`);
   } finally {
+    for (const i of informers) await i.stop();
     if (operator) {
       operator.kill('SIGTERM');
       await new Promise(r => operator!.once('exit', r));
     }
+    await kwok?.stop();
     client.close();
     await cluster.stop();
   }
+}
+
+/**
+ * The floor: each tenant's children applied in order, then each app's
+ * Knative Service, by a plain loop at the same concurrency; with Knative,
+ * done once Knative says each Service is Ready. Then each namespace (its
+ * children and Services go with it) and Capsule tenant deleted once and
+ * waited for.
+ */
+async function directFloor(client: KubeClient, args: Args) {
+  const config = DEFAULT_DESIRED_STATE_CONFIG;
+  const tenantLatencies: number[] = [];
+  const start = Date.now();
+  const names = Array.from({ length: args.tenants }, (_, i) => `direct-${i}`);
+  await pool(names, args.concurrency, async name => {
+    const t0 = Date.now();
+    const tenant: TenantResource = {
+      apiVersion: 'paved.dev/v1alpha1',
+      kind: 'Tenant',
+      metadata: { name },
+      spec: tenantSpec(name, args.apps),
+    };
+    await client.apply(
+      NAMESPACES,
+      desiredNamespace(tenant, config, { capsule: true }),
+    );
+    await client.apply(CAPSULE_TENANTS, desiredCapsuleTenant(tenant, config));
+    await client.apply(
+      CILIUM_NETWORK_POLICIES,
+      desiredCiliumNetworkPolicy(tenant, config),
+    );
+    await client.apply(RESOURCE_QUOTAS, desiredResourceQuota(tenant, config));
+    await client.apply(LIMIT_RANGES, desiredLimitRange(tenant, config));
+    tenantLatencies.push(Date.now() - t0);
+  });
+  const started = new Map<string, number>();
+  const applied = new Map<string, number>();
+  const ready = new Map<string, number>();
+  const informer = new Informer(client, {
+    type: KNATIVE_SERVICES,
+    labelSelector: 'bench=direct',
+  });
+  const onKsvc = (o: KubeObject) => {
+    if (knativeReady(o) && !ready.has(keyOf(o)))
+      ready.set(keyOf(o), Date.now());
+  };
+  informer.addHandlers({ add: onKsvc, update: (_o, n) => onKsvc(n) });
+  informer.start();
+  await informer.waitForSync();
+  const keys: string[] = [];
+  for (const t of names)
+    for (let a = 0; a < args.apps; a++) keys.push(`tenant-${t}/app-${a}`);
+  const appsStart = Date.now();
+  try {
+    await pool(keys, args.concurrency, async key => {
+      const [ns, name] = key.split('/');
+      const app: AppResource = {
+        apiVersion: 'paved.dev/v1alpha1',
+        kind: 'App',
+        metadata: { name, namespace: ns },
+        spec: appSpec(name, args.knative),
+      };
+      const ksvc = desiredKnativeService(
+        ns.slice('tenant-'.length),
+        app,
+        app.spec,
+      );
+      ksvc.metadata.labels = { ...ksvc.metadata.labels, bench: 'direct' };
+      started.set(key, Date.now());
+      await client.apply(KNATIVE_SERVICES, ksvc);
+      applied.set(key, Date.now());
+    });
+    if (args.knative) {
+      await until(
+        () => keys.every(k => ready.has(k)),
+        1_800_000,
+        'direct Services Ready',
+        () => `${ready.size} of ${keys.length}`,
+      );
+    }
+  } finally {
+    await informer.stop();
+  }
+  const end = Date.now();
+  const appLatencies = keys.map(
+    k => (args.knative ? ready : applied).get(k)! - started.get(k)!,
+  );
+
+  let deleteTotal = NaN;
+  if (args.delete) {
+    const deleteStart = Date.now();
+    await pool(names, args.concurrency, async name => {
+      await client.delete(NAMESPACES, `tenant-${name}`);
+      await client.delete(CAPSULE_TENANTS, name);
+    });
+    for (;;) {
+      const { items } = await client.list(NAMESPACES);
+      if (!items.some(n => n.metadata.name.startsWith('tenant-direct-'))) break;
+      await new Promise(r => setTimeout(r, 100));
+    }
+    deleteTotal = Date.now() - deleteStart;
+  }
+  return {
+    total: end - start,
+    appsTotal: end - appsStart,
+    tenantLatencies,
+    appLatencies,
+    deleteTotal,
+  };
 }
 
 runBenchmark(main);
