@@ -25,6 +25,7 @@ import {
 } from './schemas';
 import { planLimitsSchema, planSchema } from './plans';
 import { domainViewSchema } from './domains';
+import { pageSchema } from './history';
 
 /** The mask shown instead of a secret value. */
 export const SECRET_MASK = '********';
@@ -282,6 +283,11 @@ export const appViewSchema = z
   })
   .strict();
 export type AppView = z.infer<typeof appViewSchema>;
+/**
+ * A list of apps: all of them, or with `?limit=` a page, ordered by tenant
+ * and name, with `nextCursor` while there are more.
+ */
+export const appPageSchema = pageSchema(appViewSchema);
 
 export const revisionViewSchema = z
   .object({

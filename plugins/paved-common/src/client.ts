@@ -107,10 +107,16 @@ export class PavedApiClient {
       `/tenants/${enc(tenant)}${generationQuery(options)}`,
     );
   }
-  listApps(tenant?: string): Promise<ListResponse<AppView>> {
+  /**
+   * The apps of every visible tenant, or of one: all of them, or with
+   * `page.limit` a page (by tenant and name; `nextCursor` while there are more).
+   */
+  listApps(tenant?: string, page?: PageOptions): Promise<Page<AppView>> {
     return this.request(
       'GET',
-      tenant ? `/tenants/${enc(tenant)}/apps` : '/apps',
+      `${tenant ? `/tenants/${enc(tenant)}/apps` : '/apps'}${queryString(
+        page,
+      )}`,
     );
   }
   getApp(tenant: string, app: string): Promise<AppView> {

@@ -50,7 +50,7 @@ export const pageQueryShape = {
     .optional(),
 };
 
-/** A page of a list, newest first. */
+/** A page of a list (the audit log and events newest first; apps by tenant and name). */
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z
     .object({
@@ -58,7 +58,7 @@ export function pageSchema<T extends z.ZodType>(item: T) {
       nextCursor: z
         .string()
         .optional()
-        .describe('Pass as ?cursor= for the next, older page; absent: no more'),
+        .describe('Pass as ?cursor= for the next page; absent: no more'),
     })
     .strict();
 }

@@ -12,6 +12,7 @@ import {
   deployAppRequestSchema,
   emptyRequestSchema,
   errorResponseBodySchema,
+  appPageSchema,
   expectedGenerationSchema,
   patchEnvRequestSchema,
   planViewSchema,
@@ -74,6 +75,7 @@ const answers = {
   TenantView: tenantViewSchema,
   TenantDeletion: tenantDeletionSchema,
   AppView: appViewSchema,
+  AppPage: appPageSchema,
   AppDeletion: appDeletionSchema,
   AppEventsPage: appEventsPageSchema,
   RevisionView: revisionViewSchema,
@@ -250,6 +252,15 @@ export function openApiDocument() {
       'The nextCursor of the previous page',
     ),
   ];
+  // Apps are listed whole unless a page is asked for.
+  const appPageQuery = [
+    query(
+      'limit',
+      { type: 'integer', minimum: 1, maximum: AUDIT_PAGE_MAX },
+      'Apps per page, by tenant and name (default: all of them, unpaged)',
+    ),
+    pageQuery[1],
+  ];
   const boolean = { type: 'string', enum: ['true', 'false'] };
   const logsQuery = [
     query('follow', boolean, 'Keep the stream open and send new lines'),
@@ -343,11 +354,19 @@ export function openApiDocument() {
         ),
       },
       '/apps': {
-        get: op('List the apps of every tenant you can see', okList('AppView')),
+        get: op(
+          'List the apps of every tenant you can see (all of them, or paged with ?limit=)',
+          ok('AppPage'),
+          { query: appPageQuery },
+        ),
       },
       '/tenants/{tenant}/apps': {
         parameters: [tenantParam],
-        get: op('List the apps of a tenant', okList('AppView')),
+        get: op(
+          'List the apps of a tenant (all of them, or paged with ?limit=)',
+          ok('AppPage'),
+          { query: appPageQuery },
+        ),
       },
       '/tenants/{tenant}/apps/{app}': {
         parameters: [tenantParam, appParam],

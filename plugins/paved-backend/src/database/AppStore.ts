@@ -14,7 +14,7 @@ import type {
   AppRecord,
   AppWrite,
   PavedAppStore,
-  TenantFilter,
+  ListAppsOptions,
   WrittenApp,
 } from './PavedStore';
 import { RevisionStore } from './RevisionStore';
@@ -56,10 +56,7 @@ export class AppStore implements PavedAppStore {
     private readonly domains?: DomainStore,
   ) {}
 
-  async listApps(options?: {
-    tenant?: string;
-    filter?: TenantFilter;
-  }): Promise<AppRecord[]> {
+  async listApps(options?: ListAppsOptions): Promise<AppRecord[]> {
     const query = this.db(APPS)
       .join(TENANTS, `${TENANTS}.name`, `${APPS}.tenant`)
       .select(`${APPS}.*`)
@@ -67,6 +64,20 @@ export class AppStore implements PavedAppStore {
       .andWhere(`${TENANTS}.deleting`, false)
       .orderBy([`${APPS}.tenant`, `${APPS}.name`]);
     if (options?.tenant) query.andWhere(`${APPS}.tenant`, options.tenant);
+    const after = options?.after;
+    if (after) {
+      // Keyset paging on the primary key (tenant, name): no offset to skip.
+      query.andWhere(q =>
+        q
+          .where(`${APPS}.tenant`, '>', after.tenant)
+          .orWhere(q2 =>
+            q2
+              .where(`${APPS}.tenant`, after.tenant)
+              .andWhere(`${APPS}.name`, '>', after.name),
+          ),
+      );
+    }
+    if (options?.limit !== undefined) query.limit(options.limit);
     if (options?.filter) {
       applyTenantFilter(query, options.filter, {
         owner: `${TENANTS}.owner`,

@@ -12,6 +12,7 @@ import type {
   AuditRecord,
   BehindRows,
   DeletedTenantRecord,
+  ListAppsOptions,
   PavedStore,
   RevisionRecord,
   TenantCreate,
@@ -109,10 +110,7 @@ export class DatabasePavedStore implements PavedStore {
 
   // --------------------------------------------------------------------- apps
 
-  listApps(options?: {
-    tenant?: string;
-    filter?: TenantFilter;
-  }): Promise<AppRecord[]> {
+  listApps(options?: ListAppsOptions): Promise<AppRecord[]> {
     return this.apps.listApps(options);
   }
   getApp(tenant: string, name: string): Promise<AppRecord | undefined> {

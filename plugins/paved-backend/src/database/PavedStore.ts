@@ -205,12 +205,19 @@ export interface PavedTenantStore {
   appCounts(tenants: string[]): Promise<Map<string, number>>;
 }
 
+/** Which apps `listApps` answers: by tenant and name, all or a page. */
+export interface ListAppsOptions {
+  tenant?: string;
+  filter?: TenantFilter;
+  /** At most this many (a page). */
+  limit?: number;
+  /** Only those after this one (the last of the previous page). */
+  after?: { tenant: string; name: string };
+}
+
 /** Apps, their env and secrets (database/AppStore.ts). */
 export interface PavedAppStore {
-  listApps(options?: {
-    tenant?: string;
-    filter?: TenantFilter;
-  }): Promise<AppRecord[]>;
+  listApps(options?: ListAppsOptions): Promise<AppRecord[]>;
   getApp(tenant: string, name: string): Promise<AppRecord | undefined>;
   writeApp(write: AppWrite): Promise<WrittenApp>;
   markAppDeleting(

@@ -123,4 +123,49 @@ describe('PavedApiClient', () => {
     expect(apiErrorStatus(error)).toBe(404);
     expect(apiErrorMessage(error)).toBe('Tenant nope not found');
   });
+
+  it('pages the app lists by tenant and name, and refuses a made-up cursor', async () => {
+    for (const tenant of ['page-a', 'page-b']) {
+      await client.createTenant({
+        name: tenant,
+        displayName: tenant,
+        owner: TEAM_A,
+      });
+      for (const app of ['x', 'y', 'z']) {
+        await client.deployApp(tenant, app, { image: `${app}:1` });
+      }
+    }
+    const seen: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listApps(undefined, { limit: 4, cursor });
+      seen.push(page.items.map(a => a.ref));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([
+      ['page-a/x', 'page-a/y', 'page-a/z', 'page-b/x'],
+      ['page-b/y', 'page-b/z'],
+    ]);
+    // A page that ends exactly at the end says there is no more.
+    const one = await client.listApps('page-b', { limit: 3 });
+    expect(one.items.map(a => a.ref)).toEqual([
+      'page-b/x',
+      'page-b/y',
+      'page-b/z',
+    ]);
+    expect(one.nextCursor).toBeUndefined();
+    // Unpaged: all of them, as before.
+    expect((await client.listApps('page-a')).items).toHaveLength(3);
+
+    const made = Buffer.from('page-a').toString('base64url');
+    const error = await client
+      .listApps(undefined, { limit: 2, cursor: made })
+      .catch(e => e);
+    expect(apiErrorStatus(error)).toBe(400);
+    expect(apiErrorMessage(error)).toContain('cursor must be the nextCursor');
+    const tooMany = await client
+      .listApps(undefined, { limit: 201 })
+      .catch(e => e);
+    expect(apiErrorStatus(tooMany)).toBe(400);
+  });
 });

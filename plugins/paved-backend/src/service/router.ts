@@ -200,13 +200,15 @@ export async function createRouter(
   // -------------------------------------------------------------- apps
 
   router.get('/apps', async (req, res) => {
-    res.json({ items: await apps.list(await credentialsOf(req)) });
+    const page = parseQuery(pageQueryShape, req.query, 'apps');
+    res.json(await apps.list(await credentialsOf(req), page));
   });
 
   router.get('/tenants/:tenant/apps', async (req, res) => {
     const credentials = await credentialsOf(req);
     const name = parseTenantName(req.params.tenant);
-    res.json({ items: await apps.listInTenant(credentials, name) });
+    const page = parseQuery(pageQueryShape, req.query, 'apps');
+    res.json(await apps.listInTenant(credentials, name, page));
   });
 
   router.get('/tenants/:tenant/apps/:app', async (req, res) => {

@@ -4,6 +4,8 @@ import {
   AppSpec,
   AppView,
   EnvVarInput,
+  Page,
+  PageOptions,
   RevisionView,
   SECRET_MASK,
   appDeletePermission,
@@ -15,7 +17,12 @@ import {
   describeIssues,
 } from '@paved/plugin-paved-common';
 import { appSecretName } from '../cluster/resources';
-import { AppAction, AppRecord, REVISIONS_KEPT } from '../database/PavedStore';
+import {
+  AppAction,
+  AppRecord,
+  ListAppsOptions,
+  REVISIONS_KEPT,
+} from '../database/PavedStore';
 import type { DomainCertificate } from '../database/DomainStore';
 import type {
   deployAppRequestSchema,
@@ -79,19 +86,43 @@ export class AppService {
 
   // -------------------------------------------------------------- reads
 
-  async list(credentials: BackstageCredentials): Promise<AppView[]> {
+  /** The apps of every tenant the caller may read: one query, the filter in it. */
+  async list(
+    credentials: BackstageCredentials,
+    page: PageOptions = {},
+  ): Promise<Page<AppView>> {
     const filter = await this.access.readFilter(credentials);
-    const apps = await this.store.listApps({ filter });
-    return apps.map(app => appView(app, this.ctx.views));
+    return this.page({ filter }, page);
   }
 
   async listInTenant(
     credentials: BackstageCredentials,
     tenant: string,
-  ): Promise<AppView[]> {
+    page: PageOptions = {},
+  ): Promise<Page<AppView>> {
     await this.readable(credentials, tenant);
-    const apps = await this.store.listApps({ tenant });
-    return apps.map(app => appView(app, this.ctx.views));
+    return this.page({ tenant }, page);
+  }
+
+  /** All of them, or with `limit` a page by tenant and name. */
+  private async page(
+    options: ListAppsOptions,
+    { limit, cursor }: PageOptions,
+  ): Promise<Page<AppView>> {
+    const apps = await this.store.listApps({
+      ...options,
+      after: cursor === undefined ? undefined : parseAppCursor(cursor),
+      // One more than asked: whether there is a next page.
+      limit: limit === undefined ? undefined : limit + 1,
+    });
+    const items = apps.slice(0, limit).map(app => appView(app, this.ctx.views));
+    const last = apps[items.length - 1];
+    return {
+      items,
+      ...(limit !== undefined && apps.length > limit
+        ? { nextCursor: appCursor(last) }
+        : {}),
+    };
   }
 
   async get(
@@ -398,4 +429,21 @@ function validSpec(input: unknown): AppSpec {
     );
   }
   return result.data;
+}
+
+/** An app page's cursor: the last app's tenant and name. */
+function appCursor(app: { tenant: string; name: string }): string {
+  return Buffer.from(`${app.tenant}/${app.name}`).toString('base64url');
+}
+
+function parseAppCursor(cursor: string): { tenant: string; name: string } {
+  const [tenant, name, ...rest] = Buffer.from(cursor, 'base64url')
+    .toString('utf8')
+    .split('/');
+  if (!tenant || !name || rest.length) {
+    throw new InputError(
+      'Invalid query: cursor must be the nextCursor of a previous answer, passed back unchanged',
+    );
+  }
+  return { tenant, name };
 }
