@@ -166,9 +166,13 @@ export class LeaderSession {
     registry: ChildRegistry<unknown, unknown>,
     features: ClusterFeatures,
   ): void {
-    for (const { type, updated } of watchedTypes(registry, features)) {
+    for (const { type, updated, updateDelayMs } of watchedTypes(
+      registry,
+      features,
+    )) {
       owner.watch(this.informer(type, MANAGED), registry.ownerKey, {
         updated,
+        updateDelayMs,
       });
     }
   }

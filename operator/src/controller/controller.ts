@@ -100,18 +100,23 @@ export class Controller {
       onlyAddDelete?: boolean;
       /** Batch bursts: enqueue after this delay (the earliest pending wins). */
       delayMs?: number;
+      /**
+       * Batch bursts of updates only, by the object updated (0: at once);
+       * adds and deletes are enqueued at once.
+       */
+      updateDelayMs?: (object: T) => number;
     } = {},
   ): void {
-    const enqueue = (object: T) => {
+    const enqueue = (object: T, delayMs = options.delayMs) => {
       const keys = map(object);
       if (keys === undefined) return;
       for (const key of Array.isArray(keys) ? keys : [keys]) {
-        if (options.delayMs) this.queue.addAfter(key, options.delayMs);
+        if (delayMs) this.queue.addAfter(key, delayMs);
         else this.enqueue(key);
       }
     };
     informer.addHandlers({
-      add: enqueue,
+      add: o => enqueue(o),
       update: (oldObject, object) => {
         if (options.onlyAddDelete) return;
         if (
@@ -121,9 +126,9 @@ export class Controller {
         ) {
           return;
         }
-        enqueue(object);
+        enqueue(object, options.updateDelayMs?.(object) ?? options.delayMs);
       },
-      delete: enqueue,
+      delete: o => enqueue(o),
     });
   }
 

@@ -31,6 +31,12 @@ export interface ChildType {
    * absent. Adds and deletes always do.
    */
   updated?: (oldObject: KubeObject, newObject: KubeObject) => boolean;
+  /**
+   * How long to hold the owner's requeue after an update of this object, so
+   * that a burst of updates (another controller working through its steps)
+   * is one reconcile and one status write; 0 or absent: at once.
+   */
+  updateDelayMs?: (object: KubeObject) => number;
 }
 
 /** What reconciling a child came to. */

@@ -137,7 +137,8 @@ export async function writeOwnerStatus(
     lastWritten.set(uid, { basedOn: resourceVersion, status });
   }
   if (phase && phase !== before && RECORDED_PHASES.has(phase)) {
-    await recordPhaseChange(
+    // Not waited for: the reconcile is done once the status is written.
+    void recordPhaseChange(
       client,
       object,
       before,

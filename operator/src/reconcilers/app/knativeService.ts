@@ -19,14 +19,45 @@ function replicasChanged(oldRevision: KubeObject, newRevision: KubeObject) {
 }
 
 /**
+ * While Knative works through a rollout its Service changes several times a
+ * second (revision created, configuration, route, each condition); the App
+ * follows those steps at most once per this long, and at once when the
+ * Service settles (Ready True or False for its generation).
+ */
+export const KNATIVE_STEP_BATCH_MS = 1000;
+
+/** Ready (True or False) for the Service's own generation. */
+function settled(ksvc: KubeObject): boolean {
+  const status = ksvc.status as
+    | {
+        observedGeneration?: number;
+        conditions?: Array<{ type: string; status: string }>;
+      }
+    | undefined;
+  const ready = status?.conditions?.find(c => c.type === 'Ready');
+  return (
+    status?.observedGeneration === ksvc.metadata.generation &&
+    (ready?.status === 'True' || ready?.status === 'False')
+  );
+}
+
+/**
  * The Service (its status is the App's, read by the reconciler from `live`)
  * and its Revisions, which Knative labels from the template.
  */
 export const knativeServiceChild: AppChild = {
   name: 'knativeService',
   types: [
-    { type: KNATIVE_SERVICES },
-    { type: REVISIONS, updated: replicasChanged },
+    {
+      type: KNATIVE_SERVICES,
+      updateDelayMs: ksvc => (settled(ksvc) ? 0 : KNATIVE_STEP_BATCH_MS),
+    },
+    {
+      type: REVISIONS,
+      updated: replicasChanged,
+      // Instance counts: no hurry, and they come in bursts.
+      updateDelayMs: () => KNATIVE_STEP_BATCH_MS,
+    },
   ],
   requires: 'knative',
   desired: (_ctx, { tenant, app, spec }) => [
