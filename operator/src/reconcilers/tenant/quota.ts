@@ -12,10 +12,20 @@ import { applyChild } from '../apply';
 import { TenantChild } from '../children';
 import { deleteCached } from '../remove';
 
+/** How often at most a tenant's status follows its quota's usage. */
+export const QUOTA_USAGE_BATCH_MS = 1000;
+
 /** The plan's quota; an unknown plan throws `UnknownPlanError`. */
 export const resourceQuotaChild: TenantChild = {
   name: 'resourceQuota',
-  types: [{ type: RESOURCE_QUOTAS }],
+  types: [
+    {
+      type: RESOURCE_QUOTAS,
+      // Usage changes with every pod that starts or stops: the tenant's
+      // status follows it at most once a second.
+      updateDelayMs: () => QUOTA_USAGE_BATCH_MS,
+    },
+  ],
   desired: (ctx, tenant) => [desiredResourceQuota(tenant, ctx.config)],
   reconcile: async (ctx, tenant) => {
     const ns = namespaceName(tenant.metadata.name, ctx.config);
