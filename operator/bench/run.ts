@@ -368,6 +368,14 @@ async function main() {
         stdio: ['ignore', 'inherit', 'inherit'],
       },
     );
+    // Ctrl-C or a kill stops the operator too (the cluster has its reaper).
+    const child = operator;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        child.kill('SIGKILL');
+        process.exit(130);
+      });
+    }
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
