@@ -4,8 +4,11 @@ import {
   NAMESPACES,
   RESOURCE_QUOTAS,
 } from '@paved/kube';
+import { LABEL_TENANT, TenantResource } from '@paved/plugin-paved-common';
+import { DEFAULT_DESIRED_STATE_CONFIG } from '../desired/config';
 import { ReconcileContext } from './context';
 import { deleteCached } from './remove';
+import { namespaceChild } from './tenant/namespace';
 
 /** A client that records DELETEs and answers them as `exists` says. */
 function recordingClient(exists: (name: string) => boolean) {
@@ -78,5 +81,77 @@ describe('deleteCached', () => {
     expect(await deleteCached(ctx, NAMESPACES, 'there')).toBe('going');
     expect(await deleteCached(ctx, NAMESPACES, 'missing')).toBe('gone');
     expect(deletes).toEqual(['there', 'missing']);
+  });
+});
+
+describe("the namespace child's removal", () => {
+  const tenant = {
+    apiVersion: 'paved.dev/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name: 'alpha' },
+    spec: {},
+  } as unknown as TenantResource;
+  const namespace = (owner: string, deleting = false): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: 'tenant-alpha',
+      labels: { [LABEL_TENANT]: owner },
+      ...(deleting ? { deletionTimestamp: '2026-12-02T00:00:00Z' } : {}),
+    },
+  });
+  /** The cache holds `cached`; the server has `live`. */
+  function setup(cached?: KubeObject, live?: KubeObject) {
+    const requests: string[] = [];
+    const client = {
+      delete: async () => {
+        requests.push('DELETE');
+        return live !== undefined;
+      },
+      tryGet: async () => {
+        requests.push('GET');
+        return live;
+      },
+    } as unknown as KubeClient;
+    const ctx = {
+      client,
+      config: DEFAULT_DESIRED_STATE_CONFIG,
+      informers: {
+        get: () => ({}),
+        cached: () => cached,
+      },
+    } as unknown as ReconcileContext;
+    return { ctx, requests };
+  }
+
+  it('deletes its own namespace once and waits for it to go', async () => {
+    const ours = namespace('alpha');
+    const first = setup(ours, ours);
+    expect(await namespaceChild.remove(first.ctx, tenant)).toBe(false);
+    expect(first.requests).toEqual(['DELETE']);
+    const terminating = namespace('alpha', true);
+    const waiting = setup(terminating, terminating);
+    expect(await namespaceChild.remove(waiting.ctx, tenant)).toBe(false);
+    expect(waiting.requests).toEqual([]);
+  });
+
+  it('makes sure with one read once the cache says gone', async () => {
+    const gone = setup(undefined, undefined);
+    expect(await namespaceChild.remove(gone.ctx, tenant)).toBe(true);
+    expect(gone.requests).toEqual(['GET']);
+    // The cache has not seen it yet: delete it all the same.
+    const behind = setup(undefined, namespace('alpha'));
+    expect(await namespaceChild.remove(behind.ctx, tenant)).toBe(false);
+    expect(behind.requests).toEqual(['GET', 'DELETE']);
+  });
+
+  it('never deletes a namespace another tenant holds', async () => {
+    const taken = namespace('beta');
+    const cached = setup(taken, taken);
+    expect(await namespaceChild.remove(cached.ctx, tenant)).toBe(true);
+    expect(cached.requests).toEqual([]);
+    const live = setup(undefined, taken);
+    expect(await namespaceChild.remove(live.ctx, tenant)).toBe(true);
+    expect(live.requests).toEqual(['GET']);
   });
 });

@@ -1,6 +1,6 @@
 /** The tenant's namespace: the gate, the other children live in it. */
 import { LABEL_TENANT, TenantResource } from '@paved/plugin-paved-common';
-import { NAMESPACES } from '@paved/kube';
+import { KubeObject, NAMESPACES } from '@paved/kube';
 import { condition } from '../../desired/conditions';
 import { desiredNamespace, namespaceName } from '../../desired/namespace';
 import { applyChild } from '../apply';
@@ -70,10 +70,13 @@ async function deleteNamespace(
   tenant: TenantResource,
 ): Promise<boolean> {
   const name = namespaceName(tenant.metadata.name, ctx.config);
+  const ours = (ns: KubeObject) =>
+    ns.metadata.labels?.[LABEL_TENANT] === tenant.metadata.name;
+  const cached = ctx.informers.cached(NAMESPACES, name);
+  if (cached && !ours(cached)) return true;
   if ((await deleteCached(ctx, NAMESPACES, name)) === 'going') return false;
   const live = await ctx.client.tryGet(NAMESPACES, name);
-  if (!live || live.metadata.labels?.[LABEL_TENANT] !== tenant.metadata.name)
-    return true;
+  if (!live || !ours(live)) return true;
   // The cache has not seen it yet.
   if (!live.metadata.deletionTimestamp)
     await ctx.client.delete(NAMESPACES, name);
