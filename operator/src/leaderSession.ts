@@ -39,6 +39,7 @@ import { InformerSet, ReconcileContext } from './reconcilers/context';
 import { keepOwnerClusterRole, OwnerRoleKeeper } from './reconcilers/ownerRole';
 import { TENANT_CHILDREN } from './reconcilers/tenant/children';
 import { TenantReconciler } from './reconcilers/tenant/tenantReconciler';
+import { StatusMemo } from './reconcilers/status';
 
 const MANAGED = `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`;
 const DEFAULT_SYNC_TIMEOUT_MS = 120_000;
@@ -97,6 +98,7 @@ export class LeaderSession {
       logger: this.logger,
       pollMs: this.options.pollMs ?? 500,
       informers: this.informers,
+      statuses: new StatusMemo(),
     };
     this.ctx = ctx;
     const tenantInformer = this.informer(TENANTS);

@@ -77,6 +77,22 @@ export function userMessage(
   return message || reason || 'Knative reported a problem';
 }
 
+/**
+ * The Knative Service's Ready condition ('True', 'False' or 'Unknown') once
+ * Knative has observed the Service's current generation; undefined while it
+ * has not (its status still describes an older spec).
+ */
+export function knativeReadyForGeneration(
+  ksvc: KubeObject,
+): 'True' | 'False' | 'Unknown' | undefined {
+  const status = ksvc.status as KnativeServiceStatus | undefined;
+  if (status?.observedGeneration !== ksvc.metadata.generation) return undefined;
+  const ready = status?.conditions?.find(c => c.type === 'Ready');
+  return (
+    (ready?.status as 'True' | 'False' | 'Unknown' | undefined) ?? 'Unknown'
+  );
+}
+
 export function appStatusFromKnative(
   ksvc: KubeObject | undefined,
   revision: KubeObject | undefined,

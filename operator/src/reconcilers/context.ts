@@ -12,6 +12,7 @@ import {
   Logger,
 } from '@paved/kube';
 import { DesiredStateConfig } from '../desired/config';
+import type { StatusMemo } from './status';
 
 /** Optional APIs, detected from the CRDs the cluster serves (`@paved/kube`'s table). */
 export type { ClusterFeatures } from '@paved/kube';
@@ -69,6 +70,8 @@ export interface ReconcileContext {
   /** How long to wait before looking again at something still in progress. */
   pollMs: number;
   informers: InformerSet;
+  /** What this session last wrote to each owner's status. */
+  statuses: StatusMemo;
 }
 
 export function cacheKey(name: string, namespace?: string): string {

@@ -1,6 +1,6 @@
 import { APPS, KubeClient, KubeObject } from '@paved/kube';
 import { condition } from '../desired/conditions';
-import { forgetOwnerStatus, writeOwnerStatus } from './status';
+import { StatusMemo, writeOwnerStatus } from './status';
 
 /** A client that records status writes and Events, answering as the server would. */
 function recordingClient() {
@@ -20,7 +20,9 @@ function recordingClient() {
       return event;
     },
   } as unknown as KubeClient;
-  return { client, writes, events };
+  // One operator session's memo of its status writes.
+  const session = { client, statuses: new StatusMemo() };
+  return { client, session, writes, events };
 }
 
 const app = (resourceVersion: string, status?: Record<string, unknown>) => ({
@@ -41,10 +43,10 @@ const deleting = (owner: { metadata: KubeObject['metadata'] }) =>
 
 describe('writeOwnerStatus', () => {
   it('writes a changed status once and records the phase change', async () => {
-    const { client, writes, events } = recordingClient();
+    const { session, writes, events } = recordingClient();
     const cached = app('1', { phase: 'Ready' });
     const written = await writeOwnerStatus(
-      client,
+      session,
       APPS,
       cached,
       { phase: 'Deleting' },
@@ -55,7 +57,7 @@ describe('writeOwnerStatus', () => {
     expect(events).toEqual(['Ready → Deleting']);
     // The server's copy, as the watch brings it: nothing to write.
     await writeOwnerStatus(
-      client,
+      session,
       APPS,
       {
         ...cached,
@@ -69,13 +71,13 @@ describe('writeOwnerStatus', () => {
   });
 
   it('does not write the same status again from a cache that has not seen the write', async () => {
-    const { client, writes, events } = recordingClient();
+    const { session, writes, events } = recordingClient();
     const cached = app('1', { phase: 'Ready' });
-    await writeOwnerStatus(client, APPS, cached, { phase: 'Deleting' }, [
+    await writeOwnerStatus(session, APPS, cached, { phase: 'Deleting' }, [
       deleting(cached),
     ]);
     // The next pass runs before the watch event of that write.
-    await writeOwnerStatus(client, APPS, cached, { phase: 'Deleting' }, [
+    await writeOwnerStatus(session, APPS, cached, { phase: 'Deleting' }, [
       deleting(cached),
     ]);
     expect(writes).toHaveLength(1);
@@ -83,25 +85,25 @@ describe('writeOwnerStatus', () => {
   });
 
   it('writes a new status even where the stale cache already holds it', async () => {
-    const { client, writes, events } = recordingClient();
+    const { session, writes, events } = recordingClient();
     const cached = app('1', { phase: 'Pending' });
-    await writeOwnerStatus(client, APPS, cached, { phase: 'Deploying' }, []);
+    await writeOwnerStatus(session, APPS, cached, { phase: 'Deploying' }, []);
     // Back to what the stale copy says, which the server no longer has.
-    await writeOwnerStatus(client, APPS, cached, { phase: 'Pending' }, []);
+    await writeOwnerStatus(session, APPS, cached, { phase: 'Pending' }, []);
     expect(writes.map(w => w.phase)).toEqual(['Deploying', 'Pending']);
     // Passing through is not recorded; settling is.
     expect(events).toEqual([]);
-    await writeOwnerStatus(client, APPS, cached, { phase: 'Ready' }, []);
+    await writeOwnerStatus(session, APPS, cached, { phase: 'Ready' }, []);
     expect(events).toEqual(['Pending → Ready']);
   });
 
   it('forgets an owner that is gone', async () => {
-    const { client, writes } = recordingClient();
+    const { session, writes } = recordingClient();
     const cached = app('1', { phase: 'Ready' });
-    await writeOwnerStatus(client, APPS, cached, { phase: 'Deleting' }, []);
-    forgetOwnerStatus(cached);
+    await writeOwnerStatus(session, APPS, cached, { phase: 'Deleting' }, []);
+    session.statuses.forget(cached);
     // Without the memory, the stale copy is taken at its word again.
-    await writeOwnerStatus(client, APPS, cached, { phase: 'Deleting' }, []);
+    await writeOwnerStatus(session, APPS, cached, { phase: 'Deleting' }, []);
     expect(writes).toHaveLength(2);
   });
 });

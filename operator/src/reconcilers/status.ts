@@ -59,17 +59,38 @@ function applyStatus(
 }
 
 /**
- * What this process last wrote to each owner's status (by uid), and on top
- * of which resourceVersion. The informer's copy lags our own writes: a
- * reconcile that runs before the watch event of its last write arrives
- * would otherwise write the same status again (and record the same phase
- * change twice). One small entry per owner, dropped once the cache has
- * caught up or the owner is gone.
+ * What this operator (one leader session) last wrote to each owner's status
+ * (by uid), and on top of which resourceVersion. The informer's copy lags
+ * our own writes: a reconcile that runs before the watch event of its last
+ * write arrives would otherwise write the same status again (and record
+ * the same phase change twice). One small entry per owner, dropped once
+ * the cache has caught up or the owner is gone. It lives in the
+ * ReconcileContext, with the informers whose lag it covers.
  */
-const lastWritten = new Map<
-  string,
-  { basedOn: string; status: Record<string, unknown> }
->();
+export class StatusMemo {
+  private readonly written = new Map<
+    string,
+    { basedOn: string; status: Record<string, unknown> }
+  >();
+
+  get(uid: string) {
+    return this.written.get(uid);
+  }
+  set(uid: string, basedOn: string, status: Record<string, unknown>) {
+    this.written.set(uid, { basedOn, status });
+  }
+  /** Forgets what was written to an owner that is gone, or caught up. */
+  forget(owner: { metadata: KubeObject['metadata'] } | string) {
+    const uid = typeof owner === 'string' ? owner : owner.metadata.uid;
+    if (uid) this.written.delete(uid);
+  }
+}
+
+/** What a status write needs of the reconcile context. */
+export interface StatusSession {
+  client: KubeClient;
+  statuses: StatusMemo;
+}
 
 /**
  * The phases whose arrival is recorded as an Event: where an owner settles
@@ -84,11 +105,6 @@ const RECORDED_PHASES = new Set([
   'Deleting',
 ]);
 
-/** Forgets what was written to an owner that is gone. */
-export function forgetOwnerStatus(owner: { metadata: KubeObject['metadata'] }) {
-  if (owner.metadata.uid) lastWritten.delete(owner.metadata.uid);
-}
-
 /**
  * The owner's status: `fields` (undefined ones left out), `conditions` set
  * onto the ones it has, and `observedGeneration` = its generation. Written
@@ -97,7 +113,7 @@ export function forgetOwnerStatus(owner: { metadata: KubeObject['metadata'] }) {
  * now is (its new resourceVersion, for a guarded patch).
  */
 export async function writeOwnerStatus(
-  client: KubeClient,
+  { client, statuses }: StatusSession,
   type: ResourceType,
   owner: {
     metadata: KubeObject['metadata'];
@@ -108,9 +124,9 @@ export async function writeOwnerStatus(
 ): Promise<KubeObject> {
   const object = owner as unknown as KubeObject;
   const { uid, resourceVersion } = owner.metadata;
-  const memo = uid ? lastWritten.get(uid) : undefined;
+  const memo = uid ? statuses.get(uid) : undefined;
   const behind = memo !== undefined && memo.basedOn === resourceVersion;
-  if (memo && !behind) lastWritten.delete(uid!);
+  if (memo && !behind) statuses.forget(uid!);
   // While the cache is behind our last write, that write is the base.
   const base = (behind ? memo.status : owner.status) as
     | { conditions?: unknown; phase?: string }
@@ -134,7 +150,7 @@ export async function writeOwnerStatus(
     : await writeStatus(client, type, object, status);
   if (written === object) return object;
   if (uid && resourceVersion) {
-    lastWritten.set(uid, { basedOn: resourceVersion, status });
+    statuses.set(uid, resourceVersion, status);
   }
   if (phase && phase !== before && RECORDED_PHASES.has(phase)) {
     // Not waited for: the reconcile is done once the status is written.

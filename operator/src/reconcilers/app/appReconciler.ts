@@ -31,7 +31,7 @@ import { reconcileChildren, removeChildren } from '../children';
 import { ReconcileContext } from '../context';
 import { addFinalizer, removeFinalizer } from '../finalizers';
 import { SpecCache } from '../specCache';
-import { forgetOwnerStatus, writeOwnerStatus } from '../status';
+import { writeOwnerStatus } from '../status';
 import { APP_CHILDREN } from './children';
 import { knativeServiceChild, latestRevision } from './knativeService';
 import { domainMappingsChild } from './domainMappings';
@@ -225,7 +225,7 @@ export class AppReconciler implements Reconciler {
       return { requeueAfterMs: this.ctx.pollMs };
     }
     await removeFinalizer(this.ctx.client, APPS, current, FINALIZER_APP);
-    forgetOwnerStatus(app);
+    this.ctx.statuses.forget(app);
     return undefined;
   }
 
@@ -234,7 +234,7 @@ export class AppReconciler implements Reconciler {
     fields: Omit<AppStatus, 'conditions' | 'observedGeneration'>,
     conditions: ConditionInput[],
   ): Promise<KubeObject> {
-    return writeOwnerStatus(this.ctx.client, APPS, app, fields, conditions);
+    return writeOwnerStatus(this.ctx, APPS, app, fields, conditions);
   }
 }
 

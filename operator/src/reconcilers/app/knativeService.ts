@@ -1,6 +1,7 @@
 /** The App's Knative Service, and reading back what Knative reports. */
 import { AppResource } from '@paved/plugin-paved-common';
 import { KNATIVE_SERVICES, KubeObject, REVISIONS } from '@paved/kube';
+import { knativeReadyForGeneration } from '../../desired/appStatus';
 import { desiredKnativeService } from '../../desired/knativeService';
 import { applyChild } from '../apply';
 import { AppChild } from '../children';
@@ -28,17 +29,8 @@ export const KNATIVE_STEP_BATCH_MS = 1000;
 
 /** Ready (True or False) for the Service's own generation. */
 function settled(ksvc: KubeObject): boolean {
-  const status = ksvc.status as
-    | {
-        observedGeneration?: number;
-        conditions?: Array<{ type: string; status: string }>;
-      }
-    | undefined;
-  const ready = status?.conditions?.find(c => c.type === 'Ready');
-  return (
-    status?.observedGeneration === ksvc.metadata.generation &&
-    (ready?.status === 'True' || ready?.status === 'False')
-  );
+  const ready = knativeReadyForGeneration(ksvc);
+  return ready === 'True' || ready === 'False';
 }
 
 /**

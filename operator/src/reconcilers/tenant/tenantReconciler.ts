@@ -21,7 +21,7 @@ import { reconcileChildren, removeChildren } from '../children';
 import { ReconcileContext } from '../context';
 import { addFinalizer, removeFinalizer } from '../finalizers';
 import { SpecCache } from '../specCache';
-import { forgetOwnerStatus, writeOwnerStatus } from '../status';
+import { writeOwnerStatus } from '../status';
 import { TENANT_CHILDREN } from './children';
 
 export class TenantReconciler implements Reconciler {
@@ -145,7 +145,7 @@ export class TenantReconciler implements Reconciler {
       return { requeueAfterMs: this.ctx.pollMs };
     }
     await removeFinalizer(this.ctx.client, TENANTS, current, FINALIZER_TENANT);
-    forgetOwnerStatus(tenant);
+    this.ctx.statuses.forget(tenant);
     return undefined;
   }
 
@@ -169,7 +169,7 @@ export class TenantReconciler implements Reconciler {
     }
     const usage = tenantUsage(quota, { used: appCount, hard: maxApps });
     return writeOwnerStatus(
-      this.ctx.client,
+      this.ctx,
       TENANTS,
       tenant,
       { phase, namespace: ns, appCount, usage },
