@@ -1,5 +1,5 @@
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import {
   AUDIT_PAGE_DEFAULT,
   AppEvent,
@@ -18,6 +18,7 @@ import type {
 } from '../database/PavedStore';
 import { auditView } from '../service/views';
 import { ServiceContext } from './context';
+import { badCursor, decodeCursor, encodeCursor } from './cursors';
 
 /** A Kubernetes Event (core/v1), the fields read here. */
 interface KubeEvent extends KubeObject {
@@ -264,24 +265,13 @@ function compareKeys(a: EventKey, b: EventKey): number {
   return a.key < b.key ? -1 : 1;
 }
 
-/** A cursor no answer gave: 400. */
-function badCursor(): InputError {
-  return new InputError(
-    'Invalid query: cursor must be the nextCursor of a previous answer, passed back unchanged',
-  );
-}
-
 function eventCursor(key: EventKey): string {
-  return Buffer.from(`${key.time}|${key.key}`).toString('base64url');
+  return encodeCursor([key.time, key.key]);
 }
 
 function parseEventCursor(cursor: string): EventKey {
-  const [time, key] = Buffer.from(cursor, 'base64url')
-    .toString('utf8')
-    .split('|');
-  if (!time || !key || Number.isNaN(Date.parse(time))) {
-    throw badCursor();
-  }
+  const [time, key] = decodeCursor(cursor, 2);
+  if (Number.isNaN(Date.parse(time))) throw badCursor();
   return { time, key };
 }
 
