@@ -39,7 +39,11 @@ import {
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { FIELD_MANAGER_BACKEND } from '@paved/plugin-paved-common';
+import {
+  FIELD_MANAGER_BACKEND,
+  FINALIZER_APP,
+  FINALIZER_TENANT,
+} from '@paved/plugin-paved-common';
 import {
   KubeClient,
   Informer,
@@ -664,7 +668,7 @@ async function main() {
         {
           apiVersion: 'paved.dev/v1alpha1',
           kind: 'Tenant',
-          metadata: { name },
+          metadata: { name, finalizers: [FINALIZER_TENANT] },
           spec: {
             displayName: name,
             owner: 'group:default/bench',
@@ -700,7 +704,12 @@ async function main() {
         {
           apiVersion: 'paved.dev/v1alpha1',
           kind: 'App',
-          metadata: { name, namespace: `tenant-${tenant}` },
+          // With the operator's finalizer, as the backend applies it.
+          metadata: {
+            name,
+            namespace: `tenant-${tenant}`,
+            finalizers: [FINALIZER_APP],
+          },
           spec: appSpec(name, minInstances),
         },
         { fieldManager: FIELD_MANAGER_BACKEND },

@@ -40,6 +40,8 @@ import {
 import path from 'node:path';
 import {
   FIELD_MANAGER_BACKEND,
+  FINALIZER_APP,
+  FINALIZER_TENANT,
   LABEL_MANAGED_BY,
   MANAGED_BY_PAVED,
 } from '@paved/plugin-paved-common';
@@ -63,6 +65,7 @@ import { desiredCapsuleTenant } from '../src/desired/rbac';
 import { desiredCiliumNetworkPolicy } from '../src/desired/networkPolicy';
 import { desiredLimitRange, desiredResourceQuota } from '../src/desired/quota';
 import { desiredKnativeService } from '../src/desired/knativeService';
+import { knativeReadyForGeneration } from '../src/desired/appStatus';
 import {
   appSpecSchema,
   AppResource,
@@ -266,13 +269,7 @@ const keyOf = (o: KubeObject) =>
   `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 function knativeReady(o: KubeObject): boolean {
-  const status = o.status as any;
-  return (
-    status?.observedGeneration === o.metadata.generation &&
-    status?.conditions?.some(
-      (c: any) => c.type === 'Ready' && c.status === 'True',
-    )
-  );
+  return knativeReadyForGeneration(o) === 'True';
 }
 
 function tenantSpec(name: string, apps: number) {
@@ -450,7 +447,8 @@ async function main() {
         {
           apiVersion: 'paved.dev/v1alpha1',
           kind: 'Tenant',
-          metadata: { name },
+          // With the operator's finalizer, as the backend applies it.
+          metadata: { name, finalizers: [FINALIZER_TENANT] },
           spec: tenantSpec(name, args.apps),
         },
         { fieldManager: FIELD_MANAGER_BACKEND },
@@ -476,7 +474,7 @@ async function main() {
         {
           apiVersion: 'paved.dev/v1alpha1',
           kind: 'App',
-          metadata: { name: app, namespace: ns },
+          metadata: { name: app, namespace: ns, finalizers: [FINALIZER_APP] },
           spec: appSpec(app, args.knative),
         },
         { fieldManager: FIELD_MANAGER_BACKEND },

@@ -43,6 +43,10 @@ import {
   coreServices,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
+import {
+  FinalizerStandIn,
+  startFinalizerStandIn,
+} from '../testUtils/finalizerStandIn';
 
 jest.setTimeout(300_000);
 
@@ -54,6 +58,8 @@ const cluster = useTestCluster({
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
 let admin: KubeClient;
+
+let finalizers: FinalizerStandIn | undefined;
 let proxy: ApiServerProxy;
 let backend: PavedTestBackend;
 let knex: Knex;
@@ -92,6 +98,8 @@ async function asOperatorWriteAppStatus(
 beforeAll(async () => {
   const kc = cluster().kubeConfig;
   admin = await KubeClient.fromKubeConfig(kc);
+  // No operator runs here: deleted CRs lose its finalizer.
+  finalizers = await startFinalizerStandIn(admin);
   const target = new URL(cluster().server);
   proxy = new ApiServerProxy({
     host: target.hostname,
@@ -119,6 +127,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await finalizers?.stop();
   await backend?.stop();
   await proxy?.down();
   if (kubeconfigDir) fs.rmSync(kubeconfigDir, { recursive: true, force: true });

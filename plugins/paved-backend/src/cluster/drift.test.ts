@@ -33,6 +33,10 @@ import {
   resourcePath,
 } from '@paved/kube';
 import { StatusCache } from './StatusCache';
+import {
+  FinalizerStandIn,
+  startFinalizerStandIn,
+} from '../testUtils/finalizerStandIn';
 
 jest.setTimeout(300_000);
 
@@ -52,6 +56,7 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
   const tenant = databaseId === 'SQLITE_3' ? 'drift-s' : 'drift-p';
   const namespace = `tenant-${tenant}`;
   let admin: KubeClient;
+  let finalizers: FinalizerStandIn | undefined;
   /** ClusterSync's own client, whose requests a test counts. */
   let syncClient: KubeClient;
   let store: DatabasePavedStore;
@@ -88,6 +93,8 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
 
   beforeAll(async () => {
     admin = await KubeClient.fromKubeConfig(cluster().kubeConfig);
+    // No operator runs here: deleted CRs lose its finalizer.
+    finalizers = await startFinalizerStandIn(admin);
     store = await DatabasePavedStore.create({
       database: mockServices.database({
         knex: await databases.init(databaseId),
@@ -160,6 +167,7 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
 
   afterAll(async () => {
     unwatch();
+    await finalizers?.stop();
     await cache?.stop();
     await sync?.close();
     syncClient?.close();

@@ -1,4 +1,9 @@
-import { ANNOTATION_REDEPLOY, appSpecSchema } from '@paved/plugin-paved-common';
+import {
+  ANNOTATION_REDEPLOY,
+  FINALIZER_APP,
+  FINALIZER_TENANT,
+  appSpecSchema,
+} from '@paved/plugin-paved-common';
 import type { AppRecord, TenantRecord } from '../database/PavedStore';
 import { appView } from '../service/views';
 import type { StatusCache } from './StatusCache';
@@ -60,6 +65,14 @@ describe('resources', () => {
     expect(resource.metadata.annotations).toEqual({
       [ANNOTATION_BACKEND_GENERATION]: '4',
     });
+  });
+
+  it("carries the operator's finalizer in each CR, so the operator adds none with a request of its own", () => {
+    expect(
+      tenantResource(tenant, { cpu: '1', memory: '1Gi', maxApps: 3 }).metadata
+        .finalizers,
+    ).toEqual([FINALIZER_TENANT]);
+    expect(appResource(app).metadata.finalizers).toEqual([FINALIZER_APP]);
   });
 
   it('places the App in the tenant namespace, with the redeploy token only when set', () => {

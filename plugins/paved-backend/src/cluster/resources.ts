@@ -5,6 +5,8 @@
 import {
   ANNOTATION_REDEPLOY,
   APP_KIND,
+  FINALIZER_APP,
+  FINALIZER_TENANT,
   LABEL_MANAGED_BY,
   MANAGED_BY_PAVED,
   PAVED_API_VERSION,
@@ -42,6 +44,9 @@ export function tenantResource(tenant: TenantRecord, limits: PlanLimits) {
     metadata: {
       name: tenant.name,
       labels: pavedLabels(tenant.name),
+      // The operator's finalizer comes with the CR, so the operator need
+      // not add it with a request of its own; the operator removes it.
+      finalizers: [FINALIZER_TENANT],
       annotations: {
         [ANNOTATION_BACKEND_GENERATION]: String(tenant.generation),
       },
@@ -69,6 +74,8 @@ export function appResource(app: AppRecord, namespacePrefix?: string) {
       namespace: tenantNamespace(app.tenant, namespacePrefix),
       labels: pavedLabels(app.tenant, app.name),
       annotations,
+      // As for the Tenant: the operator's finalizer, applied with the CR.
+      finalizers: [FINALIZER_APP],
     },
     spec: app.spec,
   };

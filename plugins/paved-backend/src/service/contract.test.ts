@@ -20,6 +20,10 @@ import { APPS, KubeClient, NAMESPACES } from '@paved/kube';
 import { MAX_BODY_BYTES } from './framing';
 import { rawRequest } from '../__testUtils__/rawRequest';
 import { mustAnswer } from '../__testUtils__/mustAnswer';
+import {
+  FinalizerStandIn,
+  startFinalizerStandIn,
+} from '../testUtils/finalizerStandIn';
 
 jest.setTimeout(300_000);
 
@@ -32,6 +36,7 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
 let backend: PavedTestBackend;
 let admin: KubeClient;
+let finalizers: FinalizerStandIn | undefined;
 let kubeconfigDir: string;
 
 const APP = '/api/paved/tenants/edge/apps/web';
@@ -40,6 +45,8 @@ const alice = () => backend.as(ALICE);
 
 beforeAll(async () => {
   admin = await KubeClient.fromKubeConfig(cluster().kubeConfig);
+  // No operator runs here: deleted CRs lose its finalizer.
+  finalizers = await startFinalizerStandIn(admin);
   kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paved-contract-'));
   const kubeconfig = path.join(kubeconfigDir, 'kubeconfig');
   fs.writeFileSync(kubeconfig, cluster().kubeConfig.exportConfig());
@@ -66,6 +73,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await finalizers?.stop();
   await backend?.stop();
   if (kubeconfigDir) fs.rmSync(kubeconfigDir, { recursive: true, force: true });
 });

@@ -25,6 +25,10 @@ import {
 import { KubeClient, NAMESPACES } from '@paved/kube';
 import { rawRequest } from '../__testUtils__/rawRequest';
 import { mustAnswer } from '../__testUtils__/mustAnswer';
+import {
+  FinalizerStandIn,
+  startFinalizerStandIn,
+} from '../testUtils/finalizerStandIn';
 
 const FUZZ_MS = Number(process.env.FUZZ_SECONDS ?? 60) * 1000;
 jest.setTimeout(FUZZ_MS + 300_000);
@@ -39,10 +43,13 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 let backend: PavedTestBackend;
 let knex: Knex;
 let admin: KubeClient;
+let finalizers: FinalizerStandIn | undefined;
 let kubeconfigDir: string;
 
 beforeAll(async () => {
   admin = await KubeClient.fromKubeConfig(cluster().kubeConfig);
+  // No operator runs here: deleted CRs lose its finalizer.
+  finalizers = await startFinalizerStandIn(admin);
   kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paved-fuzz-'));
   const kubeconfig = path.join(kubeconfigDir, 'kubeconfig');
   fs.writeFileSync(kubeconfig, cluster().kubeConfig.exportConfig());
@@ -80,6 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await finalizers?.stop();
   await backend?.stop();
   if (kubeconfigDir) fs.rmSync(kubeconfigDir, { recursive: true, force: true });
 });

@@ -23,6 +23,10 @@ import {
   TEAM_A,
   startPavedBackend,
 } from '../testUtils/backend';
+import {
+  FinalizerStandIn,
+  startFinalizerStandIn,
+} from '../testUtils/finalizerStandIn';
 
 jest.setTimeout(180_000);
 
@@ -57,9 +61,12 @@ describe.each(databases.eachSupportedId())('history on %s', id => {
   const tenant = `hist-${suffix}`;
   let backend: PavedTestBackend;
   let admin: KubeClient;
+  let finalizers: FinalizerStandIn | undefined;
 
   beforeAll(async () => {
     admin = await KubeClient.fromKubeConfig(cluster().kubeConfig);
+    // No operator runs here: deleted CRs lose its finalizer.
+    finalizers = await startFinalizerStandIn(admin);
     backend = await startPavedBackend({
       knex: await databases.init(id),
       config: {
@@ -68,6 +75,7 @@ describe.each(databases.eachSupportedId())('history on %s', id => {
     });
   });
   afterAll(async () => {
+    await finalizers?.stop();
     await backend?.stop();
     admin?.close();
   });

@@ -20,3 +20,5 @@ export type { PavedTestBackend } from './backend';
 /** To read what a test backend stored (its key is `test-encryption-key`). */
 export { SecretBox } from '../database/SecretBox';
 export { developmentAuthServices } from './development';
+export { startFinalizerStandIn } from './finalizerStandIn';
+export type { FinalizerStandIn } from './finalizerStandIn';

@@ -9,6 +9,7 @@
 import {
   ALICE,
   PavedTestBackend,
+  startFinalizerStandIn,
   startPavedBackend,
 } from '@paved/plugin-paved-backend/testUtils';
 import {
@@ -236,6 +237,8 @@ export async function startPavedStack(
   // The mock token of Backstage's test auth, as the app's fetchApi would
   // send the signed-in user's.
   const token = (user: string) => backend.as(user).replace(/^Bearer /, '');
+  // No operator runs here: deleted Tenants and Apps lose its finalizer.
+  const finalizers = admin ? await startFinalizerStandIn(admin) : undefined;
   return {
     backend,
     client: (user = ALICE) =>
@@ -244,6 +247,7 @@ export async function startPavedStack(
       createPavedUiClient({ baseUrl, token: token(user) }),
     operator: new Operator(admin),
     stop: async () => {
+      await finalizers?.stop();
       await backend.stop();
       if (!options.knex) await knex.destroy();
     },
