@@ -189,9 +189,14 @@ function failureHint(app: AppView) {
  */
 const UNCHANGED_SPEC_GRACE_MS = 15_000;
 
+/** How long one read may wait on the server for the app to change. */
+const LONG_POLL_SECONDS = 20;
+
 /**
- * Polls the app until it is where the change should take it: Ready at
- * `revision` (or Paused), printing each new step of the rollout.
+ * Follows the app until it is where the change should take it: Ready at
+ * `revision` (or Paused), printing each new step of the rollout. Each read
+ * is a long poll (the server answers when the app changes), so the wait
+ * ends when the app gets there, not at a polling tick.
  *
  * `baseline` is the App's `status.observedGeneration` read before the
  * write. The API's `status.current` compares the operator's observed
@@ -211,6 +216,7 @@ async function waitForApp(
 ): Promise<AppView> {
   const deadline = started + timeoutMs(ctx.values);
   let app = first;
+  let etag: string | undefined;
   let last = '';
   for (;;) {
     const observed = app.status.observedGeneration;
@@ -247,10 +253,19 @@ async function waitForApp(
         `It may still get there: \`paved status ${app.name} --tenant ${app.tenant}\`. Wait longer with --timeout SECONDS.`,
       );
     }
-    await ctx.sleep(1000);
     const name = app.name;
     const tenant = app.tenant;
-    app = await call(ctx, `Reading ${app.ref}`, c => c.getApp(tenant, name));
+    // Until the grace period ends, an unchanged app must be read again then.
+    const wakeAt = fresh ? deadline : started + UNCHANGED_SPEC_GRACE_MS;
+    const waitSeconds = Math.min(
+      LONG_POLL_SECONDS,
+      Math.max(0, (Math.min(wakeAt, deadline) - Date.now()) / 1000),
+    );
+    const since = etag;
+    const changed = await call(ctx, `Reading ${app.ref}`, c =>
+      c.getAppWhenChanged(tenant, name, { etag: since, waitSeconds }),
+    );
+    if (changed) ({ app, etag } = changed);
   }
 }
 

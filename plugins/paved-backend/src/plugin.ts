@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { resolvePlans } from '@paved/plugin-paved-common';
 import { ClusterSync } from './cluster/ClusterSync';
+import { AppChanges } from './services/appChanges';
 import { connectToCluster } from './cluster/connect';
 import { StatusCache } from './cluster/StatusCache';
 import { DatabasePavedStore } from './database/DatabasePavedStore';
@@ -125,18 +126,27 @@ export const pavedPlugin = createBackendPlugin({
           );
         }
 
+        // Wakes the long polls of app reads (GET …/apps/{app} with
+        // Prefer: wait) when an app's CR or its row's sync state changes.
+        const appChanges = new AppChanges();
         const sync = new ClusterSync({
           store,
           client,
           plans: () => plans,
           namespacePrefix,
           logger,
+          onAppSynced: (tenant, app) => appChanges.notify(tenant, app),
         });
         const cache = client ? new StatusCache(client, logger) : undefined;
         if (cache) {
           // Deleted or hand-edited CRs are put back from the database; a
           // tenant whose phase changed is synced with its apps.
           cache.onChange(change => sync.handleChange(change));
+          cache.onChange(change => {
+            if (change.kind === 'app') {
+              appChanges.notify(change.tenant, change.name);
+            }
+          });
           lifecycle.addStartupHook(() => cache.start());
           lifecycle.addShutdownHook(async () => {
             await cache.stop();
@@ -177,6 +187,7 @@ export const pavedPlugin = createBackendPlugin({
             httpAuth,
             sync,
             cache,
+            appChanges,
             kube: client,
             plans: () => plans,
             namespacePrefix,

@@ -122,6 +122,37 @@ export class PavedApiClient {
   getApp(tenant: string, app: string): Promise<AppView> {
     return this.request('GET', this.appPath(tenant, app));
   }
+  /**
+   * The app once it differs from the answer whose ETag was `etag`: the
+   * server holds the request until the app changes, or for `waitSeconds`
+   * (at most 60), after which this resolves to undefined (nothing
+   * changed). Without `etag` it answers at once. A long poll: whoever waits
+   * for a rollout learns of each change when it happens, with no polling
+   * interval.
+   */
+  async getAppWhenChanged(
+    tenant: string,
+    app: string,
+    options: { etag?: string; waitSeconds: number; signal?: AbortSignal },
+  ): Promise<{ app: AppView; etag: string } | undefined> {
+    const headers: Record<string, string> = {};
+    if (options.etag) {
+      headers['if-none-match'] = options.etag;
+      headers.prefer = `wait=${Math.max(
+        0,
+        Math.min(60, Math.ceil(options.waitSeconds)),
+      )}`;
+    }
+    const response = await this.fetchApi('GET', this.appPath(tenant, app), {
+      headers,
+      signal: options.signal,
+    });
+    if (response.status === 304) return undefined;
+    return {
+      app: (await response.json()) as AppView,
+      etag: response.headers.get('etag') ?? '',
+    };
+  }
   deployApp(
     tenant: string,
     app: string,
@@ -308,12 +339,17 @@ export class PavedApiClient {
   private async fetchApi(
     method: string,
     path: string,
-    options: { body?: unknown; accept?: string; signal?: AbortSignal },
+    options: {
+      body?: unknown;
+      accept?: string;
+      signal?: AbortSignal;
+      headers?: Record<string, string>;
+    },
   ): Promise<Response> {
     const { baseUrl, token, client } = this.options;
     const base = typeof baseUrl === 'string' ? baseUrl : await baseUrl();
     const bearer = typeof token === 'function' ? await token() : token;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     const { body } = options;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (options.accept) headers.accept = options.accept;
@@ -326,7 +362,8 @@ export class PavedApiClient {
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: options.signal,
     });
-    if (!response.ok) {
+    // 304 answers a conditional read (If-None-Match): nothing changed.
+    if (!response.ok && response.status !== 304) {
       throw await ResponseError.fromResponse(response);
     }
     return response;

@@ -142,7 +142,8 @@ const errorRefs = (statuses: string[]) =>
 interface Success {
   status: string;
   description?: string;
-  content: unknown;
+  content?: unknown;
+  headers?: Record<string, unknown>;
 }
 
 function op(
@@ -152,7 +153,8 @@ function op(
     body?: string;
     optionalBody?: string;
     write?: boolean;
-    query?: unknown[];
+    /** Query and header parameters. */
+    parameters?: unknown[];
     /** The error statuses, when not those of a read or a write. */
     errors?: string[];
   } = {},
@@ -161,7 +163,7 @@ function op(
   const body = extra.body ?? extra.optionalBody;
   return {
     summary,
-    ...(extra.query ? { parameters: extra.query } : {}),
+    ...(extra.parameters ? { parameters: extra.parameters } : {}),
     ...(body
       ? {
           requestBody: {
@@ -174,7 +176,11 @@ function op(
       ...Object.fromEntries(
         answered.map(s => [
           s.status,
-          { description: s.description ?? 'OK', content: s.content },
+          {
+            description: s.description ?? 'OK',
+            ...(s.content ? { content: s.content } : {}),
+            ...(s.headers ? { headers: s.headers } : {}),
+          },
         ]),
       ),
       ...errorRefs(extra.errors ?? (extra.write ? WRITE_ERRORS : READ_ERRORS)),
@@ -328,7 +334,7 @@ export function openApiDocument() {
         ),
         delete: op('Delete a tenant and its apps', accepted('TenantDeletion'), {
           write: true,
-          query: [expectedGenerationQuery],
+          parameters: [expectedGenerationQuery],
         }),
       },
       '/tenants/{tenant}/audit': {
@@ -336,7 +342,7 @@ export function openApiDocument() {
         get: op(
           'Audit log of the tenant and its apps, newest first, paged',
           ok('AuditPage'),
-          { query: pageQuery },
+          { parameters: pageQuery },
         ),
       },
       '/history/tenants': {
@@ -350,14 +356,14 @@ export function openApiDocument() {
         get: op(
           'Audit log of a deleted tenant, newest first, paged',
           ok('AuditPage'),
-          { query: pageQuery },
+          { parameters: pageQuery },
         ),
       },
       '/apps': {
         get: op(
           'List the apps of every tenant you can see (all of them, or paged with ?limit=)',
           ok('AppPage'),
-          { query: appPageQuery },
+          { parameters: appPageQuery },
         ),
       },
       '/tenants/{tenant}/apps': {
@@ -365,12 +371,51 @@ export function openApiDocument() {
         get: op(
           'List the apps of a tenant (all of them, or paged with ?limit=)',
           ok('AppPage'),
-          { query: appPageQuery },
+          { parameters: appPageQuery },
         ),
       },
       '/tenants/{tenant}/apps/{app}': {
         parameters: [tenantParam, appParam],
-        get: op('Get an app', ok('AppView')),
+        get: op(
+          'Get an app; with If-None-Match and Prefer: wait=N, a long poll that answers once the app changes',
+          [
+            {
+              ...ok('AppView'),
+              headers: {
+                ETag: {
+                  description:
+                    'The version of this answer: send it back as If-None-Match to wait for the next change',
+                  schema: { type: 'string' },
+                },
+              },
+            },
+            {
+              status: '304',
+              description:
+                'Not Modified: the app still matches If-None-Match (after the wait Prefer asked for)',
+            },
+          ],
+          {
+            parameters: [
+              {
+                name: 'If-None-Match',
+                in: 'header',
+                required: false,
+                schema: { type: 'string' },
+                description:
+                  'The ETag of the last answer: answer 304 if the app still matches it',
+              },
+              {
+                name: 'Prefer',
+                in: 'header',
+                required: false,
+                schema: { type: 'string', example: 'wait=20' },
+                description:
+                  'wait=N (RFC 7240, N from 0 to 60): with If-None-Match, hold the request up to N seconds until the app changes',
+              },
+            ],
+          },
+        ),
         put: op(
           'Deploy an app: create it (201) or replace its config (200)',
           [
@@ -385,7 +430,7 @@ export function openApiDocument() {
         ),
         delete: op('Delete an app', accepted('AppDeletion'), {
           write: true,
-          query: [expectedGenerationQuery],
+          parameters: [expectedGenerationQuery],
         }),
       },
       '/tenants/{tenant}/apps/{app}/domains/{domain}': {
@@ -402,7 +447,7 @@ export function openApiDocument() {
         delete: op(
           'Remove a custom domain from the app: its claim and certificate are released',
           ok('AppView'),
-          { write: true, query: [expectedGenerationQuery] },
+          { write: true, parameters: [expectedGenerationQuery] },
         ),
       },
       '/tenants/{tenant}/apps/{app}/env': {
@@ -437,13 +482,13 @@ export function openApiDocument() {
         get: op(
           "The app's events (its Kubernetes objects' and Paved's changes), newest first, paged",
           ok('AppEventsPage'),
-          { query: pageQuery },
+          { parameters: pageQuery },
         ),
       },
       '/tenants/{tenant}/apps/{app}/audit': {
         parameters: [tenantParam, appParam],
         get: op('Audit log of the app, newest first, paged', ok('AuditPage'), {
-          query: pageQuery,
+          parameters: pageQuery,
         }),
       },
       '/tenants/{tenant}/apps/{app}/logs': {
@@ -461,7 +506,7 @@ export function openApiDocument() {
               },
             },
           },
-          { query: logsQuery, errors: [...READ_ERRORS, '503'] },
+          { parameters: logsQuery, errors: [...READ_ERRORS, '503'] },
         ),
       },
     },

@@ -60,13 +60,15 @@ export class ClusterApplier {
     name: string,
     options?: { force?: boolean },
   ): Promise<SyncOutcome> {
-    return this.lock.run(`app:${tenant}/${name}`, () =>
-      this.untilSettled(
-        force =>
-          this.syncAppNow(tenant, name, force || Boolean(options?.force)),
-        () => this.options.store.getApp(tenant, name),
-      ),
-    );
+    return this.lock
+      .run(`app:${tenant}/${name}`, () =>
+        this.untilSettled(
+          force =>
+            this.syncAppNow(tenant, name, force || Boolean(options?.force)),
+          () => this.options.store.getApp(tenant, name),
+        ),
+      )
+      .finally(() => this.options.onAppSynced?.(tenant, name));
   }
 
   /**

@@ -16,6 +16,8 @@ export interface ClusterSyncOptions {
   plans: () => Plan[];
   namespacePrefix?: string;
   logger: LoggerService;
+  /** Told after each sync of an app (its row's sync state may have changed). */
+  onAppSynced?: (tenant: string, app: string) => void;
 }
 
 /** Runs one task per key at a time; later callers queue behind. */

@@ -125,3 +125,32 @@ export function jsonBody(): express.RequestHandler {
     parse(req, res, error => next(error && explainParseError(error, req)));
   };
 }
+
+/** The longest a read may be asked to wait for a change (`Prefer: wait`). */
+export const MAX_WAIT_SECONDS = 60;
+
+/**
+ * The seconds of a `Prefer: wait=N` header (RFC 7240), 0 when there is
+ * none; other preferences are ignored, as the RFC asks. A wait that is not
+ * a whole number of seconds, or is over {@link MAX_WAIT_SECONDS}, is an
+ * error that says so.
+ */
+export function preferredWaitSeconds(header: string | undefined): number {
+  if (!header) return 0;
+  for (const preference of header.split(',')) {
+    const [token, ...rest] = preference.split('=');
+    if (token.trim().toLowerCase() !== 'wait') continue;
+    const value = rest.join('=').trim();
+    const seconds = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+    if (!(seconds <= MAX_WAIT_SECONDS)) {
+      throw new InputError(
+        `Invalid Prefer header: wait=${value.slice(
+          0,
+          20,
+        )} must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
+      );
+    }
+    return seconds;
+  }
+  return 0;
+}

@@ -250,13 +250,20 @@ describe('OpenAPI document', () => {
       method: Method,
       url: string,
       body?: unknown,
-      options: { contentType?: string; raw?: string } = {},
+      options: {
+        contentType?: string;
+        raw?: string;
+        headers?: Record<string, string>;
+      } = {},
     ) {
       let req = backend.request[method](url);
       req = req.set(
         'authorization',
         user ? backend.as(user) : 'Bearer not-a-backstage-token',
       );
+      for (const [name, value] of Object.entries(options.headers ?? {})) {
+        req = req.set(name, value);
+      }
       if (options.raw !== undefined) {
         req = req
           .set('content-type', options.contentType ?? 'application/json')
@@ -321,6 +328,15 @@ describe('OpenAPI document', () => {
         (await call(ALICE, 'get', '/api/paved/apps')).status,
         (await call(ALICE, 'get', `${T}/apps`)).status,
         (await call(ALICE, 'get', APP)).status,
+        // A long poll that saw no change.
+        (
+          await call(ALICE, 'get', APP, undefined, {
+            headers: {
+              'if-none-match': (await call(ALICE, 'get', APP)).headers.etag,
+              prefer: 'wait=1',
+            },
+          })
+        ).status,
         (
           await call(ALICE, 'patch', `${APP}/env`, {
             set: [{ name: 'LOG_LEVEL', value: 'debug' }],
@@ -344,8 +360,8 @@ describe('OpenAPI document', () => {
         (await call(ALICE, 'delete', T)).status,
       ];
       expect(statuses).toEqual([
-        200, 201, 201, 200, 200, 200, 200, 201, 200, 200, 200, 200, 200, 200,
-        200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 202, 202,
+        200, 201, 201, 200, 200, 200, 200, 201, 200, 200, 200, 200, 304, 200,
+        200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 202, 202,
       ]);
       expect(problems).toEqual([]);
     });

@@ -528,6 +528,80 @@ describe.each(databases.eachSupportedId())('Paved REST API on %s', id => {
     expect(deleted.status).toBe(202);
   });
 
+  it('answers a long poll of an app at its next change, with 304 when none came, and refuses a bad wait', async () => {
+    await createTenant('poll');
+    const path = '/api/paved/tenants/poll/apps/web';
+    const deployed = await api()
+      .put(path)
+      .set('authorization', asAlice())
+      .send({ image: 'web:1', port: 8080 });
+    expect(deployed.status).toBe(201);
+    const first = await api().get(path).set('authorization', asAlice());
+    expect(first.status).toBe(200);
+    const etag = first.headers.etag;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+
+    // Unchanged: the same tag, then 304 once the wait is over.
+    const unchanged = await api()
+      .get(path)
+      .set('authorization', asAlice())
+      .set('if-none-match', etag)
+      .set('prefer', 'wait=1');
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.etag).toBe(etag);
+    expect(unchanged.headers['preference-applied']).toBe('wait=1');
+
+    // A change during a 30 s wait is answered at once, with the new app.
+    const started = Date.now();
+    const poll = api()
+      .get(path)
+      .set('authorization', asAlice())
+      .set('if-none-match', etag)
+      .set('prefer', 'wait=30')
+      .then(res => res);
+    await new Promise(resolve => setTimeout(resolve, 300));
+    const updated = await api()
+      .put(path)
+      .set('authorization', asAlice())
+      .send({ image: 'web:2', port: 8080 });
+    expect(updated.status).toBe(200);
+    const woken = await poll;
+    expect(woken.status).toBe(200);
+    expect(woken.body).toMatchObject({ image: 'web:2', revision: 2 });
+    expect(woken.headers.etag).not.toBe(etag);
+    expect(Date.now() - started).toBeLessThan(15_000);
+
+    // Another team waits for nothing: the same 404 as for no app.
+    const other = await api()
+      .get(path)
+      .set('authorization', asBob())
+      .set('if-none-match', etag)
+      .set('prefer', 'wait=5');
+    const missing = await api()
+      .get('/api/paved/tenants/poll/apps/nope')
+      .set('authorization', asAlice());
+    expect(other.status).toBe(404);
+    expect(missing.status).toBe(404);
+
+    for (const prefer of ['wait=abc', 'wait=61', 'wait=-1', 'wait=1.5']) {
+      const bad = await api()
+        .get(path)
+        .set('authorization', asAlice())
+        .set('if-none-match', woken.headers.etag)
+        .set('prefer', prefer);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(
+        /Prefer header: wait=.* must be a whole number of seconds from 0 to 60/,
+      );
+    }
+    // Other preferences are left alone, as RFC 7240 asks.
+    const respondAsync = await api()
+      .get(path)
+      .set('authorization', asAlice())
+      .set('prefer', 'respond-async');
+    expect(respondAsync.status).toBe(200);
+  });
+
   it('keeps the latest revisions only, and says so when a rollback asks for an older one', async () => {
     await createTenant('history');
     const path = '/api/paved/tenants/history/apps/web';

@@ -10,6 +10,7 @@ import express, { Request } from 'express';
 import Router from 'express-promise-router';
 import type { KubeClient } from '@paved/kube';
 import type { ClusterSync } from '../cluster/ClusterSync';
+import type { AppChanges } from '../services/appChanges';
 import type { StatusCache } from '../cluster/StatusCache';
 import type { PavedStore } from '../database/PavedStore';
 import type { TenantAccess } from '../permissions/TenantAccess';
@@ -21,7 +22,7 @@ import { TenantService } from '../services/TenantService';
 import { ServiceContext, actorOf, noteClient } from '../services/context';
 import { MethodNotAllowedError, errorHandler } from './errors';
 import { streamEvents } from './eventStream';
-import { jsonBody } from './framing';
+import { jsonBody, preferredWaitSeconds } from './framing';
 import {
   openApiDocument,
   createTenantRequestSchema,
@@ -54,6 +55,8 @@ export interface RouterOptions {
   httpAuth: HttpAuthService;
   sync: ClusterSync;
   cache?: StatusCache;
+  /** Wakes long polls of app reads; one per backend. */
+  appChanges: AppChanges;
   /** The cluster's API, for logs and events (none configured: they answer 503). */
   kube?: KubeClient;
   plans: () => Plan[];
@@ -211,10 +214,25 @@ export async function createRouter(
     res.json(await apps.listInTenant(credentials, name, page));
   });
 
+  // A long poll when asked: with If-None-Match (the ETag of the last
+  // answer) and Prefer: wait=N, the answer comes once the app differs from
+  // it, or after N seconds as 304 Not Modified (Express answers 304 when
+  // If-None-Match matches the ETag set here).
   router.get('/tenants/:tenant/apps/:app', async (req, res) => {
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
-    res.json(await apps.get(credentials, tenant, app));
+    const waitSeconds = preferredWaitSeconds(req.header('prefer'));
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    const answer = await apps.getWhenChanged(credentials, tenant, app, {
+      unless: req.header('if-none-match'),
+      waitMs: waitSeconds * 1000,
+      signal: gone.signal,
+    });
+    if (waitSeconds) res.setHeader('Preference-Applied', `wait=${waitSeconds}`);
+    res.setHeader('ETag', answer.etag);
+    res.setHeader('Cache-Control', 'no-cache');
+    res.json(answer.app);
   });
 
   router.put('/tenants/:tenant/apps/:app', async (req, res) => {

@@ -31,6 +31,8 @@ import type {
   rollbackRequestSchema,
 } from '@paved/plugin-paved-common';
 import { appView, revisionView } from '../service/views';
+import { entityTag } from './appChanges';
+import { decodeCursor, encodeCursor } from './cursors';
 import { Parsed, ServiceContext, actorOf } from './context';
 
 /** An app write's answer: the app as this write left it, and whether it created it (201). */
@@ -132,6 +134,45 @@ export class AppService {
   ): Promise<AppView> {
     await this.readable(credentials, tenant);
     return appView(await this.load(tenant, name), this.ctx.views);
+  }
+
+  /**
+   * The app and its entity tag; when the caller's tag (`unless`) still
+   * matches, waits up to `waitMs` for the app to change before answering
+   * (a long poll: the answer comes at the change, not at a polling
+   * interval). The same tag back means nothing changed in that time.
+   * Permission is checked at every read, so access taken away ends a wait.
+   */
+  async getWhenChanged(
+    credentials: BackstageCredentials,
+    tenant: string,
+    name: string,
+    options: { unless?: string; waitMs: number; signal?: AbortSignal },
+  ): Promise<{ app: AppView; etag: string }> {
+    const deadline = Date.now() + options.waitMs;
+    for (;;) {
+      // Taken before the read, so a change during the read is not missed.
+      const wait = this.ctx.options.appChanges.next(
+        tenant,
+        name,
+        deadline - Date.now(),
+        options.signal,
+      );
+      const app = await this.get(credentials, tenant, name).catch(error => {
+        wait.cancel();
+        throw error;
+      });
+      const etag = entityTag(app);
+      if (
+        etag !== options.unless ||
+        Date.now() >= deadline ||
+        options.signal?.aborted
+      ) {
+        wait.cancel();
+        return { app, etag };
+      }
+      await wait.changed;
+    }
   }
 
   async revisions(
@@ -305,6 +346,7 @@ export class AppService {
     await this.store.markAppDeleting(tenant, name, actorOf(credentials), {
       expectedGeneration,
     });
+    this.ctx.options.appChanges.notify(tenant, name);
     await this.ctx.settle(this.ctx.options.sync.syncApp(tenant, name));
     return { tenant, name, deleting: true };
   }
@@ -360,6 +402,7 @@ export class AppService {
       detail: plan.detail,
       certificates: plan.certificates,
     });
+    this.ctx.options.appChanges.notify(tenantName, name);
     // Apps this write took a domain from first: their mapping goes first.
     for (const other of written.moved ?? []) {
       await this.ctx.settle(this.ctx.options.sync.syncApp(tenantName, other));
@@ -433,17 +476,10 @@ function validSpec(input: unknown): AppSpec {
 
 /** An app page's cursor: the last app's tenant and name. */
 function appCursor(app: { tenant: string; name: string }): string {
-  return Buffer.from(`${app.tenant}/${app.name}`).toString('base64url');
+  return encodeCursor([app.tenant, app.name]);
 }
 
 function parseAppCursor(cursor: string): { tenant: string; name: string } {
-  const [tenant, name, ...rest] = Buffer.from(cursor, 'base64url')
-    .toString('utf8')
-    .split('/');
-  if (!tenant || !name || rest.length) {
-    throw new InputError(
-      'Invalid query: cursor must be the nextCursor of a previous answer, passed back unchanged',
-    );
-  }
+  const [tenant, name] = decodeCursor(cursor, 2);
   return { tenant, name };
 }

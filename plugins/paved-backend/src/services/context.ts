@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import type { KubeClient } from '@paved/kube';
 import type { ClusterSync } from '../cluster/ClusterSync';
 import type { StatusCache } from '../cluster/StatusCache';
+import type { AppChanges } from './appChanges';
 import type { Actor, PavedStore } from '../database/PavedStore';
 import type { TenantAccess } from '../permissions/TenantAccess';
 import type { ViewContext } from '../service/views';
@@ -26,6 +27,8 @@ export interface ServiceOptions {
   access: TenantAccess;
   sync: ClusterSync;
   cache?: StatusCache;
+  /** Wakes long polls of app reads. */
+  appChanges: AppChanges;
   /** The cluster's API, for logs and events (absent: no cluster configured). */
   kube?: KubeClient;
   plans: () => Plan[];

@@ -29,7 +29,6 @@ describe('paved:app:deploy (backend without a cluster)', () => {
   const action = (user = ALICE) =>
     createPavedAppDeployAction({
       clients: env.clientsFor(user),
-      wait: { pollIntervalMs: 100 },
     });
 
   const input = (overrides: Record<string, unknown> = {}) => ({

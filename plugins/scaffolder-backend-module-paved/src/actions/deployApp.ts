@@ -15,13 +15,11 @@ import { describeApiError, PavedClientSource } from './pavedClient';
 import { isNotFound, withInputSchema } from './pavedAction';
 import { examples } from './deployApp.examples';
 
-/** How the action finds out the app's state while it waits. */
-export interface WaitOptions {
-  /** Delay between polls of the app's status. */
-  pollIntervalMs: number;
-}
-
-const DEFAULT_WAIT: WaitOptions = { pollIntervalMs: 1000 };
+/**
+ * How long one read of the app may wait on the server for a change (a long
+ * poll); a wait that ends with no change is simply asked again.
+ */
+const LONG_POLL_SECONDS = 20;
 
 /**
  * `paved:app:deploy`: creates or updates an app through the Paved backend
@@ -30,9 +28,7 @@ const DEFAULT_WAIT: WaitOptions = { pollIntervalMs: 1000 };
  */
 export function createPavedAppDeployAction(options: {
   clients: PavedClientSource;
-  wait?: Partial<WaitOptions>;
 }) {
-  const wait = { ...DEFAULT_WAIT, ...options.wait };
   const action = createTemplateAction({
     id: 'paved:app:deploy',
     description:
@@ -160,7 +156,6 @@ export function createPavedAppDeployAction(options: {
           deployed.revision,
           {
             timeoutMs: input.timeoutSeconds * 1000,
-            pollIntervalMs: wait.pollIntervalMs,
             log: line => ctx.logger.info(line),
             signal: ctx.signal,
           },
@@ -281,8 +276,10 @@ async function getAppIfExists(
 }
 
 /**
- * Polls the app until the cluster has taken revision `revision` and the
- * operator reports Ready or Failed, logging each change of phase or message.
+ * Follows the app until the cluster has taken revision `revision` and the
+ * operator reports Ready or Failed, logging each change of phase or
+ * message. Each read is a long poll (the server answers when the app
+ * changes), so the wait ends when the app settles, not at a polling tick.
  */
 export async function waitUntilSettled(
   client: PavedApiClient,
@@ -291,17 +288,30 @@ export async function waitUntilSettled(
   revision: number,
   options: {
     timeoutMs: number;
-    pollIntervalMs: number;
     log: (line: string) => void;
     signal?: AbortSignal;
   },
 ): Promise<AppView> {
   const deadline = Date.now() + options.timeoutMs;
   let last = '';
+  let seen: { app: AppView; etag: string } | undefined;
   for (;;) {
-    const app = await client.getApp(tenant, name).catch(error => {
-      throw describeApiError(`Reading ${appRef(tenant, name)}`, error);
-    });
+    const waitSeconds = Math.min(
+      LONG_POLL_SECONDS,
+      Math.max(0, (deadline - Date.now()) / 1000),
+    );
+    const changed = await client
+      .getAppWhenChanged(tenant, name, {
+        etag: seen?.etag,
+        waitSeconds,
+        signal: options.signal,
+      })
+      .catch(error => {
+        if (options.signal?.aborted) throw new Error('The task was cancelled');
+        throw describeApiError(`Reading ${appRef(tenant, name)}`, error);
+      });
+    seen = changed ?? seen!;
+    const app = seen.app;
     const { settled, progress: line } = describeAppStatus(app, { revision });
     if (line !== last) {
       options.log(`${appRef(tenant, name)}: ${line}`);
@@ -328,6 +338,5 @@ export async function waitUntilSettled(
     if (options.signal?.aborted) {
       throw new Error('The task was cancelled');
     }
-    await new Promise(resolve => setTimeout(resolve, options.pollIntervalMs));
   }
 }
