@@ -2,6 +2,7 @@ import { APPS, KubeClient, SECRETS, TENANTS } from '@paved/kube';
 import {
   FIELD_MANAGER_BACKEND,
   LABEL_APP,
+  LABEL_TENANT,
   effectiveLimits,
   tenantNamespace,
   tlsSecretName,
@@ -19,6 +20,7 @@ import {
   Attempt,
   ClusterSyncOptions,
   KeyedLock,
+  Listed,
   NO_CLUSTER,
   PlanNotOfferedError,
   SyncOutcome,
@@ -35,6 +37,13 @@ export class ClusterApplier {
   private readonly lock = new KeyedLock();
   /** Last failure logged per row, so a failure that repeats is logged once. */
   private readonly reported = new Map<string, string>();
+  /**
+   * Apps (`tenant/app`) this process has seen to hold no TLS Secret: while
+   * they have no certificate, their apply needs no LIST of Secrets. Lost at
+   * a restart (then each app's first apply lists once); what another
+   * replica did meanwhile is caught by {@link ClusterApplier.sweepTlsSecrets}.
+   */
+  private readonly withoutTls = new Set<string>();
 
   constructor(private readonly options: ClusterSyncOptions) {}
 
@@ -235,9 +244,12 @@ export class ClusterApplier {
     app: AppRecord,
     namespace: string,
   ) {
+    const key = `${app.tenant}/${app.name}`;
     const certs = await this.options.store.domainCertificates(app.tenant);
-    for (const cert of certs) {
-      if (cert.app !== app.name) continue;
+    const mine = certs.filter(cert => cert.app === app.name);
+    if (mine.length === 0 && this.withoutTls.has(key)) return;
+    this.withoutTls.delete(key);
+    for (const cert of mine) {
       await client.apply(
         SECRETS,
         tlsSecretResource(cert, this.options.namespacePrefix),
@@ -249,11 +261,55 @@ export class ClusterApplier {
       namespace,
       labelSelector: `${LABEL_APP}=${app.name},${LABEL_TLS}=true`,
     });
+    let kept = 0;
     for (const secret of live.items) {
       if (!held.has(secret.metadata.name)) {
         await client.delete(SECRETS, secret.metadata.name, namespace);
+      } else {
+        kept++;
       }
     }
+    if (mine.length === 0 && kept === 0) this.withoutTls.add(key);
+  }
+
+  /**
+   * Deletes, of the Secrets a full sync listed, each TLS Secret whose
+   * domain its tenant no longer holds: what an app's apply skips once this
+   * process has seen the app hold none (another replica may have applied
+   * one since). Returns how many went.
+   */
+  async sweepTlsSecrets(secrets: Iterable<Listed>): Promise<number> {
+    const { client, store, namespacePrefix } = this.options;
+    if (!client) return 0;
+    const byTenant = new Map<string, Listed[]>();
+    for (const secret of secrets) {
+      const labels = secret.metadata.labels ?? {};
+      const tenant = labels[LABEL_TENANT];
+      if (labels[LABEL_TLS] !== 'true' || !tenant) continue;
+      if (
+        secret.metadata.namespace !== tenantNamespace(tenant, namespacePrefix)
+      )
+        continue;
+      byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), secret]);
+    }
+    let deleted = 0;
+    for (const [tenant, listed] of byTenant) {
+      const held = new Set(
+        (await store.domainCertificates(tenant)).map(c =>
+          tlsSecretName(c.domain),
+        ),
+      );
+      for (const secret of listed) {
+        if (held.has(secret.metadata.name)) continue;
+        await client.delete(
+          SECRETS,
+          secret.metadata.name,
+          secret.metadata.namespace,
+        );
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   /** The tenant's plan limits with its overrides; throws {@link PlanNotOfferedError}. */

@@ -74,17 +74,30 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     watching = undefined;
   };
 
-  /** Deletes an object that must exist (as a DELETE answered 404 would fail). */
+  /**
+   * Deletes an object that must exist (as a DELETE answered 404 would fail),
+   * and waits until it is gone: a Tenant or App goes once its finalizer is
+   * dropped (here by the stand-in), and until then it is still there.
+   */
   async function deleteExisting(
     type: ResourceType,
     name: string,
     inNamespace?: string,
   ) {
-    if (!(await admin.delete(type, name, inNamespace))) {
+    const uid = (await admin.tryGet(type, name, inNamespace))?.metadata.uid;
+    if (!uid || !(await admin.delete(type, name, inNamespace))) {
       throw new Error(
         `${type.kind} ${inNamespace ?? ''}/${name} was not there`,
       );
     }
+    for (let i = 0; i < 200; i++) {
+      const live = await admin.tryGet(type, name, inNamespace);
+      if (!live || live.metadata.uid !== uid) return;
+      await new Promise(resolve => setTimeout(resolve, 25));
+    }
+    throw new Error(
+      `${type.kind} ${inNamespace ?? ''}/${name} was not deleted in 5 s`,
+    );
   }
 
   const warnings = (pattern: RegExp) =>
@@ -418,7 +431,7 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     expect(await image()).toBe('ghcr.io/acme/fight:1.0.0');
   });
 
-  it("applies a custom domain's certificate as a kubernetes.io/tls Secret, puts it back when deleted, and deletes it with the domain", async () => {
+  it("applies a custom domain's certificate as a kubernetes.io/tls Secret, puts it back when deleted, and deletes it with the domain (or at the full sync)", async () => {
     const name = 'tls-secret';
     const cert = {
       certificate:
@@ -475,6 +488,22 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     await write([], false);
     await sync.syncApp(tenant, name);
     expect(await admin.tryGet(SECRETS, secretName, namespace)).toBeUndefined();
+
+    // A TLS Secret of a domain the tenant does not hold, left by another
+    // replica (this one saw the app hold none and no longer lists its
+    // Secrets on each apply): the full sync deletes it.
+    const stray = `paved-tls-stray.${domain}`;
+    await admin.create(SECRETS, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: stray, namespace, labels: secret.metadata.labels },
+      data: secret.data,
+    });
+    await sync.syncApp(tenant, name, { force: true });
+    await sync.syncAll();
+    expect(await admin.tryGet(SECRETS, stray, namespace)).toBeUndefined();
+
     await store.markAppDeleting(tenant, name, actor);
     await sync.syncApp(tenant, name);
   });

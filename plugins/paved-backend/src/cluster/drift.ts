@@ -243,6 +243,12 @@ export class DriftReconciler {
       );
       count(await this.applier.syncApp(app.tenant, app.name, { force: true }));
     });
+    const swept = await this.applier.sweepTlsSecrets(secrets.values());
+    if (swept) {
+      this.options.logger.info(
+        `Drift repair: deleted ${swept} TLS Secrets of domains their tenants no longer hold`,
+      );
+    }
     if (tenantRepairs.length || appRepairs.length) {
       this.options.logger.info(
         `Drift repair: ${tenantRepairs.length} Tenants and ${appRepairs.length} Apps were missing or changed in the cluster; ${summary.repaired} re-applied, ${summary.failed} failed (retried next run)`,
