@@ -31,10 +31,14 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
+/** A timestamp as toISOString() writes it (how rows store them on SQLite). */
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 export function iso(value: unknown): string {
-  return value instanceof Date
-    ? value.toISOString()
-    : new Date(String(value)).toISOString();
+  if (value instanceof Date) return value.toISOString();
+  const text = String(value);
+  // Already in the one form: no Date to parse (lists read thousands).
+  return ISO_UTC.test(text) ? text : new Date(text).toISOString();
 }
 
 export function json<T>(value: unknown): T | undefined {
