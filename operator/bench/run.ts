@@ -16,6 +16,11 @@
  *
  *   yarn workspace @paved/operator bench [--tenants 100] [--apps 5]
  *     [--concurrency 8] [--no-direct] [--no-knative] [--no-delete]
+ *     [--bare-crs]
+ *
+ * The CRs are written as the backend writes them, with the operator's
+ * finalizer; `--bare-crs` leaves it out (a CR from kubectl or another
+ * writer), so the operator adds it with a request of its own.
  *
  * The operator runs as a child process (the bundle of src/main.ts, as in the
  * image), so its RSS is its own. `OPERATOR_BUNDLE=<main.js>` runs another
@@ -80,6 +85,8 @@ interface Args {
   direct: boolean;
   knative: boolean;
   delete: boolean;
+  /** Write the CRs without the operator's finalizer (as kubectl would). */
+  bareCrs: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -90,6 +97,7 @@ function parseArgs(argv: string[]): Args {
     direct: true,
     knative: true,
     delete: true,
+    bareCrs: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -100,9 +108,10 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--no-direct') args.direct = false;
     else if (flag === '--no-knative') args.knative = false;
     else if (flag === '--no-delete') args.delete = false;
+    else if (flag === '--bare-crs') args.bareCrs = true;
     else
       throw new Error(
-        `unknown flag ${flag}; use --tenants N --apps M --concurrency C --no-direct --no-knative --no-delete`,
+        `unknown flag ${flag}; use --tenants N --apps M --concurrency C --no-direct --no-knative --no-delete --bare-crs`,
       );
   }
   return args;
@@ -303,7 +312,7 @@ async function main() {
       args.knative
         ? 'real Knative Serving (pods on a KWOK node)'
         : 'control plane only (no Knative controller)'
-    }`,
+    }, CRs ${args.bareCrs ? 'without' : 'with'} the operator's finalizer`,
   );
   console.log(
     `machine: ${machineLoad()} at start, ${new Date().toISOString()}`,
@@ -448,7 +457,10 @@ async function main() {
           apiVersion: 'paved.dev/v1alpha1',
           kind: 'Tenant',
           // With the operator's finalizer, as the backend applies it.
-          metadata: { name, finalizers: [FINALIZER_TENANT] },
+          metadata: {
+            name,
+            ...(args.bareCrs ? {} : { finalizers: [FINALIZER_TENANT] }),
+          },
           spec: tenantSpec(name, args.apps),
         },
         { fieldManager: FIELD_MANAGER_BACKEND },
@@ -474,7 +486,11 @@ async function main() {
         {
           apiVersion: 'paved.dev/v1alpha1',
           kind: 'App',
-          metadata: { name: app, namespace: ns, finalizers: [FINALIZER_APP] },
+          metadata: {
+            name: app,
+            namespace: ns,
+            ...(args.bareCrs ? {} : { finalizers: [FINALIZER_APP] }),
+          },
           spec: appSpec(app, args.knative),
         },
         { fieldManager: FIELD_MANAGER_BACKEND },
