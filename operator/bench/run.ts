@@ -639,27 +639,48 @@ async function main() {
 
     if (!args.direct) return;
     // --------------------------------------------------------------- direct
-    const direct = await directFloor(client, args);
-    console.log(
-      `\ndirect (plain client loop, the same objects, the same concurrency${
-        args.knative ? ', done when Knative says Ready' : ''
-      })`,
-    );
-    line(
-      'time to all done',
-      `${ms(direct.total)} (apps ${ms(direct.appsTotal)})`,
-    );
-    line('tenant children applied', p50p99(direct.tenantLatencies));
-    line(
-      args.knative ? 'Service apply → Ready' : 'Service apply',
-      p50p99(direct.appLatencies),
-    );
-    if (args.delete) line('deletion: time to all gone', ms(direct.deleteTotal));
-    console.log('\nratio operator/direct');
-    line('all done', `${(operatorTotal / direct.total).toFixed(2)}`);
-    line('apps done', `${(operatorAppsTotal / direct.appsTotal).toFixed(2)}`);
-    if (args.delete)
-      line('deletion', `${(deleteTotal / direct.deleteTotal).toFixed(2)}`);
+    const floors = [];
+    for (const crs of [false, true]) {
+      const direct = await directFloor(client, args, crs);
+      floors.push(direct);
+      console.log(
+        `\ndirect${
+          crs ? ' with the CRs' : ''
+        } (plain client loop, the same objects${
+          crs ? ' and the Tenant and App CRs the driver writes' : ''
+        }, the same concurrency${
+          args.knative ? ', done when Knative says Ready' : ''
+        })`,
+      );
+      line(
+        'time to all done',
+        `${ms(direct.total)} (apps ${ms(direct.appsTotal)})`,
+      );
+      line(
+        crs ? 'Tenant CR and children applied' : 'tenant children applied',
+        p50p99(direct.tenantLatencies),
+      );
+      line(
+        'tenant done, from the burst start',
+        p50p99(direct.tenantsDoneAfterStart),
+      );
+      line(
+        `${crs ? 'App CR and ' : ''}${
+          args.knative ? 'Service apply → Ready' : 'Service apply'
+        }`,
+        p50p99(direct.appLatencies),
+      );
+      if (args.delete) {
+        line('deletion: time to all gone', ms(direct.deleteTotal));
+      }
+    }
+    for (const [i, direct] of floors.entries()) {
+      console.log(`\nratio operator/direct${i ? ' with the CRs' : ''}`);
+      line('all done', `${(operatorTotal / direct.total).toFixed(2)}`);
+      line('apps done', `${(operatorAppsTotal / direct.appsTotal).toFixed(2)}`);
+      if (args.delete)
+        line('deletion', `${(deleteTotal / direct.deleteTotal).toFixed(2)}`);
+    }
     console.log(`\nmachine: ${machineLoad()} at end`);
   } finally {
     for (const i of informers) await i.stop();
@@ -678,13 +699,21 @@ async function main() {
  * Knative Service, by a plain loop at the same concurrency; with Knative,
  * done once Knative says each Service is Ready. Then each namespace (its
  * children and Services go with it) and Capsule tenant deleted once and
- * waited for.
+ * waited for. With `crs`, the loop also writes what the benchmark's driver
+ * writes for the operator (each Tenant CR before its children, each App CR
+ * before its Service; no operator runs then, so nothing reads them): the
+ * same workload as the operator's run, less what the operator adds (its
+ * status writes, Events and queueing).
  */
-async function directFloor(client: KubeClient, args: Args) {
+async function directFloor(client: KubeClient, args: Args, crs: boolean) {
   const config = DEFAULT_DESIRED_STATE_CONFIG;
   const tenantLatencies: number[] = [];
+  // When each tenant was done, from the start of the burst: what "create →
+  // Active at N concurrent" is for a loop that writes them all.
+  const tenantsDoneAfterStart: number[] = [];
+  const label = crs ? 'directcr' : 'direct';
   const start = Date.now();
-  const names = Array.from({ length: args.tenants }, (_, i) => `direct-${i}`);
+  const names = Array.from({ length: args.tenants }, (_, i) => `${label}-${i}`);
   await pool(names, args.concurrency, async name => {
     const t0 = Date.now();
     const tenant: TenantResource = {
@@ -693,6 +722,11 @@ async function directFloor(client: KubeClient, args: Args) {
       metadata: { name },
       spec: tenantSpec(name, args.apps),
     };
+    if (crs) {
+      await client.apply(TENANTS, tenant as unknown as KubeObject, {
+        fieldManager: FIELD_MANAGER_BACKEND,
+      });
+    }
     await client.apply(
       NAMESPACES,
       desiredNamespace(tenant, config, { capsule: true }),
@@ -705,13 +739,14 @@ async function directFloor(client: KubeClient, args: Args) {
     await client.apply(RESOURCE_QUOTAS, desiredResourceQuota(tenant, config));
     await client.apply(LIMIT_RANGES, desiredLimitRange(tenant, config));
     tenantLatencies.push(Date.now() - t0);
+    tenantsDoneAfterStart.push(Date.now() - start);
   });
   const started = new Map<string, number>();
   const applied = new Map<string, number>();
   const ready = new Map<string, number>();
   const informer = new Informer(client, {
     type: KNATIVE_SERVICES,
-    labelSelector: 'bench=direct',
+    labelSelector: `bench=${label}`,
   });
   const onKsvc = (o: KubeObject) => {
     if (knativeReady(o) && !ready.has(keyOf(o)))
@@ -738,8 +773,13 @@ async function directFloor(client: KubeClient, args: Args) {
         app,
         app.spec,
       );
-      ksvc.metadata.labels = { ...ksvc.metadata.labels, bench: 'direct' };
+      ksvc.metadata.labels = { ...ksvc.metadata.labels, bench: label };
       started.set(key, Date.now());
+      if (crs) {
+        await client.apply(APPS, app as unknown as KubeObject, {
+          fieldManager: FIELD_MANAGER_BACKEND,
+        });
+      }
       await client.apply(KNATIVE_SERVICES, ksvc);
       applied.set(key, Date.now());
     });
@@ -765,10 +805,12 @@ async function directFloor(client: KubeClient, args: Args) {
     await pool(names, args.concurrency, async name => {
       await client.delete(NAMESPACES, `tenant-${name}`);
       await client.delete(CAPSULE_TENANTS, name);
+      if (crs) await client.delete(TENANTS, name);
     });
     for (;;) {
       const { items } = await client.list(NAMESPACES);
-      if (!items.some(n => n.metadata.name.startsWith('tenant-direct-'))) break;
+      if (!items.some(n => n.metadata.name.startsWith(`tenant-${label}-`)))
+        break;
       await new Promise(r => setTimeout(r, 100));
     }
     deleteTotal = Date.now() - deleteStart;
@@ -777,6 +819,7 @@ async function directFloor(client: KubeClient, args: Args) {
     total: end - start,
     appsTotal: end - appsStart,
     tenantLatencies,
+    tenantsDoneAfterStart,
     appLatencies,
     deleteTotal,
   };
