@@ -214,9 +214,26 @@ export class AppReconciler implements Reconciler {
 
   private async finalize(app: AppResource): Promise<ReconcileResult | void> {
     if (!app.metadata.finalizers?.includes(FINALIZER_APP)) return undefined;
-    const current = await this.status(app, { phase: 'Deleting' }, [
-      condition(app, 'Ready', 'False', 'Deleting', 'The app is being deleted'),
-    ]).catch(() => app as unknown as KubeObject);
+    // An app going with its tenant says nothing: the Tenant's status tells
+    // the deletion, and the namespace takes the app's Events with it.
+    const tenantName = this.tenantOf(app.metadata.namespace!);
+    const tenantGoing = tenantName
+      ? Boolean(
+          this.ctx.informers.cached(TENANTS, tenantName)?.metadata
+            .deletionTimestamp,
+        )
+      : false;
+    const current = tenantGoing
+      ? (app as unknown as KubeObject)
+      : await this.status(app, { phase: 'Deleting' }, [
+          condition(
+            app,
+            'Ready',
+            'False',
+            'Deleting',
+            'The app is being deleted',
+          ),
+        ]).catch(() => app as unknown as KubeObject);
     if (
       !(await removeChildren(APP_CHILDREN, this.ctx, app, {
         waitForEach: true,

@@ -117,15 +117,18 @@ export class TenantReconciler implements Reconciler {
           await this.ctx.client.delete(APPS, app.metadata.name, ns);
         }
       }
-      await this.status(tenant, 'Deleting', [
-        condition(
-          tenant,
-          'Ready',
-          'False',
-          'DeletingApps',
-          `Waiting for ${apps.length} app(s) to be deleted`,
-        ),
-      ]);
+      // Said once, not again as each app goes (a status write per app).
+      if (readyReason(tenant) !== 'DeletingApps') {
+        await this.status(tenant, 'Deleting', [
+          condition(
+            tenant,
+            'Ready',
+            'False',
+            'DeletingApps',
+            'Waiting for its apps to be deleted',
+          ),
+        ]);
+      }
       return { requeueAfterMs: this.ctx.pollMs * 4 };
     }
     const current = await this.status(tenant, 'Deleting', [
@@ -176,4 +179,13 @@ export class TenantReconciler implements Reconciler {
       conditions,
     );
   }
+}
+
+/** The reason of the Tenant's Ready condition as the cache has it. */
+function readyReason(tenant: TenantResource): string | undefined {
+  const conditions = (tenant.status?.conditions ?? []) as Array<{
+    type: string;
+    reason?: string;
+  }>;
+  return conditions.find(c => c.type === 'Ready')?.reason;
 }
