@@ -68,6 +68,23 @@ describe('deleteCached', () => {
     expect(deletes).toEqual(['q']);
   });
 
+  it('sends no second DELETE while the cache still holds the copy it deleted', async () => {
+    const { client, deletes } = recordingClient(() => true);
+    const cached = quota('q');
+    const ctx = context(client, [cached]);
+    expect(await deleteCached(ctx, RESOURCE_QUOTAS, 'q', 'ns')).toBe('going');
+    // The delete event has not arrived: the same copy is cached.
+    expect(await deleteCached(ctx, RESOURCE_QUOTAS, 'q', 'ns')).toBe('going');
+    expect(deletes).toEqual(['q']);
+    // A newer copy (a watch event since; the object was made again, say) is
+    // asked again.
+    const newer = context(client, [
+      { ...cached, metadata: { ...cached.metadata } },
+    ]);
+    expect(await deleteCached(newer, RESOURCE_QUOTAS, 'q', 'ns')).toBe('going');
+    expect(deletes).toEqual(['q', 'q']);
+  });
+
   it('takes a 404 for gone (the cache was a moment behind)', async () => {
     const { client, deletes } = recordingClient(() => false);
     const ctx = context(client, [quota('q')]);

@@ -8,6 +8,15 @@
 import { KubeObject, ResourceType } from '@paved/kube';
 import { ReconcileContext } from './context';
 
+/**
+ * Cached objects this process has sent a DELETE for. The informer replaces
+ * its copy at each watch event, so an entry stands for "asked, and the
+ * cache has not moved since": a pass that runs before the delete event
+ * arrives sends no second DELETE (it would be answered 404). Weak: an
+ * entry goes with the cached copy it stands for.
+ */
+const deleteSent = new WeakSet<KubeObject>();
+
 /** `gone`: not there; `going`: asked to go (now or before), not gone yet. */
 export type Removal = 'gone' | 'going';
 
@@ -31,6 +40,10 @@ export async function deleteCached(
     namespace,
   );
   if (!cached) return 'gone';
-  if (cached.metadata.deletionTimestamp) return 'going';
-  return (await ctx.client.delete(type, name, namespace)) ? 'going' : 'gone';
+  if (cached.metadata.deletionTimestamp || deleteSent.has(cached)) {
+    return 'going';
+  }
+  if (!(await ctx.client.delete(type, name, namespace))) return 'gone';
+  deleteSent.add(cached);
+  return 'going';
 }

@@ -36,6 +36,13 @@ import { APP_CHILDREN } from './children';
 import { knativeServiceChild, latestRevision } from './knativeService';
 import { domainMappingsChild } from './domainMappings';
 
+/**
+ * Cached Apps whose finalizer this process removed: a pass that runs before
+ * the App's delete event arrives sends no second PATCH (answered 404).
+ * Weak, like remove.ts's: an entry goes with the cached copy.
+ */
+const released = new WeakSet<AppResource>();
+
 export class AppReconciler implements Reconciler {
   private readonly specs = new SpecCache(appSpecSchema);
 
@@ -214,6 +221,8 @@ export class AppReconciler implements Reconciler {
 
   private async finalize(app: AppResource): Promise<ReconcileResult | void> {
     if (!app.metadata.finalizers?.includes(FINALIZER_APP)) return undefined;
+    // Let go of already, and the cache has not caught up: nothing to send.
+    if (released.has(app)) return undefined;
     // An app going with its tenant says nothing: the Tenant's status tells
     // the deletion, and the namespace takes the app's Events with it.
     const tenantName = this.tenantOf(app.metadata.namespace!);
@@ -242,6 +251,7 @@ export class AppReconciler implements Reconciler {
       return { requeueAfterMs: this.ctx.pollMs };
     }
     await removeFinalizer(this.ctx.client, APPS, current, FINALIZER_APP);
+    released.add(app);
     this.ctx.statuses.forget(app);
     return undefined;
   }
