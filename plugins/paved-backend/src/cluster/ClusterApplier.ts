@@ -13,6 +13,7 @@ import {
   appSecretName,
   appSecretResource,
   LABEL_TLS,
+  secretKeysOf,
   tenantResource,
   tlsSecretResource,
 } from './resources';
@@ -214,6 +215,8 @@ export class ClusterApplier {
     app: AppRecord,
     namespace: string,
   ) {
+    // No secret env and no Secret applied before: nothing to read or write.
+    if (!app.secretApplied && secretKeysOf(app).length === 0) return;
     const secrets = await this.options.store.getSecrets(app.tenant, app.name);
     if (secrets.size === 0) {
       if (app.secretApplied) {
@@ -245,6 +248,9 @@ export class ClusterApplier {
     namespace: string,
   ) {
     const key = `${app.tenant}/${app.name}`;
+    // Certificates are only ever for domains of the app's spec: with none
+    // and no Secret seen, nothing to read either.
+    if (!app.spec.domains?.length && this.withoutTls.has(key)) return;
     const certs = await this.options.store.domainCertificates(app.tenant);
     const mine = certs.filter(cert => cert.app === app.name);
     if (mine.length === 0 && this.withoutTls.has(key)) return;
