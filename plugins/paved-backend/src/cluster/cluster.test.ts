@@ -47,6 +47,7 @@ import {
   FinalizerStandIn,
   startFinalizerStandIn,
 } from '../testUtils/finalizerStandIn';
+import { deleteExisting as deleteExistingIn } from '../__testUtils__/deleteExisting';
 
 jest.setTimeout(300_000);
 
@@ -66,29 +67,8 @@ let knex: Knex;
 const PLANS = { tiny: { cpu: '2', memory: '2Gi', maxApps: 5 } };
 let kubeconfigDir: string;
 
-/**
- * Deletes an object that must exist (as a DELETE answered 404 would fail),
- * and waits until it is gone: a Tenant or App goes once its finalizer is
- * dropped (here by the stand-in), and until then it is still there.
- */
-async function deleteExisting(
-  type: ResourceType,
-  name: string,
-  namespace?: string,
-) {
-  const uid = (await admin.tryGet(type, name, namespace))?.metadata.uid;
-  if (!uid || !(await admin.delete(type, name, namespace))) {
-    throw new Error(`${type.kind} ${namespace ?? ''}/${name} was not there`);
-  }
-  for (let i = 0; i < 200; i++) {
-    const live = await admin.tryGet(type, name, namespace);
-    if (!live || live.metadata.uid !== uid) return;
-    await new Promise(resolve => setTimeout(resolve, 25));
-  }
-  throw new Error(
-    `${type.kind} ${namespace ?? ''}/${name} was not deleted in 5 s`,
-  );
-}
+const deleteExisting = (type: ResourceType, name: string, namespace?: string) =>
+  deleteExistingIn(admin, type, name, namespace);
 
 /** What the operator would do first for a tenant: create its namespace. */
 async function asOperatorCreateNamespace(tenant: string) {

@@ -37,6 +37,7 @@ import {
   FinalizerStandIn,
   startFinalizerStandIn,
 } from '../testUtils/finalizerStandIn';
+import { deleteExisting as deleteExistingIn } from '../__testUtils__/deleteExisting';
 
 jest.setTimeout(300_000);
 
@@ -74,31 +75,11 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
     watching = undefined;
   };
 
-  /**
-   * Deletes an object that must exist (as a DELETE answered 404 would fail),
-   * and waits until it is gone: a Tenant or App goes once its finalizer is
-   * dropped (here by the stand-in), and until then it is still there.
-   */
-  async function deleteExisting(
+  const deleteExisting = (
     type: ResourceType,
     name: string,
     inNamespace?: string,
-  ) {
-    const uid = (await admin.tryGet(type, name, inNamespace))?.metadata.uid;
-    if (!uid || !(await admin.delete(type, name, inNamespace))) {
-      throw new Error(
-        `${type.kind} ${inNamespace ?? ''}/${name} was not there`,
-      );
-    }
-    for (let i = 0; i < 200; i++) {
-      const live = await admin.tryGet(type, name, inNamespace);
-      if (!live || live.metadata.uid !== uid) return;
-      await new Promise(resolve => setTimeout(resolve, 25));
-    }
-    throw new Error(
-      `${type.kind} ${inNamespace ?? ''}/${name} was not deleted in 5 s`,
-    );
-  }
+  ) => deleteExistingIn(admin, type, name, inNamespace);
 
   const warnings = (pattern: RegExp) =>
     logger.warn.mock.calls.filter(([message]) => pattern.test(String(message)))
