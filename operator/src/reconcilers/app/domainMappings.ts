@@ -214,32 +214,44 @@ function domainStatuses(
 /**
  * Deletes every mapping of the app (from the cache and the spec); true once
  * they are gone. Knative keeps a mapping (its finalizer) until it has taken
- * the route down, so "deleted" comes a moment after the DELETE.
+ * the route down, so "deleted" comes a moment after the DELETE: a mapping
+ * already going is not asked again. Each domain's claim is released once
+ * its mapping is gone.
  */
 async function deleteDomainMappings(
   ctx: ReconcileContext,
   app: AppResource,
 ): Promise<boolean> {
-  const names = new Set(ownedMappings(ctx, app).map(m => m.metadata.name));
-  // The cache may not have caught up with a mapping applied a moment ago.
-  for (const domain of (app.spec?.domains as string[] | undefined) ?? []) {
-    const live = await ctx.client.tryGet(
-      DOMAIN_MAPPINGS,
-      domain,
-      app.metadata.namespace,
-    );
-    if (live?.metadata.labels?.[LABEL_APP] === app.metadata.name)
-      names.add(domain);
-  }
+  const namespace = app.metadata.namespace;
+  const owned = new Map(ownedMappings(ctx, app).map(m => [m.metadata.name, m]));
+  const names = new Set([
+    ...owned.keys(),
+    ...((app.spec?.domains as string[] | undefined) ?? []),
+  ]);
   let gone = true;
   for (const name of names) {
+    let mapping = owned.get(name);
+    if (!mapping) {
+      // The cache may not have caught up with a mapping applied a moment ago.
+      const live = await ctx.client.tryGet(DOMAIN_MAPPINGS, name, namespace);
+      // Another app's mapping (the domain moved to it): not ours to touch.
+      if (live && live.metadata.labels?.[LABEL_APP] !== app.metadata.name) {
+        continue;
+      }
+      mapping = live;
+    }
+    if (mapping?.metadata.deletionTimestamp) {
+      gone = false;
+      continue;
+    }
     if (
-      await ctx.client.delete(DOMAIN_MAPPINGS, name, app.metadata.namespace)
+      mapping &&
+      (await ctx.client.delete(DOMAIN_MAPPINGS, name, namespace))
     ) {
       gone = false;
-    } else {
-      await releaseDomain(ctx, app, name);
+      continue;
     }
+    await releaseDomain(ctx, app, name);
   }
   return gone;
 }
