@@ -492,7 +492,11 @@ describe.each(databases.eachSupportedId())('drift repair on %s', databaseId => {
   it('still deletes: an app, then the tenant, CRs and rows', async () => {
     await store.markAppDeleting(tenant, 'api', actor);
     await sync.syncApp(tenant, 'api');
-    expect(await admin.tryGet<any>(APPS, 'api', namespace)).toBeUndefined();
+    // The CR goes once its finalizer is dropped (here by the stand-in).
+    await eventually(
+      'App CR gone',
+      async () => !(await admin.tryGet<any>(APPS, 'api', namespace)),
+    );
     expect(await store.getApp(tenant, 'api')).toBeUndefined();
 
     await store.markTenantDeleting(tenant, actor);
