@@ -3,6 +3,7 @@
  * (the contract's own types; nothing here redefines a request or answer).
  */
 import {
+  APP_LONG_POLL_SECONDS,
   AppView,
   DeployAppRequest,
   EnvVarInput,
@@ -189,9 +190,6 @@ function failureHint(app: AppView) {
  */
 const UNCHANGED_SPEC_GRACE_MS = 15_000;
 
-/** How long one read may wait on the server for the app to change. */
-const LONG_POLL_SECONDS = 20;
-
 /**
  * Follows the app until it is where the change should take it: Ready at
  * `revision` (or Paused), printing each new step of the rollout. Each read
@@ -258,7 +256,7 @@ async function waitForApp(
     // Until the grace period ends, an unchanged app must be read again then.
     const wakeAt = fresh ? deadline : started + UNCHANGED_SPEC_GRACE_MS;
     const waitSeconds = Math.min(
-      LONG_POLL_SECONDS,
+      APP_LONG_POLL_SECONDS,
       Math.max(0, (Math.min(wakeAt, deadline) - Date.now()) / 1000),
     );
     const since = etag;

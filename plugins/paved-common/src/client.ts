@@ -42,6 +42,14 @@ export interface PavedApiClientOptions {
 
 const enc = encodeURIComponent;
 
+/** The longest a read of an app may wait on the server for a change (`Prefer: wait`). */
+export const MAX_APP_WAIT_SECONDS = 60;
+/**
+ * How long one read of a rollout's follower (the deploy action, the CLI)
+ * waits on the server; a wait that ends with no change is asked again.
+ */
+export const APP_LONG_POLL_SECONDS = 20;
+
 /** `?a=1&b=2` of the defined values, or ''. */
 function queryString(values: object = {}): string {
   const params = new URLSearchParams();
@@ -125,7 +133,7 @@ export class PavedApiClient {
   /**
    * The app once it differs from the answer whose ETag was `etag`: the
    * server holds the request until the app changes, or for `waitSeconds`
-   * (at most 60), after which this resolves to undefined (nothing
+   * (at most {@link MAX_APP_WAIT_SECONDS}), after which this resolves to undefined (nothing
    * changed). Without `etag` it answers at once. A long poll: whoever waits
    * for a rollout learns of each change when it happens, with no polling
    * interval.
@@ -140,7 +148,7 @@ export class PavedApiClient {
       headers['if-none-match'] = options.etag;
       headers.prefer = `wait=${Math.max(
         0,
-        Math.min(60, Math.ceil(options.waitSeconds)),
+        Math.min(MAX_APP_WAIT_SECONDS, Math.ceil(options.waitSeconds)),
       )}`;
     }
     const response = await this.fetchApi('GET', this.appPath(tenant, app), {

@@ -24,6 +24,7 @@ import {
 import { applyChild } from '../apply';
 import { AppChild } from '../children';
 import { ReconcileContext } from '../context';
+import { Removal, deleteCached } from '../remove';
 
 /** One DomainMapping per custom domain (and its claim); condition DomainsReady. */
 export const domainMappingsChild: AppChild = {
@@ -223,31 +224,31 @@ async function deleteDomainMappings(
   app: AppResource,
 ): Promise<boolean> {
   const namespace = app.metadata.namespace;
-  const owned = new Map(ownedMappings(ctx, app).map(m => [m.metadata.name, m]));
+  const owned = new Set(ownedMappings(ctx, app).map(m => m.metadata.name));
   const names = new Set([
-    ...owned.keys(),
+    ...owned,
     ...((app.spec?.domains as string[] | undefined) ?? []),
   ]);
   let gone = true;
   for (const name of names) {
-    let mapping = owned.get(name);
-    if (!mapping) {
+    let removal: Removal;
+    if (owned.has(name)) {
+      removal = await deleteCached(ctx, DOMAIN_MAPPINGS, name, namespace);
+    } else {
       // The cache may not have caught up with a mapping applied a moment ago.
       const live = await ctx.client.tryGet(DOMAIN_MAPPINGS, name, namespace);
       // Another app's mapping (the domain moved to it): not ours to touch.
       if (live && live.metadata.labels?.[LABEL_APP] !== app.metadata.name) {
         continue;
       }
-      mapping = live;
+      if (!live) removal = 'gone';
+      else if (live.metadata.deletionTimestamp) removal = 'going';
+      else {
+        const sent = await ctx.client.delete(DOMAIN_MAPPINGS, name, namespace);
+        removal = sent ? 'going' : 'gone';
+      }
     }
-    if (mapping?.metadata.deletionTimestamp) {
-      gone = false;
-      continue;
-    }
-    if (
-      mapping &&
-      (await ctx.client.delete(DOMAIN_MAPPINGS, name, namespace))
-    ) {
+    if (removal === 'going') {
       gone = false;
       continue;
     }

@@ -6,6 +6,7 @@
  * with `req.body === undefined`, so a route that needs one can say so.
  */
 import { InputError } from '@backstage/errors';
+import { MAX_APP_WAIT_SECONDS } from '@paved/plugin-paved-common';
 import express from 'express';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 
@@ -126,13 +127,10 @@ export function jsonBody(): express.RequestHandler {
   };
 }
 
-/** The longest a read may be asked to wait for a change (`Prefer: wait`). */
-export const MAX_WAIT_SECONDS = 60;
-
 /**
  * The seconds of a `Prefer: wait=N` header (RFC 7240), 0 when there is
  * none; other preferences are ignored, as the RFC asks. A wait that is not
- * a whole number of seconds, or is over {@link MAX_WAIT_SECONDS}, is an
+ * a whole number of seconds, or is over {@link MAX_APP_WAIT_SECONDS}, is an
  * error that says so.
  */
 export function preferredWaitSeconds(header: string | undefined): number {
@@ -142,12 +140,12 @@ export function preferredWaitSeconds(header: string | undefined): number {
     if (token.trim().toLowerCase() !== 'wait') continue;
     const value = rest.join('=').trim();
     const seconds = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
-    if (!(seconds <= MAX_WAIT_SECONDS)) {
+    if (!(seconds <= MAX_APP_WAIT_SECONDS)) {
       throw new InputError(
         `Invalid Prefer header: wait=${value.slice(
           0,
           20,
-        )} must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
+        )} must be a whole number of seconds from 0 to ${MAX_APP_WAIT_SECONDS}`,
       );
     }
     return seconds;

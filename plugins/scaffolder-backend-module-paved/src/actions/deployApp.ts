@@ -1,5 +1,6 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
+  APP_LONG_POLL_SECONDS,
   AppView,
   appRef,
   appEntityRef,
@@ -14,12 +15,6 @@ import {
 import { describeApiError, PavedClientSource } from './pavedClient';
 import { isNotFound, withInputSchema } from './pavedAction';
 import { examples } from './deployApp.examples';
-
-/**
- * How long one read of the app may wait on the server for a change (a long
- * poll); a wait that ends with no change is simply asked again.
- */
-const LONG_POLL_SECONDS = 20;
 
 /**
  * `paved:app:deploy`: creates or updates an app through the Paved backend
@@ -297,7 +292,7 @@ export async function waitUntilSettled(
   let seen: { app: AppView; etag: string } | undefined;
   for (;;) {
     const waitSeconds = Math.min(
-      LONG_POLL_SECONDS,
+      APP_LONG_POLL_SECONDS,
       Math.max(0, (deadline - Date.now()) / 1000),
     );
     const changed = await client
