@@ -181,6 +181,11 @@ export class Informer<T extends KubeObject = KubeObject> {
           continue;
         }
         this.stats.errors += 1;
+        // A failure after the cache was live (a list, or an accepted watch)
+        // is a new outage: retry from the first backoff, not from where the
+        // last outage left it (else each outage of a long-lived client
+        // waits twice as long as the one before, up to maxBackoff).
+        if (this.connected) backoff = initialBackoff;
         this.connected = false;
         this.failure = (error as Error).message;
         this.options.onRestart?.('error');
