@@ -83,7 +83,8 @@ async function listAll(
       limit: 500,
       continue: next,
     });
-    items.push(...page.items);
+    // A list's items carry no kind; the findings name it.
+    items.push(...page.items.map(o => ({ ...o, kind: type.kind })));
     next = page.metadata?.continue || undefined;
   } while (next);
   return items;
@@ -272,8 +273,11 @@ export async function waitUntilSettled(
   api: Api,
   ledger: Ledger,
   timeoutMs: number,
+  trace?: (elapsedMs: number, findings: Findings) => void,
 ): Promise<{ findings: Findings; settledAt?: number }> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let traced = started;
   for (;;) {
     let findings: Findings;
     try {
@@ -290,6 +294,10 @@ export async function waitUntilSettled(
       };
     }
     if (settled(findings)) return { findings, settledAt: Date.now() };
+    if (trace && Date.now() - traced >= 2000) {
+      traced = Date.now();
+      trace(traced - started, findings);
+    }
     if (Date.now() > deadline) return { findings };
     await new Promise(r => setTimeout(r, 500));
   }

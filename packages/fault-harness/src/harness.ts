@@ -57,6 +57,8 @@ export interface HarnessOptions {
   /** A PostgreSQL server; the harness creates (and drops) a database there. */
   postgresUrl: string;
   log: (line: string) => void;
+  /** Every 2 s while a run settles, what is still not as acknowledged. */
+  trace?: boolean;
 }
 
 export interface RunResult {
@@ -91,7 +93,8 @@ export class FaultHarness {
     const { log } = options;
     const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paved-faults-'));
     const cluster = await startTestCluster({
-      supervise: true,
+      // A killed process is back after 1 s, every time.
+      supervise: { maxBackoffMs: 1000 },
       capsule: false,
       cilium: false,
       timeoutMs: 180_000,
@@ -184,6 +187,14 @@ export class FaultHarness {
     );
   }
 
+  private tracer() {
+    if (!this.options.trace) return undefined;
+    return (elapsedMs: number, findings: Findings) =>
+      this.options.log(
+        `    ${(elapsedMs / 1000).toFixed(1)} s: ${summary(findings)}`,
+      );
+  }
+
   /** Kills one part; resolves once the kill is done (not once it is back). */
   async inject(kind: FaultKind, random: Random): Promise<string> {
     switch (kind) {
@@ -200,7 +211,8 @@ export class FaultHarness {
         try {
           process.kill(-pid, 'SIGKILL');
         } catch {
-          process.kill(pid, 'SIGKILL');
+          // Still down from the last kill (its supervisor's pause).
+          return `pid ${pid} was not running`;
         }
         return `pid ${pid}; the cluster's supervisor starts it again`;
       }
@@ -280,6 +292,7 @@ export class FaultHarness {
       api,
       ledger,
       options.settleTimeoutMs,
+      this.tracer(),
     );
     let findings = afterLoad.findings;
     const settledAt = afterLoad.settledAt;
@@ -303,6 +316,7 @@ export class FaultHarness {
           api,
           ledger,
           options.settleTimeoutMs,
+          this.tracer(),
         );
         findings = after.findings;
         converge[kind] = after.settledAt
@@ -328,6 +342,7 @@ export class FaultHarness {
       api,
       ledger,
       options.settleTimeoutMs,
+      this.tracer(),
     );
     if (gone.settledAt) deleteAllMs = gone.settledAt - deleteStarted;
     else findings = gone.findings;
@@ -361,6 +376,26 @@ export class FaultHarness {
     await this.cluster.stop();
     await this.drop();
   }
+}
+
+/** Everything a run found wrong, one line each; empty when it was clean. */
+export function defectsOf(r: RunResult): string[] {
+  return [
+    ...r.writes.rejected.map(w => `rejected write: ${w}`),
+    ...r.findings.missing.map(m => `not converged: ${m}`),
+    ...r.findings.orphans.map(o => `orphan: ${o}`),
+    ...r.findings.duplicates.map(d => `duplicate: ${d}`),
+    ...r.findings.deleting.map(d => `stuck deleting: ${d}`),
+    ...r.tenantsBeforeNamespace.map(
+      t => `Tenant gone before its namespace: ${t}`,
+    ),
+    ...(r.settleAfterLoadMs === undefined
+      ? ['did not settle after the load']
+      : []),
+    ...FAULT_KINDS.filter(
+      k => k in r.converge && r.converge[k] === undefined,
+    ).map(k => `did not settle after ${k}`),
+  ];
 }
 
 export function summary(f: Findings): string {

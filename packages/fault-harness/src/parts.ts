@@ -26,14 +26,22 @@ const BACKEND_REPLICA = path.join(__dirname, 'backendReplica.ts');
 export const LEASE_NAMESPACE = 'paved-system';
 export const LEASE_NAME = 'paved-operator';
 
+/** Every replica still running, killed synchronously when the harness exits. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A Node process with its output in a log file, ready once a line matches. */
 export class Replica {
   private exited = false;
   private readonly exit: Promise<void>;
 
   private constructor(readonly name: string, readonly child: ChildProcess) {
+    running.add(child);
     this.exit = new Promise(resolve =>
       child.once('exit', () => {
+        running.delete(child);
         this.exited = true;
         resolve();
       }),

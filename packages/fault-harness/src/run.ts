@@ -8,7 +8,7 @@
  * namespace, or did not converge.
  *
  *   --runs 20 --seed 1 --tenants 100 --apps 5 --faults 4 --concurrency 8
- *   --burst 20 --settle-timeout 300
+ *   --burst 20 --settle-timeout 300 [--trace]
  *
  * Run k uses seed (seed + k); `--runs 1 --seed S` replays one run.
  */
@@ -19,6 +19,7 @@ import {
   wholeNumberFlag,
 } from '@paved/test-cluster';
 import {
+  defectsOf,
   FAULT_KINDS,
   FaultHarness,
   HarnessOptions,
@@ -36,6 +37,7 @@ function parseArgs(argv: string[]) {
     concurrency: 8,
     burst: 20,
     settleTimeout: 300,
+    trace: 0,
   };
   const flags: Record<string, keyof typeof args> = {
     '--runs': 'runs',
@@ -48,6 +50,10 @@ function parseArgs(argv: string[]) {
     '--settle-timeout': 'settleTimeout',
   };
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--trace') {
+      args.trace = 1;
+      continue;
+    }
     const key = flags[argv[i]];
     if (!key) {
       throw new Error(
@@ -61,25 +67,6 @@ function parseArgs(argv: string[]) {
 
 const seconds = (ms: number | undefined) =>
   ms === undefined || Number.isNaN(ms) ? '—' : `${(ms / 1000).toFixed(1)} s`;
-
-export function defectsOf(r: RunResult): string[] {
-  return [
-    ...r.writes.rejected.map(w => `rejected write: ${w}`),
-    ...r.findings.missing.map(m => `not converged: ${m}`),
-    ...r.findings.orphans.map(o => `orphan: ${o}`),
-    ...r.findings.duplicates.map(d => `duplicate: ${d}`),
-    ...r.findings.deleting.map(d => `stuck deleting: ${d}`),
-    ...r.tenantsBeforeNamespace.map(
-      t => `Tenant gone before its namespace: ${t}`,
-    ),
-    ...(r.settleAfterLoadMs === undefined
-      ? ['did not settle after the load']
-      : []),
-    ...FAULT_KINDS.filter(
-      k => k in r.converge && r.converge[k] === undefined,
-    ).map(k => `did not settle after ${k}`),
-  ];
-}
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -98,10 +85,16 @@ async function main() {
     settleTimeoutMs: args.settleTimeout * 1000,
     postgresUrl,
     log: line => console.log(line),
+    trace: args.trace === 1,
   };
   console.log(
     `fault harness: ${args.runs} runs from seed ${args.seed}; ${machineLoad()}`,
   );
+  // Ctrl-C or a kill: exit, which kills the replicas (parts.ts); the
+  // cluster's reaper stops the cluster.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => process.exit(130));
+  }
   const harness = await FaultHarness.start(options);
   const results: RunResult[] = [];
   let failed = false;

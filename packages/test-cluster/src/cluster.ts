@@ -59,9 +59,12 @@ export interface TestClusterOptions {
   /**
    * Start a process of the cluster again when it dies (etcd keeps its data
    * dir, so nothing is lost), instead of leaving the cluster broken: for a
-   * long-lived local stack. Default false: tests want to see deaths.
+   * long-lived local stack, after a backoff doubling from 1 s to 30 s (or
+   * `maxBackoffMs`: a fault harness that kills parts over and over wants
+   * them back as a crash-looping pod's first restarts would be). Default
+   * false: tests want to see deaths.
    */
-  supervise?: boolean;
+  supervise?: boolean | { maxBackoffMs: number };
   /** More CRD manifests (YAML files, multi-document allowed) to install. */
   extraCrdFiles?: string[];
   /** Progress lines (what starts, how long it took). Default: silent. */
@@ -488,8 +491,12 @@ async function startOnce(
     const all = () => [...processes, ...(dataPlane?.processes ?? [])];
     const logFiles: Record<string, string> = {};
     for (const p of all()) logFiles[p.name] = p.logFile;
+    const maxBackoffMs =
+      typeof options.supervise === 'object'
+        ? options.supervise.maxBackoffMs
+        : undefined;
     if (options.supervise) {
-      for (const p of all()) p.supervise(line => log(line));
+      for (const p of all()) p.supervise(line => log(line), maxBackoffMs);
     }
 
     return {
@@ -509,7 +516,9 @@ async function startOnce(
       async restartApiServer() {
         await processes[1].stop(3000);
         processes[1] = startApiServer();
-        if (options.supervise) processes[1].supervise(line => log(line));
+        if (options.supervise) {
+          processes[1].supervise(line => log(line), maxBackoffMs);
+        }
         await waitForApiServer();
       },
       async userKubeConfig(user, groups = []) {

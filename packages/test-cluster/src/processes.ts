@@ -178,6 +178,7 @@ export class ManagedProcess {
   private stopping = false;
   private restartLog?: (line: string) => void;
   private backoffMs = 1000;
+  private maxBackoffMs = 30_000;
   private restartTimer?: NodeJS.Timeout;
   /** How often it was started again after dying. */
   restarts = 0;
@@ -255,16 +256,18 @@ export class ManagedProcess {
       this.restarts++;
       this.spawnChild();
     }, this.backoffMs);
-    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
   }
 
   /**
    * From now on, start it again whenever it exits by itself (not through
-   * stop()), after a backoff that doubles from 1 s to 30 s; `log` hears
-   * about each restart.
+   * stop()), after a backoff that doubles from 1 s to `maxBackoffMs`
+   * (default 30 s); `log` hears about each restart.
    */
-  supervise(log: (line: string) => void) {
+  supervise(log: (line: string) => void, maxBackoffMs = 30_000) {
     this.restartLog = log;
+    this.maxBackoffMs = maxBackoffMs;
+    this.backoffMs = Math.min(this.backoffMs, maxBackoffMs);
     if (!this.running && !this.stopping) this.scheduleRestart(Date.now());
   }
 
