@@ -344,7 +344,8 @@ export class ClusterApplier {
     saved?: string,
   ) {
     const message = describeFailure(error);
-    const line = `Could not bring ${what} to the cluster; the sync job will retry: ${message}`;
+    this.options.onApplyFailed?.();
+    const line = `Could not bring ${what} to the cluster; it is retried in a moment and by the sync job: ${message}`;
     if (this.reported.get(key) === message) {
       this.options.logger.debug(line);
     } else {

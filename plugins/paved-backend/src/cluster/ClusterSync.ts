@@ -1,4 +1,5 @@
 import { ChangeHandler } from './changes';
+import { BehindRetry } from './BehindRetry';
 import { ClusterApplier } from './ClusterApplier';
 import { DriftReconciler } from './drift';
 import type { Change } from './StatusCache';
@@ -32,9 +33,20 @@ export class ClusterSync {
   private readonly applier: ClusterApplier;
   private readonly drift: DriftReconciler;
   private readonly changes: ChangeHandler;
+  private readonly retry: BehindRetry;
 
   constructor(private readonly options: ClusterSyncOptions) {
-    this.applier = new ClusterApplier(options);
+    this.retry = new BehindRetry(
+      () => this.applier.syncBehind(),
+      message => options.logger.warn(message),
+    );
+    this.applier = new ClusterApplier({
+      ...options,
+      onApplyFailed: () => {
+        options.onApplyFailed?.();
+        this.retry.wanted();
+      },
+    });
     this.drift = new DriftReconciler(options, this.applier);
     this.changes = new ChangeHandler(options, this.applier, this.drift);
   }
@@ -104,6 +116,7 @@ export class ClusterSync {
 
   /** Stops the quick repair and the tenant syncs, and waits for what is in flight. */
   async close(): Promise<void> {
+    await this.retry.close();
     await this.changes.close();
     await this.drift.settle();
   }

@@ -336,6 +336,78 @@ describe('Paved backend on a real API server', () => {
     });
   });
 
+  it('retries a write the API server refused within seconds, not at the next scheduled sync', async () => {
+    // Found by the fault harness: an update acknowledged while
+    // kube-apiserver restarted reached the cluster only with the scheduled
+    // sync. This backend's sync runs once an hour (after its first run), so
+    // only the retry (BehindRetry) can bring it.
+    const hourly = await startPavedBackend({
+      knex: await databases.init('SQLITE_3'),
+      config: {
+        paved: {
+          kubernetes: { kubeconfig: path.join(kubeconfigDir, 'kubeconfig') },
+          plans: PLANS,
+          sync: { frequencySeconds: 3600 },
+        },
+      },
+    });
+    let down = false;
+    try {
+      const as = hourly.as(ALICE);
+      await hourly.request
+        .post('/api/paved/tenants')
+        .set('authorization', as)
+        .send({
+          name: 'retried',
+          displayName: 'Retried',
+          owner: TEAM_A,
+          plan: 'tiny',
+        })
+        .expect(201);
+      await asOperatorCreateNamespace('retried');
+      await hourly.request
+        .put('/api/paved/tenants/retried/apps/web')
+        .set('authorization', as)
+        .send({ image: 'ghcr.io/acme/web:1.0.0' })
+        .expect(201);
+      await eventually(
+        'first image applied',
+        async () =>
+          (
+            await admin.tryGet<any>(APPS, 'web', 'tenant-retried')
+          )?.spec.image === 'ghcr.io/acme/web:1.0.0',
+      );
+      // The scheduled sync's first run (5 s after the start) is over.
+      await new Promise(r => setTimeout(r, 6000));
+
+      await proxy.down();
+      down = true;
+      const update = await hourly.request
+        .put('/api/paved/tenants/retried/apps/web')
+        .set('authorization', as)
+        .send({ image: 'ghcr.io/acme/web:2.0.0' });
+      expect(update.status).toBe(200);
+      expect(update.body.sync.pending).toBe(true);
+      await new Promise(r => setTimeout(r, 3000));
+      const upAgain = Date.now();
+      await proxy.up();
+      down = false;
+      await eventually(
+        'update applied by the retry',
+        async () =>
+          (await admin.get<any>(APPS, 'web', 'tenant-retried')).spec.image ===
+          'ghcr.io/acme/web:2.0.0',
+        30_000,
+      );
+      // The retry waits at most 16 s (BEHIND_RETRY_MS.max).
+      expect(Date.now() - upAgain).toBeLessThan(17_000);
+    } finally {
+      if (down) await proxy.up();
+      await hourly.stop();
+      await deleteExisting(TENANTS, 'retried');
+    }
+  });
+
   it('ends two concurrent deploys of one app in one state, in the database and the cluster', async () => {
     const images = ['race:1', 'race:2', 'race:3', 'race:4'];
     const results = await Promise.all(

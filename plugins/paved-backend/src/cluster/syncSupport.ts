@@ -18,6 +18,8 @@ export interface ClusterSyncOptions {
   logger: LoggerService;
   /** Told after each sync of an app (its row's sync state may have changed). */
   onAppSynced?: (tenant: string, app: string) => void;
+  /** Told when a row could not be brought to the cluster (ClusterSync's retry). */
+  onApplyFailed?: () => void;
 }
 
 /** Runs one task per key at a time; later callers queue behind. */
