@@ -92,11 +92,15 @@ async function main() {
   );
   // Ctrl-C or a kill: exit, which kills the replicas (parts.ts); the
   // cluster's reaper stops the cluster.
+  const results: RunResult[] = [];
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => process.exit(130));
+    process.once(signal, () => {
+      // The runs so far still count.
+      printFigures(results);
+      process.exit(130);
+    });
   }
   const harness = await FaultHarness.start(options);
-  const results: RunResult[] = [];
   let failed = false;
   try {
     for (let k = 0; k < args.runs; k++) {
