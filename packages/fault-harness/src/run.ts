@@ -154,21 +154,21 @@ function printFigures(results: RunResult[]) {
       })`,
     );
   }
-  const load = results
-    .map(r => r.settleAfterLoadMs)
-    .filter((v): v is number => v !== undefined);
-  console.log(
-    `  after the load with faults: p50 ${seconds(
-      percentile(load, 50),
-    )}  p99 ${seconds(percentile(load, 99))}`,
+  const line = (label: string, values: Array<number | undefined>) => {
+    const samples = values.filter((v): v is number => v !== undefined);
+    console.log(
+      `  ${label}: p50 ${seconds(percentile(samples, 50))}  p99 ${seconds(
+        percentile(samples, 99),
+      )}`,
+    );
+  };
+  line(
+    'after the load with faults',
+    results.map(r => r.settleAfterLoadMs),
   );
-  const deletes = results
-    .map(r => r.deleteAllMs)
-    .filter((v): v is number => v !== undefined);
-  console.log(
-    `  deleting everything of a run: p50 ${seconds(
-      percentile(deletes, 50),
-    )}  p99 ${seconds(percentile(deletes, 99))}`,
+  line(
+    'deleting everything of a run',
+    results.map(r => r.deleteAllMs),
   );
   console.log(
     `faults injected: ${sum(r => r.faults.length)} (${FAULT_KINDS.map(

@@ -154,6 +154,16 @@ export interface WorkloadOptions {
 const image = (app: string, version: number) =>
   `registry.localhost/faults/${app}:${version}.0.0`;
 
+/** The deploy request of an app: its image, and a secret env var for some. */
+const deployBody = (app: string, appImage: string, secret: boolean) => ({
+  image: appImage,
+  port: 8080,
+  env: [
+    { name: 'MODE', value: 'faults' },
+    ...(secret ? [{ name: 'TOKEN', value: `s-${app}`, secret: true }] : []),
+  ],
+});
+
 /**
  * Each tenant in turn (several at a time): created, its apps deployed
  * (some with a secret), then a seeded mix of image updates, env changes,
@@ -207,16 +217,7 @@ export async function runWorkload(
         const tenant: TenantWant = { deleted: false, apps: new Map() };
         ledger.tenants.set(plan.name, tenant);
         for (const app of plan.apps) {
-          const body = {
-            image: image(app.name, 1),
-            port: 8080,
-            env: [
-              { name: 'MODE', value: 'faults' },
-              ...(app.secret
-                ? [{ name: 'TOKEN', value: `s-${app.name}`, secret: true }]
-                : []),
-            ],
-          };
+          const body = deployBody(app.name, image(app.name, 1), app.secret);
           const outcome = await counted(
             api.write('PUT', `/tenants/${plan.name}/apps/${app.name}`, body),
           );
@@ -244,16 +245,7 @@ export async function runWorkload(
           } else if (step.kind === 'image') {
             const version = want.specChanges + 1;
             const newImage = image(name, version);
-            const body = {
-              image: newImage,
-              port: 8080,
-              env: [
-                { name: 'MODE', value: 'faults' },
-                ...(want.secret
-                  ? [{ name: 'TOKEN', value: `s-${name}`, secret: true }]
-                  : []),
-              ],
-            };
+            const body = deployBody(name, newImage, want.secret);
             if (
               (await counted(api.write('PUT', route, body))) === 'acknowledged'
             ) {
@@ -296,16 +288,11 @@ export async function updateBurst(
     [...chosen].map(async i => {
       const { tenant, app, want } = live[i];
       const next = image(app, want.specChanges + 1);
-      const outcome = await api.write('PUT', `/tenants/${tenant}/apps/${app}`, {
-        image: next,
-        port: 8080,
-        env: [
-          { name: 'MODE', value: 'faults' },
-          ...(want.secret
-            ? [{ name: 'TOKEN', value: `s-${app}`, secret: true }]
-            : []),
-        ],
-      });
+      const outcome = await api.write(
+        'PUT',
+        `/tenants/${tenant}/apps/${app}`,
+        deployBody(app, next, want.secret),
+      );
       if (outcome === 'acknowledged') {
         want.image = next;
         want.specChanges++;

@@ -56,6 +56,20 @@ describe('Informer against a real API server', () => {
     return name;
   }
 
+  /** A client that reaches the API server through a TCP proxy the test can cut. */
+  async function throughProxy() {
+    const target = new URL(handle.cluster.server);
+    const proxy = new TcpProxy({
+      host: target.hostname,
+      port: Number(target.port),
+    });
+    const port = await proxy.start();
+    const client = await KubeClient.fromKubeConfig(
+      withServer(handle.cluster.kubeConfig, `https://127.0.0.1:${port}`),
+    );
+    return { proxy, client };
+  }
+
   function configMap(ns: string, name: string, value = 'v') {
     return handle.client.apply(CONFIG_MAPS, {
       apiVersion: 'v1',
@@ -151,15 +165,7 @@ describe('Informer against a real API server', () => {
 
   it('reconnects after its connection drops and misses nothing', async () => {
     const ns = await namespace();
-    const target = new URL(handle.cluster.server);
-    const proxy = new TcpProxy({
-      host: target.hostname,
-      port: Number(target.port),
-    });
-    const port = await proxy.start();
-    const client = await KubeClient.fromKubeConfig(
-      withServer(handle.cluster.kubeConfig, `https://127.0.0.1:${port}`),
-    );
+    const { proxy, client } = await throughProxy();
     try {
       const { informer, events } = track(client, ns);
       informer.start();
@@ -185,15 +191,7 @@ describe('Informer against a real API server', () => {
 
   it('restarts a watch that goes silent', async () => {
     const ns = await namespace();
-    const target = new URL(handle.cluster.server);
-    const proxy = new TcpProxy({
-      host: target.hostname,
-      port: Number(target.port),
-    });
-    const port = await proxy.start();
-    const client = await KubeClient.fromKubeConfig(
-      withServer(handle.cluster.kubeConfig, `https://127.0.0.1:${port}`),
-    );
+    const { proxy, client } = await throughProxy();
     try {
       const { informer, events } = track(client, ns, { stallTimeoutMs: 1000 });
       informer.start();
@@ -241,15 +239,7 @@ describe('Informer against a real API server', () => {
     // Found by the fault harness: after one API server kill, the operator's
     // informers took 3.2 s, then 6.4 s to come back from the next ones.
     const ns = await namespace();
-    const target = new URL(handle.cluster.server);
-    const proxy = new TcpProxy({
-      host: target.hostname,
-      port: Number(target.port),
-    });
-    const port = await proxy.start();
-    const client = await KubeClient.fromKubeConfig(
-      withServer(handle.cluster.kubeConfig, `https://127.0.0.1:${port}`),
-    );
+    const { proxy, client } = await throughProxy();
     const warnings: string[] = [];
     try {
       const { informer, events } = track(client, ns, {
