@@ -61,6 +61,15 @@ export function userMessage(
       message ?? reason
     })`;
   }
+  // Before the start failures: Knative reports an unschedulable instance as
+  // RevisionFailed too (found by the fault harness on a full node).
+  if (
+    /Insufficient (cpu|memory)|nodes are available|Unschedulable/i.test(text)
+  ) {
+    return `No node has room for an instance of this app right now (its cpu and memory requests do not fit). It starts once there is room; to start sooner, lower this app's cpu or memory, or ask the platform team for more nodes. (${
+      message ?? reason
+    })`;
+  }
   if (
     /RevisionFailed|ExitCode|CrashLoopBackOff|container.*(failed|terminated)|probe|ProgressDeadline/i.test(
       text,

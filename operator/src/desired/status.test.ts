@@ -187,6 +187,14 @@ describe('App status from Knative', () => {
         spec,
       ),
     ).toMatch(/did not answer on port 8080/);
+    // Not the app's fault: no node can hold it (seen by the fault harness).
+    const unschedulable = userMessage(
+      'RevisionFailed',
+      'Revision "web-00002" failed with message: 0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..',
+      spec,
+    );
+    expect(unschedulable).toMatch(/^No node has room for an instance/);
+    expect(unschedulable).not.toMatch(/port 8080/);
     expect(userMessage('Other', 'something odd', spec)).toBe('something odd');
   });
 
