@@ -95,10 +95,16 @@ const id = (o: KubeObject) =>
     o.metadata.name
   }`;
 
+export interface CheckOptions {
+  /** Apps must also be Ready (on the real node with Knative). */
+  ready?: boolean;
+}
+
 export async function check(
   client: KubeClient,
   api: Api,
   ledger: Ledger,
+  options: CheckOptions = {},
 ): Promise<Findings> {
   const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY_PAVED}`;
   const [
@@ -206,6 +212,11 @@ export async function check(
           p.push(
             `App generation ${appCrNow.metadata.generation} reconciled at ${observed}`,
           );
+        const phase = (appCrNow.status as any)?.phase;
+        if (options.ready && phase !== 'Ready') {
+          const message = (appCrNow.status as any)?.message;
+          p.push(`App phase ${phase}${message ? ` (${message})` : ''}`);
+        }
       }
       const own = ksvcs.filter(
         k =>
@@ -221,6 +232,13 @@ export async function check(
         if (ksvcImage !== appWant.image)
           p.push(
             `Knative Service image ${ksvcImage}, acknowledged ${appWant.image}`,
+          );
+        const version = (
+          (ksvc.spec as any)?.template?.spec?.containers?.[0]?.env ?? []
+        ).find((e: any) => e.name === 'VERSION')?.value;
+        if (version !== String(appWant.version))
+          p.push(
+            `Knative Service VERSION ${version}, acknowledged ${appWant.version}`,
           );
         const generation = ksvc.metadata.generation ?? 0;
         if (generation > appWant.specChanges) {
@@ -272,16 +290,20 @@ export async function waitUntilSettled(
   client: KubeClient,
   api: Api,
   ledger: Ledger,
-  timeoutMs: number,
-  trace?: (elapsedMs: number, findings: Findings) => void,
+  options: CheckOptions & {
+    timeoutMs: number;
+    /** Every 2 s while not settled. */
+    trace?: (elapsedMs: number, findings: Findings) => void;
+  },
 ): Promise<{ findings: Findings; settledAt?: number }> {
+  const { timeoutMs, trace } = options;
   const started = Date.now();
   const deadline = started + timeoutMs;
   let traced = started;
   for (;;) {
     let findings: Findings;
     try {
-      findings = await check(client, api, ledger);
+      findings = await check(client, api, ledger, options);
     } catch (error) {
       // The API server or every replica may be on its way back.
       findings = {

@@ -25,7 +25,11 @@ import {
   TENANTS,
   consoleLogger,
 } from '@paved/kube';
-import { TestCluster, startTestCluster } from '@paved/test-cluster';
+import {
+  EXAMPLE_APP_IMAGE,
+  TestCluster,
+  startTestCluster,
+} from '@paved/test-cluster';
 // The backend's test helpers (users, a backend with Paved's policy): a test
 // harness, not a plugin, uses them.
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
@@ -34,15 +38,29 @@ import { mockCredentials } from '@backstage/backend-test-utils';
 import { check, Findings, NAMESPACE_PREFIX, waitUntilSettled } from './checks';
 import { BackendReplicas, LEASE_NAMESPACE, OperatorReplicas } from './parts';
 import { Random } from './random';
-import { Api, deleteAll, Ledger, runWorkload, updateBurst } from './workload';
+import {
+  Api,
+  deleteAll,
+  Ledger,
+  runWorkload,
+  updateBurst,
+  versionedImage,
+} from './workload';
 
 export const FAULT_KINDS = [
   'operator-leader',
   'backend-replica',
   'kube-apiserver',
   'etcd',
+  // With the real node (`dataPlane`) only.
+  'kubelet',
+  'containerd',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** The kinds of fault a harness can inject: the node's only with a node. */
+export const faultKinds = (dataPlane: boolean): FaultKind[] =>
+  FAULT_KINDS.filter(k => dataPlane || (k !== 'kubelet' && k !== 'containerd'));
 
 export interface HarnessOptions {
   tenants: number;
@@ -56,6 +74,12 @@ export interface HarnessOptions {
   settleTimeoutMs: number;
   /** A PostgreSQL server; the harness creates (and drops) a database there. */
   postgresUrl: string;
+  /**
+   * Run on the real node with Knative Serving (the test cluster's data
+   * plane): apps run the example image and must be Ready, and the kubelet
+   * and containerd are killed too. Its size must fit one node.
+   */
+  dataPlane?: boolean;
   log: (line: string) => void;
   /** Every 2 s while a run settles, what is still not as acknowledged. */
   trace?: boolean;
@@ -95,6 +119,7 @@ export class FaultHarness {
     const cluster = await startTestCluster({
       // A killed process is back after 1 s, every time.
       supervise: { maxBackoffMs: 1000 },
+      dataPlane: options.dataPlane,
       capsule: false,
       cilium: false,
       timeoutMs: 180_000,
@@ -127,6 +152,7 @@ export class FaultHarness {
       kubeconfigPath: cluster.kubeconfigPath,
       logDir,
       concurrency: options.concurrency,
+      dataPlane: options.dataPlane ?? false,
     });
     const backends = new BackendReplicas({
       kubeconfigPath: cluster.kubeconfigPath,
@@ -180,11 +206,28 @@ export class FaultHarness {
     );
   }
 
+  /** On the real node, the example image (each change is an env change). */
+  private readonly imageOf = (app: string, version: number) =>
+    this.options.dataPlane ? EXAMPLE_APP_IMAGE : versionedImage(app, version);
+
+  /** The kinds of fault this harness injects. */
+  get kinds(): FaultKind[] {
+    return faultKinds(this.options.dataPlane ?? false);
+  }
+
   private api(): Api {
     return new Api(
       () => this.backends.urls(),
       mockCredentials.user.header(ALICE),
     );
+  }
+
+  private settleOptions() {
+    return {
+      timeoutMs: this.options.settleTimeoutMs,
+      ready: this.options.dataPlane ?? false,
+      trace: this.tracer(),
+    };
   }
 
   private tracer() {
@@ -206,7 +249,9 @@ export class FaultHarness {
       case 'backend-replica':
         return this.backends.killOne(random.below(2));
       case 'kube-apiserver':
-      case 'etcd': {
+      case 'etcd':
+      case 'kubelet':
+      case 'containerd': {
         const pid = this.cluster.pids[kind];
         try {
           process.kill(-pid, 'SIGKILL');
@@ -234,7 +279,7 @@ export class FaultHarness {
     const expectedWrites = options.tenants * (1 + options.apps + 2);
     const schedule = Array.from({ length: options.faultsPerRun }, () => ({
       atWrite: 1 + random.below(expectedWrites),
-      kind: random.pick(FAULT_KINDS),
+      kind: random.pick(this.kinds),
     })).sort((a, b) => a.atWrite - b.atWrite);
     log(
       `run ${seed}: ${options.tenants} tenants × ${
@@ -253,6 +298,7 @@ export class FaultHarness {
       prefix: `r${seed}`,
       owner: TEAM_A,
       plan: 'starter',
+      image: this.imageOf,
       random: new Random(seed ^ 0x5eed),
       progress: writes => {
         while (schedule.length && schedule[0].atWrite <= writes) {
@@ -291,8 +337,7 @@ export class FaultHarness {
       this.client,
       api,
       ledger,
-      options.settleTimeoutMs,
-      this.tracer(),
+      this.settleOptions(),
     );
     let findings = afterLoad.findings;
     const settledAt = afterLoad.settledAt;
@@ -305,18 +350,17 @@ export class FaultHarness {
 
     const converge: RunResult['converge'] = {};
     if (settledAt) {
-      const order = [...FAULT_KINDS].sort(() => random.next() - 0.5);
+      const order = [...this.kinds].sort(() => random.next() - 0.5);
       for (const kind of order) {
         const faultAt = Date.now();
         const detail = await this.inject(kind, random);
         faults.push({ kind, at: 'measured', detail });
-        await updateBurst(api, ledger, random, options.burst);
+        await updateBurst(api, ledger, random, options.burst, this.imageOf);
         const after = await waitUntilSettled(
           this.client,
           api,
           ledger,
-          options.settleTimeoutMs,
-          this.tracer(),
+          this.settleOptions(),
         );
         findings = after.findings;
         converge[kind] = after.settledAt
@@ -341,8 +385,7 @@ export class FaultHarness {
       this.client,
       api,
       ledger,
-      options.settleTimeoutMs,
-      this.tracer(),
+      this.settleOptions(),
     );
     if (gone.settledAt) deleteAllMs = gone.settledAt - deleteStarted;
     else findings = gone.findings;

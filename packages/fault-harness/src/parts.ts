@@ -9,6 +9,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { KubeClient, LEASES } from '@paved/kube';
+import { NODE_NETWORK } from '@paved/test-cluster';
 
 const NODE_TRANSFORM = require.resolve(
   '@backstage/cli/config/nodeTransform.cjs',
@@ -130,6 +131,8 @@ export class OperatorReplicas {
       kubeconfigPath: string;
       logDir: string;
       concurrency: number;
+      /** On the real node: Traefik's address may reach tenants' pods. */
+      dataPlane: boolean;
     },
   ) {}
 
@@ -150,6 +153,9 @@ export class OperatorReplicas {
         PAVED_METRICS_HOST: '127.0.0.1',
         PAVED_CONCURRENCY: String(this.options.concurrency),
         PAVED_LOG_LEVEL: 'info',
+        ...(this.options.dataPlane
+          ? { PAVED_GATEWAY_CIDRS: `${NODE_NETWORK.gateway}/32` }
+          : {}),
       },
     });
     this.replicas.push(replica);

@@ -8,7 +8,10 @@
  * namespace, or did not converge.
  *
  *   --runs 20 --seed 1 --tenants 100 --apps 5 --faults 4 --concurrency 8
- *   --burst 20 --settle-timeout 300 [--trace]
+ *   --burst 20 --settle-timeout 300 [--trace] [--data-plane]
+ *
+ * `--data-plane` runs on the real node with Knative (apps must be Ready;
+ * the kubelet and containerd are killed too): keep it small (5 × 3).
  *
  * Run k uses seed (seed + k); `--runs 1 --seed S` replays one run.
  */
@@ -38,6 +41,7 @@ function parseArgs(argv: string[]) {
     burst: 20,
     settleTimeout: 300,
     trace: 0,
+    dataPlane: 0,
   };
   const flags: Record<string, keyof typeof args> = {
     '--runs': 'runs',
@@ -50,8 +54,8 @@ function parseArgs(argv: string[]) {
     '--settle-timeout': 'settleTimeout',
   };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--trace') {
-      args.trace = 1;
+    if (argv[i] === '--trace' || argv[i] === '--data-plane') {
+      args[argv[i] === '--trace' ? 'trace' : 'dataPlane'] = 1;
       continue;
     }
     const key = flags[argv[i]];
@@ -86,6 +90,7 @@ async function main() {
     postgresUrl,
     log: line => console.log(line),
     trace: args.trace === 1,
+    dataPlane: args.dataPlane === 1,
   };
   console.log(
     `fault harness: ${args.runs} runs from seed ${args.seed}; ${machineLoad()}`,
@@ -139,7 +144,8 @@ function printFigures(results: RunResult[]) {
   console.log(
     'time to converge after each kind of fault (fault → every acknowledged write in the cluster, 0 orphans, 0 stuck):',
   );
-  for (const kind of FAULT_KINDS) {
+  const kinds = FAULT_KINDS.filter(k => results.some(r => k in r.converge));
+  for (const kind of kinds) {
     const samples = results
       .map(r => r.converge[kind])
       .filter((v): v is number => v !== undefined);
@@ -171,9 +177,9 @@ function printFigures(results: RunResult[]) {
     results.map(r => r.deleteAllMs),
   );
   console.log(
-    `faults injected: ${sum(r => r.faults.length)} (${FAULT_KINDS.map(
-      k => `${k} ${sum(r => r.faults.filter(f => f.kind === k).length)}`,
-    ).join(', ')})`,
+    `faults injected: ${sum(r => r.faults.length)} (${kinds
+      .map(k => `${k} ${sum(r => r.faults.filter(f => f.kind === k).length)}`)
+      .join(', ')})`,
   );
   console.log(
     `writes: ${sum(r => r.writes.acknowledged)} acknowledged (${sum(

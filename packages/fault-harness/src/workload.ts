@@ -11,6 +11,8 @@ import { Random } from './random';
 /** What the API acknowledged for one app. */
 export interface AppWant {
   image: string;
+  /** Its VERSION env var, set by each deploy (the change on the real node). */
+  version: number;
   /** With a secret env var (a Paved Secret in the cluster). */
   secret: boolean;
   /** Acknowledged writes that changed its spec (each may be a revision). */
@@ -147,19 +149,28 @@ export interface WorkloadOptions {
   owner: string;
   plan: string;
   random: Random;
+  /** The image of an app's version (default {@link versionedImage}). */
+  image?: (app: string, version: number) => string;
   /** Called after each write is answered, with the count so far. */
   progress?: (writes: number) => void;
 }
 
-const image = (app: string, version: number) =>
+/** An image per version (on the control plane alone nothing pulls it). */
+export const versionedImage = (app: string, version: number) =>
   `registry.localhost/faults/${app}:${version}.0.0`;
 
 /** The deploy request of an app: its image, and a secret env var for some. */
-const deployBody = (app: string, appImage: string, secret: boolean) => ({
+const deployBody = (
+  app: string,
+  appImage: string,
+  version: number,
+  secret: boolean,
+) => ({
   image: appImage,
   port: 8080,
   env: [
     { name: 'MODE', value: 'faults' },
+    { name: 'VERSION', value: String(version) },
     ...(secret ? [{ name: 'TOKEN', value: `s-${app}`, secret: true }] : []),
   ],
 });
@@ -175,6 +186,7 @@ export async function runWorkload(
   options: WorkloadOptions,
 ): Promise<void> {
   const { random } = options;
+  const image = options.image ?? versionedImage;
   // The plan of each tenant is drawn up front, so the sequence of writes
   // depends on the seed only, not on timing.
   const plans = Array.from({ length: options.tenants }, (_t, t) => {
@@ -217,13 +229,14 @@ export async function runWorkload(
         const tenant: TenantWant = { deleted: false, apps: new Map() };
         ledger.tenants.set(plan.name, tenant);
         for (const app of plan.apps) {
-          const body = deployBody(app.name, image(app.name, 1), app.secret);
+          const body = deployBody(app.name, image(app.name, 1), 1, app.secret);
           const outcome = await counted(
             api.write('PUT', `/tenants/${plan.name}/apps/${app.name}`, body),
           );
           if (outcome === 'acknowledged') {
             tenant.apps.set(app.name, {
               image: body.image,
+              version: 1,
               secret: app.secret,
               specChanges: 1,
               deleted: false,
@@ -245,11 +258,12 @@ export async function runWorkload(
           } else if (step.kind === 'image') {
             const version = want.specChanges + 1;
             const newImage = image(name, version);
-            const body = deployBody(name, newImage, want.secret);
+            const body = deployBody(name, newImage, version, want.secret);
             if (
               (await counted(api.write('PUT', route, body))) === 'acknowledged'
             ) {
               want.image = newImage;
+              want.version = version;
               want.specChanges++;
             }
           } else {
@@ -278,6 +292,7 @@ export async function updateBurst(
   ledger: Ledger,
   random: Random,
   count: number,
+  image: (app: string, version: number) => string = versionedImage,
 ): Promise<void> {
   const live = ledger.liveApps();
   const chosen = new Set<number>();
@@ -287,14 +302,16 @@ export async function updateBurst(
   await Promise.all(
     [...chosen].map(async i => {
       const { tenant, app, want } = live[i];
-      const next = image(app, want.specChanges + 1);
+      const version = want.specChanges + 1;
+      const next = image(app, version);
       const outcome = await api.write(
         'PUT',
         `/tenants/${tenant}/apps/${app}`,
-        deployBody(app, next, want.secret),
+        deployBody(app, next, version, want.secret),
       );
       if (outcome === 'acknowledged') {
         want.image = next;
+        want.version = version;
         want.specChanges++;
       }
     }),
