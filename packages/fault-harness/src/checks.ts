@@ -154,7 +154,14 @@ export async function check(
     ...tenantChildren.flat(),
     ...appChildren.flat(),
   ]) {
-    if (o.metadata.deletionTimestamp) f.deleting.push(id(o));
+    if (!o.metadata.deletionTimestamp) continue;
+    // A namespace says what holds it (content left, a finalizer, discovery).
+    const holding = ((o.status as any)?.conditions ?? [])
+      .filter((cond: any) => cond.status === 'True')
+      .map((cond: any) => `${cond.reason}: ${cond.message}`);
+    f.deleting.push(
+      holding.length ? `${id(o)} (${holding.join('; ')})` : id(o),
+    );
   }
 
   for (const [name, want] of ledger.tenants) {

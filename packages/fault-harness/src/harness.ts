@@ -238,8 +238,19 @@ export class FaultHarness {
       );
   }
 
-  /** Kills one part; resolves once the kill is done (not once it is back). */
-  async inject(kind: FaultKind, random: Random): Promise<string> {
+  private injecting: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Kills one part; resolves once the kill is done (not once it is back).
+   * One fault at a time: two at once would pick the same leader or replica.
+   */
+  inject(kind: FaultKind, random: Random): Promise<string> {
+    const next = this.injecting.then(() => this.injectNow(kind, random));
+    this.injecting = next.catch(() => undefined);
+    return next;
+  }
+
+  private async injectNow(kind: FaultKind, random: Random): Promise<string> {
     switch (kind) {
       case 'operator-leader':
         return (

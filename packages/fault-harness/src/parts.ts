@@ -178,7 +178,8 @@ export class OperatorReplicas {
     const leader = await this.leader(client);
     if (!leader) return undefined;
     await leader.kill();
-    this.replicas.splice(this.replicas.indexOf(leader), 1);
+    const at = this.replicas.indexOf(leader);
+    if (at >= 0) this.replicas.splice(at, 1);
     await this.add();
     return leader.name;
   }
