@@ -35,7 +35,7 @@ import {
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import { ALICE, TEAM_A } from '@paved/plugin-paved-backend/testUtils';
 import { mockCredentials } from '@backstage/backend-test-utils';
-import { check, Findings, NAMESPACE_PREFIX, waitUntilSettled } from './checks';
+import { Findings, NAMESPACE_PREFIX, waitUntilSettled } from './checks';
 import { BackendReplicas, LEASE_NAMESPACE, OperatorReplicas } from './parts';
 import { Random } from './random';
 import {
@@ -415,11 +415,6 @@ export class FaultHarness {
       findings: gone.settledAt ? gone.findings : findings,
       tenantsBeforeNamespace: [...this.orderViolations],
     };
-  }
-
-  /** The current findings (for a test that wants to look itself). */
-  async findings(ledger: Ledger): Promise<Findings> {
-    return check(this.client, this.api(), ledger);
   }
 
   async stop(): Promise<void> {

@@ -45,7 +45,6 @@ export interface WriteStats {
   acknowledged: number;
   /** Writes that needed more than one attempt. */
   retried: number;
-  attempts: number;
   /** Answers that were neither success nor a retryable failure: defects. */
   rejected: string[];
 }
@@ -58,7 +57,6 @@ export class Api {
   readonly stats: WriteStats = {
     acknowledged: 0,
     retried: 0,
-    attempts: 0,
     rejected: [],
   };
 
@@ -105,7 +103,6 @@ export class Api {
     const deadline = Date.now() + this.giveUpMs;
     let lastError = '';
     for (let attempts = 1; ; attempts++) {
-      this.stats.attempts++;
       const urls = this.urls();
       const url = urls.length ? urls[this.turn++ % urls.length] : undefined;
       if (url) {

@@ -42,10 +42,7 @@ export class ClusterSync {
     );
     this.applier = new ClusterApplier({
       ...options,
-      onApplyFailed: () => {
-        options.onApplyFailed?.();
-        this.retry.wanted();
-      },
+      onApplyFailed: () => this.retry.wanted(),
     });
     this.drift = new DriftReconciler(options, this.applier);
     this.changes = new ChangeHandler(options, this.applier, this.drift);

@@ -18,7 +18,7 @@ export interface ClusterSyncOptions {
   logger: LoggerService;
   /** Told after each sync of an app (its row's sync state may have changed). */
   onAppSynced?: (tenant: string, app: string) => void;
-  /** Told when a row could not be brought to the cluster (ClusterSync's retry). */
+  /** Set by ClusterSync for its applier: a row could not be brought to the cluster (its retry). */
   onApplyFailed?: () => void;
 }
 
