@@ -17,6 +17,7 @@ import {
   KNATIVE_COMPONENTS,
   KNATIVE_NAMESPACE,
   knativeServingObjects,
+  waitForKnativeWebhook,
 } from './knative';
 import { startTraefik, TRAEFIK_USER } from './traefik';
 
@@ -198,6 +199,12 @@ export async function startDataPlane(options: {
       ),
     );
     await applyObjects(kubeConfig, knative.webhooks);
+    const client = await KubeClient.fromKubeConfig(kubeConfig);
+    try {
+      await waitForKnativeWebhook(client, options.timeoutMs);
+    } finally {
+      client.close();
+    }
     log(
       `CoreDNS, Knative Serving and Traefik ready ${
         Date.now() - started

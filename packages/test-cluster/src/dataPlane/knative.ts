@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { KNATIVE_SERVICES, KubeClient, resourcePath } from '@paved/kube';
 import { upstreamModuleDir } from '../crds';
 import { KubeObject, readManifest } from './apply';
 
@@ -137,4 +138,47 @@ function adapt(object: KubeObject, options: KnativeOptions): KubeObject {
     }
   }
   return object;
+}
+
+/**
+ * Waits until Knative's webhook admits a Service: a dry-run create, which
+ * runs the defaulting and validating webhooks and stores nothing. Its
+ * webhook configurations fail closed, and for a while after they are
+ * registered the webhook still makes its certificate and writes its CA into
+ * them; a Service created then fails ("failed calling webhook", "signed by
+ * unknown authority"), so the data plane is not ready before this passes.
+ */
+export async function waitForKnativeWebhook(
+  client: KubeClient,
+  timeoutMs: number,
+): Promise<void> {
+  const probe = {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name: 'paved-webhook-probe', namespace: 'default' },
+    spec: {
+      template: {
+        spec: { containers: [{ image: 'paved.local/webhook-probe:1' }] },
+      },
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.request('POST', resourcePath(KNATIVE_SERVICES, 'default'), {
+        body: probe,
+        query: { dryRun: 'All' },
+      });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `Knative's webhook did not admit a Service within ${timeoutMs} ms: ${
+            (error as Error).message
+          }`,
+        );
+      }
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }
 }
