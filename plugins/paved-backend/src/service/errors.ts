@@ -9,6 +9,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import { CustomErrorBase } from '@backstage/errors';
 import type express from 'express';
 import crypto from 'crypto';
+import { noteAnsweredError } from './audit';
 
 /** 413: the request, or what it would make of the app, is over a limit. */
 export class PayloadTooLargeError extends CustomErrorBase {
@@ -95,6 +96,7 @@ export function errorHandler(
       next(error);
       return;
     }
+    noteAnsweredError(res, error);
     const status =
       STATUS_BY_NAME[error?.name] ??
       (typeof error?.status === 'number' &&

@@ -1,4 +1,5 @@
 import type {
+  AuditorService,
   BackstageCredentials,
   HttpAuthService,
   LoggerService,
@@ -21,6 +22,7 @@ import { LogService } from '../services/LogService';
 import { TenantService } from '../services/TenantService';
 import { ServiceContext, actorOf, noteClient } from '../services/context';
 import { MethodNotAllowedError, errorHandler } from './errors';
+import { auditWrite, auditedWrite } from './audit';
 import { streamEvents } from './eventStream';
 import { jsonBody, preferredWaitSeconds } from './framing';
 import {
@@ -53,6 +55,8 @@ export interface RouterOptions {
   store: PavedStore;
   access: TenantAccess;
   httpAuth: HttpAuthService;
+  /** Every write is an audit event (service/audit.ts). */
+  auditor: AuditorService;
   sync: ClusterSync;
   cache?: StatusCache;
   /** Wakes long polls of app reads; one per backend. */
@@ -102,15 +106,27 @@ export async function createRouter(
     return found;
   };
 
-  // Every write counts against its caller's rate limit, refused ones too,
-  // before anything reads the body.
+  // Every write is audited and counts against its caller's rate limit,
+  // refused ones too, before anything reads the body.
   const limiter = new WriteRateLimiter(
     options.database,
     options.rateLimit ?? DEFAULT_RATE_LIMIT,
   );
-  router.use(async (req, _res, next) => {
+  router.use(async (req, res, next) => {
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
-      await limiter.take(actorOf(await credentialsOf(req)).ref);
+      const actor = actorOf(await credentialsOf(req));
+      const write = auditedWrite(req.method, req.path);
+      if (write) {
+        await auditWrite({
+          auditor: options.auditor,
+          logger,
+          req,
+          res,
+          write,
+          via: actor.via ?? 'api',
+        });
+      }
+      await limiter.take(actor.ref);
     }
     next();
   });
