@@ -442,7 +442,10 @@ async function main() {
     for (const i of informers) i.start();
     await Promise.all(informers.map(i => i.waitForSync()));
 
-    const reconcilesBefore = await metric(port, 'paved_reconcile_total');
+    const reconcilesBefore = await metric(
+      port,
+      'controller_runtime_reconcile_total',
+    );
     const requestsAtStart = await apiRequests(port);
     const tenantNames = Array.from(
       { length: args.tenants },
@@ -510,7 +513,8 @@ async function main() {
     // Late status writes of the last apps count too.
     await new Promise(r => setTimeout(r, 2000));
     const reconciles =
-      (await metric(port, 'paved_reconcile_total')) - reconcilesBefore;
+      (await metric(port, 'controller_runtime_reconcile_total')) -
+      reconcilesBefore;
     const tenantRequests = requestsBetween(
       requestsAtStart,
       requestsAfterTenants,

@@ -39,12 +39,16 @@ export class Operator {
     this.metrics = new OperatorMetrics({ processMetrics: true });
     client.onRequest = (method, path) =>
       this.metrics.apiRequests.inc({ method, resource: resourceOf(path) });
+    const host = new URL(client.serverUrl).host;
+    client.onResponse = (method, code) =>
+      this.metrics.restClientRequests.inc({ code, method, host });
     this.identity =
       options.leaderElection?.identity ??
       `${os.hostname()}-${process.pid}-${Math.random()
         .toString(36)
         .slice(2, 8)}`;
     if (options.leaderElection) {
+      this.leaderStatus(0);
       this.elector = new LeaderElector(client, {
         ...options.leaderElection,
         identity: this.identity,
@@ -138,9 +142,15 @@ export class Operator {
     this.client.close();
   }
 
+  /** `leader_election_master_status` of the lease, where there is one. */
+  private leaderStatus(value: 0 | 1): void {
+    const lease = this.options.leaderElection?.name;
+    if (lease) this.metrics.leaderStatus.set({ name: lease }, value);
+  }
+
   private lead(): void {
     if (this.session || this.stopping) return;
-    this.metrics.leader.set(1);
+    this.leaderStatus(1);
     const session = new LeaderSession(
       this.client,
       this.options,
@@ -186,7 +196,7 @@ export class Operator {
     const session = this.session;
     if (!session) return;
     this.session = undefined;
-    this.metrics.leader.set(0);
+    this.leaderStatus(0);
     // Stopping first also releases a start() still waiting for caches.
     await session.stop();
     await this.running;

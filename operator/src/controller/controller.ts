@@ -151,6 +151,7 @@ export class Controller {
   /** Starts the workers. */
   start(): void {
     if (this.workers.length) return;
+    this.metrics?.forController(this.name, this.concurrency);
     for (let i = 0; i < this.concurrency; i++) {
       this.workers.push(this.work());
     }
@@ -175,19 +176,19 @@ export class Controller {
 
   private async reconcileKey(key: string): Promise<void> {
     const labels = { controller: this.name };
-    const end = this.metrics?.reconcileDuration.startTimer(labels);
+    const end = this.metrics?.reconcileTime.startTimer(labels);
+    this.metrics?.activeWorkers.inc(labels);
     try {
       const result = await this.reconciler.reconcile(key);
       this.queue.forget(key);
       if (result?.requeueAfterMs !== undefined) {
         this.queue.addAfter(key, result.requeueAfterMs);
-        this.metrics?.reconcileTotal.inc({ ...labels, result: 'requeue' });
+        this.metrics?.reconciled(this.name, 'requeue_after');
       } else {
-        this.metrics?.reconcileTotal.inc({ ...labels, result: 'success' });
+        this.metrics?.reconciled(this.name, 'success');
       }
     } catch (error) {
-      this.metrics?.reconcileTotal.inc({ ...labels, result: 'error' });
-      this.metrics?.reconcileErrors.inc(labels);
+      this.metrics?.reconciled(this.name, 'error');
       const retries = this.queue.retries(key);
       this.logger[retries > 3 ? 'warn' : 'debug'](
         `${this.name} ${key}: reconcile failed, retrying`,
@@ -195,6 +196,7 @@ export class Controller {
       );
       this.queue.addRateLimited(key);
     } finally {
+      this.metrics?.activeWorkers.dec(labels);
       end?.();
     }
   }

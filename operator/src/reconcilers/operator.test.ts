@@ -629,7 +629,7 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
     }
   });
 
-  it('serves health, readiness and Prometheus metrics', async () => {
+  it("serves health, readiness and Prometheus metrics under controller-runtime's names", async () => {
     const other = await startOperator(handle.cluster, {
       metricsPort: 0,
       leaderElection: {
@@ -645,15 +645,74 @@ describe('Operator with Knative, Capsule and Cilium installed', () => {
       const base = `http://127.0.0.1:${other.metricsPortBound}`;
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      /** The value of one series, exactly as a Prometheus query names it. */
+      const value = (text: string, series: string) => {
+        const line = text.split('\n').find(l => l.startsWith(`${series} `));
+        return line === undefined ? undefined : Number(line.split(' ')[1]);
+      };
+      // The tenant controller has reconciled the suite's tenants by now.
       const metrics = await eventually('reconcile metrics', async () => {
         const text = await (await fetch(`${base}/metrics`)).text();
-        return text.includes('paved_reconcile_total{') && text;
+        const done = value(
+          text,
+          'controller_runtime_reconcile_total{controller="tenant",result="success"}',
+        );
+        return done !== undefined && done > 0 && text;
       });
-      expect(metrics).toMatch(
-        /paved_reconcile_duration_seconds_bucket\{.*controller="tenant"/,
-      );
-      expect(metrics).toMatch(/paved_workqueue_depth\{controller="app"\}/);
-      expect(metrics).toMatch(/^paved_leader 1$/m);
+      for (const series of [
+        'controller_runtime_reconcile_total{controller="app",result="error"}',
+        'controller_runtime_reconcile_total{controller="app",result="requeue_after"}',
+        'controller_runtime_reconcile_errors_total{controller="tenant"}',
+        'controller_runtime_active_workers{controller="app"}',
+        'workqueue_depth{name="app",controller="app",priority=""}',
+        'workqueue_retries_total{name="tenant",controller="tenant"}',
+      ]) {
+        expect({ series, value: value(metrics, series) }).toEqual({
+          series,
+          value: expect.any(Number),
+        });
+      }
+      expect(
+        value(
+          metrics,
+          'controller_runtime_max_concurrent_reconciles{controller="tenant"}',
+        ),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        value(
+          metrics,
+          'workqueue_adds_total{name="tenant",controller="tenant"}',
+        ),
+      ).toBeGreaterThan(0);
+      expect(
+        value(
+          metrics,
+          'controller_runtime_reconcile_time_seconds_count{controller="tenant"}',
+        ),
+      ).toBeGreaterThan(0);
+      expect(
+        value(
+          metrics,
+          'workqueue_queue_duration_seconds_count{name="tenant",controller="tenant"}',
+        ),
+      ).toBeGreaterThan(0);
+      expect(
+        value(
+          metrics,
+          'workqueue_work_duration_seconds_count{name="tenant",controller="tenant"}',
+        ),
+      ).toBeGreaterThan(0);
+      expect(
+        value(metrics, 'leader_election_master_status{name="metrics-test"}'),
+      ).toBe(1);
+      const host = new URL(handle.cluster.server).host;
+      expect(
+        value(
+          metrics,
+          `rest_client_requests_total{code="200",method="GET",host="${host}"}`,
+        ),
+      ).toBeGreaterThan(0);
+      expect(metrics).not.toMatch(/^paved_(reconcile|workqueue|leader)/m);
       expect(metrics).toMatch(/process_resident_memory_bytes/);
     } finally {
       await other.stop();

@@ -71,6 +71,11 @@ export class KubeClient {
   private readonly agentOptions: https.AgentOptions;
   /** Told of each request (method and resource path), for metrics. */
   onRequest?: (method: string, path: string) => void;
+  /**
+   * Told of each request's outcome, for metrics: the HTTP status, or
+   * `<error>` when no answer came (client-go's `rest_client_requests_total`).
+   */
+  onResponse?: (method: string, code: string) => void;
 
   static async fromKubeConfig(
     source: KubeConnection | KubeConfigLike,
@@ -526,7 +531,9 @@ export class KubeClient {
       );
       // One error type: a connection failure is a KubeApiError with code 0
       // (and the connection's own message).
-      req.on('error', error =>
+      let answered = false;
+      req.on('error', error => {
+        if (!answered) this.onResponse?.(method, '<error>');
         reject(
           error instanceof KubeApiError
             ? error
@@ -534,9 +541,11 @@ export class KubeClient {
                 ...sent,
                 detail: error.message,
               }),
-        ),
-      );
+        );
+      });
       req.on('response', res => {
+        answered = true;
+        this.onResponse?.(method, String(res.statusCode ?? 0));
         readBody(res)
           .then(text => {
             const code = res.statusCode ?? 0;

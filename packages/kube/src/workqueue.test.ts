@@ -162,4 +162,38 @@ describe('WorkQueue', () => {
       jest.useRealTimers();
     }
   });
+
+  it('reports adds, waits, work times, depth and delayed adds as client-go does', async () => {
+    const seen = {
+      adds: 0,
+      retries: 0,
+      depths: [] as number[],
+      waits: [] as number[],
+      works: [] as number[],
+    };
+    const queue = new WorkQueue<string>(undefined, {
+      add: () => seen.adds++,
+      retry: () => seen.retries++,
+      depth: n => seen.depths.push(n),
+      queueDuration: s => seen.waits.push(s),
+      workDuration: s => seen.works.push(s),
+    });
+    queue.add('a');
+    queue.add('a'); // already queued: not an add
+    queue.add('b');
+    await new Promise(r => setTimeout(r, 30));
+    const a = await queue.get();
+    await new Promise(r => setTimeout(r, 20));
+    queue.done(a!);
+    expect(seen.adds).toBe(2);
+    expect(seen.waits).toHaveLength(1);
+    expect(seen.waits[0]).toBeGreaterThanOrEqual(0.025);
+    expect(seen.works).toHaveLength(1);
+    expect(seen.works[0]).toBeGreaterThanOrEqual(0.015);
+    expect(seen.depths).toEqual([1, 2, 1]);
+    queue.addAfter('c', 5);
+    queue.addRateLimited('d');
+    expect(seen.retries).toBe(2);
+    queue.shutDown();
+  });
 });

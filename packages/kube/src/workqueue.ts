@@ -7,9 +7,17 @@
  */
 import { RateLimiter, ExponentialBackoffRateLimiter } from './rateLimiter';
 
+/** What a queue reports, as client-go's workqueue metrics provider hears it. */
 export interface WorkQueueMetrics {
   depth(n: number): void;
+  /** An add with a delay (a backoff after a failure, or a requeue after). */
   retry(): void;
+  /** A key became queued (not one already queued). */
+  add?(): void;
+  /** Seconds a key waited from its add until a worker took it. */
+  queueDuration?(seconds: number): void;
+  /** Seconds a worker held a key, from taking it to `done`. */
+  workDuration?(seconds: number): void;
 }
 
 export class WorkQueue<K = string> {
@@ -17,6 +25,9 @@ export class WorkQueue<K = string> {
   private head = 0;
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
+  /** When each dirty key was added, and when each key in hand was taken (ms). */
+  private readonly addedAt = new Map<K, number>();
+  private readonly takenAt = new Map<K, number>();
   private readonly waiting = new Map<
     K,
     { at: number; timer: NodeJS.Timeout }
@@ -33,6 +44,10 @@ export class WorkQueue<K = string> {
   add(key: K): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    if (this.metrics?.add) {
+      this.metrics.add();
+      this.addedAt.set(key, performance.now());
+    }
     if (this.processing.has(key)) return;
     this.push(key);
   }
@@ -44,6 +59,8 @@ export class WorkQueue<K = string> {
       this.add(key);
       return;
     }
+    // As client-go counts retries: every add with a delay.
+    this.metrics?.retry();
     const at = Date.now() + delayMs;
     const pending = this.waiting.get(key);
     if (pending && pending.at <= at) return;
@@ -58,7 +75,6 @@ export class WorkQueue<K = string> {
 
   /** Adds the key after its backoff: call after a failed reconcile. */
   addRateLimited(key: K): void {
-    this.metrics?.retry();
     this.addAfter(key, this.rateLimiter.when(key));
   }
 
@@ -82,6 +98,11 @@ export class WorkQueue<K = string> {
   /** Marks the key finished; re-queues it if it was added while processed. */
   done(key: K): void {
     this.processing.delete(key);
+    const taken = this.takenAt.get(key);
+    if (taken !== undefined) {
+      this.takenAt.delete(key);
+      this.metrics?.workDuration?.((performance.now() - taken) / 1000);
+    }
     if (this.dirty.has(key)) this.push(key);
   }
 
@@ -111,6 +132,7 @@ export class WorkQueue<K = string> {
     if (getter) {
       this.dirty.delete(key);
       this.processing.add(key);
+      this.taken(key);
       getter(key);
       return;
     }
@@ -127,7 +149,17 @@ export class WorkQueue<K = string> {
     }
     this.dirty.delete(key);
     this.processing.add(key);
+    this.taken(key);
     this.metrics?.depth(this.length);
     return key;
+  }
+
+  private taken(key: K): void {
+    const added = this.addedAt.get(key);
+    if (added === undefined) return;
+    this.addedAt.delete(key);
+    const now = performance.now();
+    this.metrics?.queueDuration?.((now - added) / 1000);
+    this.takenAt.set(key, now);
   }
 }
