@@ -35,6 +35,11 @@ const RESULTS: ReconcileResult[] = [
   'requeue_after',
 ];
 
+/** A controller's work queue is named after it, as in controller-runtime. */
+function queueLabels(controller: string) {
+  return { name: controller, controller };
+}
+
 export class OperatorMetrics {
   readonly registry = new Registry();
 
@@ -150,7 +155,7 @@ export class OperatorMetrics {
     this.reconcileErrors.inc({ controller }, 0);
     this.maxConcurrentReconciles.set({ controller }, concurrency);
     this.activeWorkers.set({ controller }, 0);
-    const queue = { name: controller, controller };
+    const queue = queueLabels(controller);
     this.queueAdds.inc(queue, 0);
     this.queueRetries.inc(queue, 0);
     this.queueDepth.set({ ...queue, priority: '' }, 0);
@@ -158,7 +163,7 @@ export class OperatorMetrics {
 
   /** The hooks a controller's work queue reports through. */
   forQueue(controller: string) {
-    const queue = { name: controller, controller };
+    const queue = queueLabels(controller);
     return {
       depth: (n: number) => this.queueDepth.set({ ...queue, priority: '' }, n),
       retry: () => this.queueRetries.inc(queue),

@@ -44,8 +44,8 @@ export class WorkQueue<K = string> {
   add(key: K): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
-    if (this.metrics?.add) {
-      this.metrics.add();
+    if (this.metrics) {
+      this.metrics.add?.();
       this.addedAt.set(key, performance.now());
     }
     if (this.processing.has(key)) return;
