@@ -51,6 +51,17 @@ if have_all; then
   exit 0
 fi
 
+# One build at a time (a set-up and a test run, or two test workers, may
+# start this at once): the second waits, then finds the binaries built.
+mkdir -p "$(dirname "$bin_dir")"
+exec 9>"$bin_dir.lock"
+flock 9
+if have_all; then
+  log "reusing binaries in $bin_dir (built while this run waited)"
+  echo "$bin_dir"
+  exit 0
+fi
+
 command -v go >/dev/null || { log "Go is required to build the data plane (https://go.dev/dl)"; exit 1; }
 mkdir -p "$bin_dir.partial" "$cache_root/data-plane"
 # Keep what a previous, interrupted run already built (Traefik only if it
