@@ -502,7 +502,8 @@ export function openApiDocument() {
             content: {
               'text/event-stream': {
                 schema: { type: 'string' },
-                itemSchema: ref('LogLine'),
+                // Each event's data (OpenAPI 3.2's itemSchema; an extension in 3.1).
+                'x-itemSchema': ref('LogLine'),
               },
             },
           },
