@@ -21,6 +21,10 @@ backend.add(import('@paved/plugin-scaffolder-backend-module-paved'));
 backend.add(import('@paved/plugin-paved-backend'));
 backend.add(import('@paved/plugin-catalog-backend-module-paved'));
 
+// Live status: Paved publishes its status changes on signals, and the
+// frontend's signals plugin listens (pages fall back to slow polling without).
+backend.add(import('@backstage/plugin-signals-backend'));
+
 backend.add(import('@backstage/plugin-permission-backend'));
 // Paved's policy: members of a tenant's owner group act on the tenant and its
 // apps; everything else is allowed (replace it with your own policy that

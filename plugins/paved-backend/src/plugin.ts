@@ -5,6 +5,10 @@ import {
 import { resolvePlans } from '@paved/plugin-paved-common';
 import { ClusterSync } from './cluster/ClusterSync';
 import { AppChanges } from './services/appChanges';
+import { StatusSignals } from './services/statusSignals';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { metricsServiceRef } from '@backstage/backend-plugin-api/alpha';
+import { PavedMetrics } from './service/metrics';
 import { connectToCluster } from './cluster/connect';
 import { StatusCache } from './cluster/StatusCache';
 import { DatabasePavedStore } from './database/DatabasePavedStore';
@@ -50,6 +54,8 @@ export const pavedPlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
         auditor: coreServices.auditor,
+        signals: signalsServiceRef,
+        metricsService: metricsServiceRef,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         scheduler: coreServices.scheduler,
@@ -62,6 +68,8 @@ export const pavedPlugin = createBackendPlugin({
         httpRouter,
         httpAuth,
         auditor,
+        signals,
+        metricsService,
         permissions,
         permissionsRegistry,
         scheduler,
@@ -78,6 +86,7 @@ export const pavedPlugin = createBackendPlugin({
             logger.error(`Ignoring the changed paved.plans: ${error}`);
           }
         });
+        const metrics = new PavedMetrics(metricsService);
         const namespacePrefix = config.getOptionalString(
           'paved.namespacePrefix',
         );
@@ -149,6 +158,16 @@ export const pavedPlugin = createBackendPlugin({
               appChanges.notify(change.tenant, change.name);
             }
           });
+          // Open pages refresh at the change (Backstage signals).
+          const statusSignals = new StatusSignals({
+            signals,
+            cache,
+            admins: () =>
+              config.getOptionalStringArray('paved.permissions.admins') ?? [],
+            logger,
+            onPublished: kind => metrics.signalPublished(kind),
+          });
+          cache.onChange(change => statusSignals.handle(change));
           lifecycle.addStartupHook(() => cache.start());
           lifecycle.addShutdownHook(async () => {
             await cache.stop();
@@ -166,7 +185,15 @@ export const pavedPlugin = createBackendPlugin({
           initialDelay: { seconds: Math.min(frequencySeconds, 5) },
           fn: async () => {
             if (!sync.configured) return;
-            const { applied, behind, repaired, unknown } = await sync.syncAll();
+            let outcome;
+            try {
+              outcome = await sync.syncAll();
+            } catch (error) {
+              metrics.syncRan('error');
+              throw error;
+            }
+            metrics.syncRan(outcome);
+            const { applied, behind, repaired, unknown } = outcome;
             if (applied || behind || repaired) {
               logger.info(
                 `Cluster sync: ${applied} applied, ${behind} still behind, ${repaired} re-applied after drift${
@@ -197,6 +224,7 @@ export const pavedPlugin = createBackendPlugin({
             logger,
             database: await database.getClient(),
             rateLimit: readRateLimit(config),
+            metrics,
           }),
         );
         httpRouter.addAuthPolicy({

@@ -21,3 +21,4 @@ export * from './query';
 export * from './history';
 export * from './logs';
 export * from './domains';
+export * from './signals';

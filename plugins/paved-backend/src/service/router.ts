@@ -1,3 +1,4 @@
+import type { PavedMetrics } from './metrics';
 import type {
   AuditorService,
   BackstageCredentials,
@@ -69,6 +70,8 @@ export interface RouterOptions {
   /** The database the write rate limit counts in (all replicas share it). */
   database: Knex;
   rateLimit?: RateLimitOptions;
+  /** The backend's own metrics (service/metrics.ts); none when absent. */
+  metrics?: PavedMetrics;
 }
 
 /**
@@ -87,6 +90,7 @@ export async function createRouter(
   const logs = new LogService(context);
   const history = new HistoryService(context);
   const router = Router();
+  if (options.metrics) router.use(options.metrics.requestMiddleware());
   // Once per request: the rate limit and the route both need them.
   const credentialsByRequest = new WeakMap<
     Request,
