@@ -1,31 +1,84 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
-import { useApi } from '@backstage/frontend-plugin-api';
+import { useApi, useApiHolder } from '@backstage/frontend-plugin-api';
+import { signalApiRef } from '@backstage/plugin-signals-react';
 import type { Page } from '@paved/plugin-paved-common';
 import { pavedApiRef, PavedApi } from './api';
 
-/** How often open pages refresh the status the cluster reports. */
+/** How often open pages refresh the status the cluster reports, without signals. */
 export const STATUS_POLL_INTERVAL_MS = 3000;
 
+/** With signals, polling is only the fallback for a lost message. */
+export const SIGNALS_FALLBACK_POLL_INTERVAL_MS = 30_000;
+
+/** How usePolledPaved reloads. */
+export interface PollOptions {
+  /**
+   * Milliseconds between reloads without signals (default 3 s); 0 loads
+   * once (and on `retry()`).
+   */
+  intervalMs?: number;
+  /**
+   * Signals channels (`@paved/plugin-paved-common`'s signals.ts) whose
+   * messages reload at once. With any, and the app running Backstage's
+   * signals plugin, polling slows to a 30 s fallback.
+   */
+  channels?: string[];
+}
+
 /**
- * Loads something from the Paved API and reloads it every few seconds while
- * the component is mounted, so status changes show without a page reload.
- * Keeps showing the last value while a reload is in flight.
+ * Loads something from the Paved API and reloads it while the component is
+ * mounted, so status changes show without a page reload: at once on a
+ * Backstage signal of one of `channels`, with a 30 s poll as the fallback
+ * for a lost message; every `intervalMs` without signals. A signal that
+ * comes while a load is in flight reloads once that load is done. Keeps
+ * showing the last value while a reload is in flight.
  */
 export function usePolledPaved<T>(
   load: (api: PavedApi) => Promise<T>,
   deps: unknown[],
-  intervalMs: number = STATUS_POLL_INTERVAL_MS,
+  options: PollOptions = {},
 ) {
+  const { intervalMs = STATUS_POLL_INTERVAL_MS, channels = [] } = options;
   const api = useApi(pavedApiRef);
+  const signals = useApiHolder().get(signalApiRef);
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const state = useAsyncRetry(() => load(api), [api, ...deps]);
-  const { retry } = state;
+  const { retry, loading } = state;
+
+  const latest = useRef({ retry, loading, missed: false });
+  latest.current.retry = retry;
+  latest.current.loading = loading;
   useEffect(() => {
-    if (intervalMs <= 0) return undefined;
-    const timer = setInterval(retry, intervalMs);
+    if (!loading && latest.current.missed) {
+      latest.current.missed = false;
+      retry();
+    }
+  }, [loading, retry]);
+
+  const channelKey = channels.join('\n');
+  const live = Boolean(signals) && channelKey !== '';
+  useEffect(() => {
+    if (!signals || channelKey === '') return undefined;
+    const onSignal = () => {
+      if (latest.current.loading) latest.current.missed = true;
+      else latest.current.retry();
+    };
+    const subscriptions = channelKey
+      .split('\n')
+      .map(channel => signals.subscribe(channel, onSignal));
+    return () => subscriptions.forEach(s => s.unsubscribe());
+  }, [signals, channelKey]);
+
+  const every =
+    live && intervalMs > 0
+      ? Math.max(intervalMs, SIGNALS_FALLBACK_POLL_INTERVAL_MS)
+      : intervalMs;
+  useEffect(() => {
+    if (every <= 0) return undefined;
+    const timer = setInterval(retry, every);
     return () => clearInterval(timer);
-  }, [retry, intervalMs]);
+  }, [retry, every]);
   return state;
 }
 

@@ -9,6 +9,7 @@ import {
   ANNOTATION_APP,
   parseAppRef,
   apiErrorMessage,
+  appSignalChannel,
 } from '@paved/plugin-paved-common';
 import { usePolledPaved } from '../hooks';
 import { AppActions } from './AppActions';
@@ -63,6 +64,7 @@ export function AppDeploymentContent() {
   const app = usePolledPaved(
     api => (ref ? api.getApp(ref.tenant, ref.app) : Promise.resolve(undefined)),
     [ref?.tenant, ref?.app],
+    { channels: ref ? [appSignalChannel(ref.tenant, ref.app)] : [] },
   );
   if (!ref) return <MissingAnnotation />;
   if (!app.value && app.loading) return <Progress />;
@@ -112,6 +114,7 @@ export function AppOverviewCard() {
   const app = usePolledPaved(
     api => (ref ? api.getApp(ref.tenant, ref.app) : Promise.resolve(undefined)),
     [ref?.tenant, ref?.app],
+    { channels: ref ? [appSignalChannel(ref.tenant, ref.app)] : [] },
   );
   const { pathname } = useLocation();
   if (!ref) return <MissingAnnotation />;

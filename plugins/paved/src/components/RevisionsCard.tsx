@@ -22,7 +22,7 @@ export function RevisionsCard(props: { app: AppView; onChanged: () => void }) {
   const revisions = usePolledPaved(
     p => p.listRevisions(app.tenant, app.name),
     [app.tenant, app.name, app.revision],
-    0,
+    { intervalMs: 0 },
   );
   const { busy, run } = useAppAction(() => {
     onChanged();

@@ -10,6 +10,8 @@ import {
   TenantView,
   AppView,
   apiErrorMessage,
+  TENANTS_SIGNAL_CHANNEL,
+  tenantSignalChannel,
 } from '@paved/plugin-paved-common';
 import Alert from '@material-ui/lab/Alert';
 import { useParams } from 'react-router-dom';
@@ -52,7 +54,9 @@ export const DELETED_TENANTS_PATH = '-/deleted';
 
 /** Every tenant the user may see, with plan, apps and quota usage. */
 export function TenantsPage() {
-  const tenants = usePolledPaved(api => api.listTenants(), []);
+  const tenants = usePolledPaved(api => api.listTenants(), [], {
+    channels: [TENANTS_SIGNAL_CHANNEL],
+  });
   const columns: TableColumn<TenantView>[] = [
     { title: 'Tenant', render: t => <Link to={t.name}>{t.displayName}</Link> },
     { title: 'Name', field: 'name' },
@@ -100,8 +104,12 @@ export const TENANT_AUDIT_PAGE_SIZE = 50;
 export function TenantDetailPage(props: { auditPageSize?: number }) {
   const { auditPageSize = TENANT_AUDIT_PAGE_SIZE } = props;
   const { tenant: name = '' } = useParams();
-  const tenant = usePolledPaved(api => api.getTenant(name), [name]);
-  const apps = usePolledPaved(api => api.listApps(name), [name]);
+  const tenant = usePolledPaved(api => api.getTenant(name), [name], {
+    channels: [tenantSignalChannel(name)],
+  });
+  const apps = usePolledPaved(api => api.listApps(name), [name], {
+    channels: [tenantSignalChannel(name)],
+  });
   const audit = usePagedPaved(
     (api, cursor) =>
       api.listAudit(name, undefined, {

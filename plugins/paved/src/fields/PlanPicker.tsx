@@ -10,7 +10,9 @@ import { usePolledPaved } from '../hooks';
 /** `ui:field: PavedPlanPicker`: picks a plan from the configured catalogue. */
 export function PlanPicker(props: FieldExtensionComponentProps<string>) {
   const { formData, onChange, schema, required, rawErrors } = props;
-  const plans = usePolledPaved(api => api.listPlans(), [], 0);
+  const plans = usePolledPaved(api => api.listPlans(), [], {
+    intervalMs: 0,
+  });
   return (
     <FormControl
       fullWidth

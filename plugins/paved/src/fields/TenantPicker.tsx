@@ -13,7 +13,9 @@ import { usePolledPaved } from '../hooks';
  */
 export function TenantPicker(props: FieldExtensionComponentProps<string>) {
   const { formData, onChange, schema, required, rawErrors } = props;
-  const tenants = usePolledPaved(api => api.listTenants(), [], 0);
+  const tenants = usePolledPaved(api => api.listTenants(), [], {
+    intervalMs: 0,
+  });
   const items = tenants.value?.items ?? [];
   const noTenants = !tenants.loading && !tenants.error && items.length === 0;
   let helperText = schema.description;
