@@ -27,6 +27,10 @@ import { auditWrite, auditedWrite } from './audit';
 import { streamEvents } from './eventStream';
 import { jsonBody, preferredWaitSeconds } from './framing';
 import {
+  assertDocumented,
+  openApiRequestValidation,
+} from './openApiValidation';
+import {
   openApiDocument,
   createTenantRequestSchema,
   deployAppRequestSchema,
@@ -134,7 +138,11 @@ export async function createRouter(
     }
     next();
   });
+  // Built once: it is derived from the zod schemas, which do not change.
+  const openApi = openApiDocument();
   router.use(jsonBody());
+  // What the OpenAPI document says of each request, for assertDocumented.
+  router.use(openApiRequestValidation(openApi));
 
   /** The tenant and app named in the path. */
   const appPath = (req: Request) => ({
@@ -148,31 +156,33 @@ export async function createRouter(
 
   // -------------------------------------------------------------- meta
 
-  // Built once: it is derived from the zod schemas, which do not change.
-  const openApi = openApiDocument();
   router.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
 
-  router.get('/plans', (_req, res) => {
+  router.get('/plans', (req, res) => {
+    assertDocumented(req);
     res.json({ items: options.plans() });
   });
 
   // ----------------------------------------------------------- tenants
 
   router.get('/tenants', async (req, res) => {
+    assertDocumented(req);
     res.json({ items: await tenants.list(await credentialsOf(req)) });
   });
 
   router.post('/tenants', async (req, res) => {
     const credentials = await credentialsOf(req);
     const body = parseInput(createTenantRequestSchema, req.body, 'tenant');
+    assertDocumented(req);
     res.status(201).json(await tenants.create(credentials, body));
   });
 
   router.get('/tenants/:tenant', async (req, res) => {
     const credentials = await credentialsOf(req);
     const name = parseTenantName(req.params.tenant);
+    assertDocumented(req);
     res.json(await tenants.get(credentials, name));
   });
 
@@ -187,6 +197,7 @@ export async function createRouter(
         'Invalid update: give at least one of displayName, plan, limits, networkIsolation',
       );
     }
+    assertDocumented(req);
     res.json(await tenants.update(credentials, name, body));
   });
 
@@ -194,6 +205,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const name = parseTenantName(req.params.tenant);
     const expectedGeneration = parseExpectedGenerationQuery(req.query);
+    assertDocumented(req);
     res
       .status(202)
       .json(await tenants.delete(credentials, name, expectedGeneration));
@@ -203,6 +215,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const name = parseTenantName(req.params.tenant);
     const page = parseQuery(pageQueryShape, req.query, 'audit');
+    assertDocumented(req);
     res.json(await history.tenantAudit(credentials, name, page));
   });
 
@@ -210,6 +223,7 @@ export async function createRouter(
 
   router.get('/history/tenants', async (req, res) => {
     parseQuery({}, req.query, 'history/tenants');
+    assertDocumented(req);
     res.json({ items: await history.deletedTenants(await credentialsOf(req)) });
   });
 
@@ -217,6 +231,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const uid = parseDeletedTenantUid(req.params.uid);
     const page = parseQuery(pageQueryShape, req.query, 'audit');
+    assertDocumented(req);
     res.json(await history.deletedTenantAudit(credentials, uid, page));
   });
 
@@ -224,6 +239,7 @@ export async function createRouter(
 
   router.get('/apps', async (req, res) => {
     const page = parseQuery(pageQueryShape, req.query, 'apps');
+    assertDocumented(req);
     res.json(await apps.list(await credentialsOf(req), page));
   });
 
@@ -231,6 +247,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const name = parseTenantName(req.params.tenant);
     const page = parseQuery(pageQueryShape, req.query, 'apps');
+    assertDocumented(req);
     res.json(await apps.listInTenant(credentials, name, page));
   });
 
@@ -242,6 +259,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
     const waitSeconds = preferredWaitSeconds(req.header('prefer'));
+    assertDocumented(req);
     const gone = new AbortController();
     res.on('close', () => gone.abort());
     const answer = await apps.getWhenChanged(credentials, tenant, app, {
@@ -259,6 +277,7 @@ export async function createRouter(
     const body = parseInput(deployAppRequestSchema, req.body, 'deploy request');
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
+    assertDocumented(req);
     answerWrite(res, await apps.deploy(credentials, tenant, app, body));
   });
 
@@ -275,6 +294,7 @@ export async function createRouter(
     );
     const credentials = await credentialsOf(req);
     const { tenant, app, domain } = domainPath(req);
+    assertDocumented(req);
     res.json(await domains.put(credentials, tenant, app, domain, body));
   });
   router.delete(
@@ -283,6 +303,7 @@ export async function createRouter(
       const credentials = await credentialsOf(req);
       const { tenant, app, domain } = domainPath(req);
       const expectedGeneration = parseExpectedGenerationQuery(req.query);
+      assertDocumented(req);
       res.json(
         await domains.remove(
           credentials,
@@ -307,6 +328,7 @@ export async function createRouter(
     }
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
+    assertDocumented(req);
     answerWrite(res, await apps.patchEnv(credentials, tenant, app, body));
   });
 
@@ -315,6 +337,7 @@ export async function createRouter(
       const body = parseInput(emptyRequestSchema, req.body, 'request');
       const credentials = await credentialsOf(req);
       const { tenant, app } = appPath(req);
+      assertDocumented(req);
       answerWrite(
         res,
         await apps.setPaused(credentials, tenant, app, paused, body),
@@ -327,6 +350,7 @@ export async function createRouter(
     const body = parseInput(emptyRequestSchema, req.body, 'request');
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
+    assertDocumented(req);
     answerWrite(res, await apps.redeploy(credentials, tenant, app, body));
   });
 
@@ -334,6 +358,7 @@ export async function createRouter(
     const body = parseInput(rollbackRequestSchema, req.body, 'rollback');
     const { tenant, app } = appPath(req);
     const credentials = await credentialsOf(req);
+    assertDocumented(req);
     answerWrite(res, await apps.rollback(credentials, tenant, app, body));
   });
 
@@ -341,6 +366,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
     const expectedGeneration = parseExpectedGenerationQuery(req.query);
+    assertDocumented(req);
     res
       .status(202)
       .json(await apps.delete(credentials, tenant, app, expectedGeneration));
@@ -349,6 +375,7 @@ export async function createRouter(
   router.get('/tenants/:tenant/apps/:app/revisions', async (req, res) => {
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
+    assertDocumented(req);
     res.json({ items: await apps.revisions(credentials, tenant, app) });
   });
 
@@ -356,6 +383,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
     const page = parseQuery(pageQueryShape, req.query, 'events');
+    assertDocumented(req);
     res.json(await history.appEvents(credentials, tenant, app, page));
   });
 
@@ -363,6 +391,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
     const query = parseQuery(logsQueryShape, req.query, 'logs');
+    assertDocumented(req);
     const session = await logs.open(credentials, tenant, app, query);
     await streamEvents(res, session, error => {
       logger.warn(`Log stream of ${tenant}/${app} failed: ${error}`);
@@ -376,6 +405,7 @@ export async function createRouter(
     const credentials = await credentialsOf(req);
     const { tenant, app } = appPath(req);
     const page = parseQuery(pageQueryShape, req.query, 'audit');
+    assertDocumented(req);
     res.json(await history.appAudit(credentials, tenant, app, page));
   });
 
