@@ -11,12 +11,14 @@ import fs from 'fs';
 import path from 'path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { eventually } from '@paved/test-cluster';
+import { appSignalChannel } from '@paved/plugin-paved-common';
 import {
   APP_URL,
   REPO_ROOT,
   RunningStack,
   ingressPort,
   kubectl,
+  spawnKubectl,
   startStack,
 } from './stack';
 
@@ -82,6 +84,60 @@ const LOG_LINES_SCRIPT = `
     );
 `;
 
+/** Pause/resume cycles the signals step makes, watched from a second tab. */
+const SIGNALS_PAUSE_CYCLES = 2;
+
+/**
+ * Defines `window.pavedPhases`: each phase the page's first phase chip has
+ * shown, with when it first showed it (a DOM observer; Date.now(), the
+ * machine's clock).
+ */
+const PHASE_LOG_SCRIPT = `
+  window.pavedPhases = [];
+  new MutationObserver(() => {
+    const chip = document.querySelector('[data-testid="paved-phase"]');
+    const text = chip ? chip.textContent : '';
+    const last = window.pavedPhases[window.pavedPhases.length - 1];
+    if (text && (!last || last.text !== text)) {
+      window.pavedPhases.push({ text, at: Date.now() });
+    }
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+`;
+
+/**
+ * Follows the App's `status.phase` in the Kubernetes API (kubectl's watch):
+ * each phase with when this process first heard of it.
+ */
+async function watchAppPhases(): Promise<{
+  phases: { phase: string; at: number }[];
+  stop(): void;
+}> {
+  const phases: { phase: string; at: number }[] = [];
+  const child = await spawnKubectl(
+    'get',
+    'apps.paved.dev',
+    APP,
+    '--namespace',
+    NAMESPACE,
+    '--watch',
+    '--output',
+    'jsonpath={.status.phase}{"\\n"}',
+  );
+  let buffer = '';
+  child.stdout!.on('data', chunk => {
+    const at = Date.now();
+    buffer += chunk;
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const phase of lines) {
+      if (phase && phases[phases.length - 1]?.phase !== phase) {
+        phases.push({ phase, at });
+      }
+    }
+  });
+  return { phases, stop: () => child.kill() };
+}
+
 /**
  * The log view's lines; runs in the page (Playwright sends its source, so
  * it refers to nothing of this file).
@@ -115,6 +171,20 @@ async function printedAt(probe: string): Promise<number> {
   const match = /^(.*T\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(stamp);
   if (!match) throw new Error(`Unexpected log timestamp ${stamp}`);
   return Date.parse(`${match[1]}Z`) + Number(match[2] ?? 0) * 1000;
+}
+
+/**
+ * How far the page's clock (`Date.now()` in the browser) is ahead of this
+ * process's, in milliseconds. Chromium keeps the wall clock it read at start
+ * and counts on from it, so a step of the machine's clock since (seen here:
+ * 22 s) puts the two apart; latencies that take one end from the page and
+ * the other from the machine subtract it.
+ */
+async function pageClockOffset(on: Page): Promise<number> {
+  const before = Date.now();
+  const inPage = await on.evaluate(() => Date.now());
+  const after = Date.now();
+  return inPage - (before + after) / 2;
 }
 
 /** The nearest-rank percentile of `values`. */
@@ -151,7 +221,12 @@ describe('Paved in a browser', () => {
         '--disable-sync',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // A context of its own (not browser.newPage's): a second tab of the
+    // signed-in user opens in it.
+    const userContext = await browser.newContext({
+      viewport: { width: 1400, height: 1000 },
+    });
+    page = await userContext.newPage();
     await page.addInitScript(LOG_LINES_SCRIPT);
     page.setDefaultTimeout(60_000);
     const port = ingressPort();
@@ -360,7 +435,9 @@ describe('Paved in a browser', () => {
           `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} ${APP}-\\d{5} [a-z0-9]+-[a-z0-9]+ GET ${probe} 404 `,
         ),
       );
-      latencies.push(seen.at - (await printedAt(probe)));
+      latencies.push(
+        seen.at - (await pageClockOffset(page)) - (await printedAt(probe)),
+      );
     }
     await shot('10-entity-page-logs');
     // eslint-disable-next-line no-console
@@ -374,6 +451,8 @@ describe('Paved in a browser', () => {
       )} ms, max ${Math.round(Math.max(...latencies))} ms`,
     );
     expect(Math.max(...latencies)).toBeLessThan(10_000);
+    // Seen before it was printed would be a measurement gone wrong.
+    expect(Math.min(...latencies)).toBeGreaterThan(-500);
   });
 
   it('holds new log lines back while following is paused, and shows them on resume', async () => {
@@ -433,6 +512,102 @@ describe('Paved in a browser', () => {
     // Resuming makes the Knative Service anew, so its revisions count from 1.
     const resumed = await appAnswers(new RegExp(`^Hello, ${GREETING}!`));
     expect(resumed.text).toContain(`K_REVISION=${APP}-`);
+  });
+
+  it('shows status changes from the cluster on another open page at once (Backstage signals)', async () => {
+    // A second tab on the same entity page: it does nothing itself, so it
+    // learns of each change from a signal (or, without one, its 30 s poll).
+    const observer = await page.context().newPage();
+    await observer.addInitScript(PHASE_LOG_SCRIPT);
+    const channel = appSignalChannel(TENANT, APP);
+    const subscribed: string[] = [];
+    // Each frame on the channel, with when this process heard of it.
+    const received: { payload: string; at: number }[] = [];
+    observer.on('websocket', socket => {
+      if (!socket.url().includes('/api/signals')) return;
+      socket.on('framesent', frame => subscribed.push(String(frame.payload)));
+      socket.on('framereceived', frame => {
+        const payload = String(frame.payload);
+        if (payload.includes(channel))
+          received.push({ payload, at: Date.now() });
+      });
+    });
+    const watch = await watchAppPhases();
+    try {
+      await observer.goto(page.url());
+      await observer
+        .locator('[data-testid="paved-phase"]', { hasText: 'Ready' })
+        .first()
+        .waitFor();
+      // Backstage's signals client gives its first WebSocket a second, then
+      // connects again after five; its subscriptions go out once connected.
+      await eventually(
+        `the second tab to subscribe to ${channel}`,
+        () => subscribed.some(f => f.includes(channel)),
+        30_000,
+      );
+      const latencies: number[] = [];
+      // Of each: the cluster's change to the last signal before the page
+      // showed it, and that signal to the page (its reload and render).
+      const parts: string[] = [];
+      const cycles = Array.from({ length: SIGNALS_PAUSE_CYCLES }, () => [
+        ['Pause', 'Paused'],
+        ['Resume', 'Ready'],
+      ]).flat();
+      for (const [button, phase] of cycles) {
+        const clickedAt = Date.now();
+        await page.getByRole('button', { name: button, exact: true }).click();
+        const inCluster = await eventually(
+          `the App to be ${phase} in the cluster`,
+          () => watch.phases.find(p => p.phase === phase && p.at >= clickedAt),
+          180_000,
+        );
+        const onPage = await eventually(
+          `the second tab to show ${phase}`,
+          () =>
+            observer.evaluate(
+              ([since, text]) =>
+                ((window as any).pavedPhases as { text: string; at: number }[])
+                  .filter(p => p.at >= since)
+                  .find(p => p.text === text),
+              [clickedAt, phase] as const,
+            ),
+          60_000,
+        );
+        const shownAt = onPage.at - (await pageClockOffset(observer));
+        latencies.push(shownAt - inCluster.at);
+        const signal = received
+          .filter(f => f.at >= inCluster.at - 500 && f.at <= shownAt)
+          .pop();
+        parts.push(
+          signal
+            ? `${Math.round(signal.at - inCluster.at)} + ${Math.round(
+                shownAt - signal.at,
+              )}`
+            : 'no signal',
+        );
+      }
+      // eslint-disable-next-line no-console
+      console.log(
+        `status latency, App phase changed in the cluster (watch) -> shown on another open page, ${
+          latencies.length
+        } changes: ${latencies
+          .map(ms => `${Math.round(ms)}`)
+          .join(', ')} ms; median ${Math.round(
+          percentile(latencies, 50),
+        )} ms, max ${Math.round(
+          Math.max(...latencies),
+        )} ms (cluster -> signal + signal -> page: ${parts.join(', ')} ms)`,
+      );
+      // It was a signal, not the fallback poll, that told the tab.
+      expect(received.length).toBeGreaterThan(0);
+      // Well inside the 30 s fallback poll (3 s polling before signals).
+      expect(Math.max(...latencies)).toBeLessThan(15_000);
+      expect(Math.min(...latencies)).toBeGreaterThan(-500);
+    } finally {
+      watch.stop();
+      await observer.close();
+    }
   });
 
   it('scales to zero when idle, and the next request wakes it', async () => {
@@ -517,9 +692,10 @@ describe('Paved in a browser', () => {
       .filter({ hasText: 'tenant.create' });
     await created.waitFor();
     expect(await created.innerText()).toContain('template');
+    // Paused once on its own, then in each cycle of the signals step.
     expect(
       await history.getByRole('row').filter({ hasText: 'app.pause' }).count(),
-    ).toBe(1);
+    ).toBe(1 + SIGNALS_PAUSE_CYCLES);
     await history.scrollIntoViewIfNeeded();
     await shot('13-tenant-history');
     await page.getByRole('link', { name: 'Tenants' }).first().click();

@@ -166,3 +166,8 @@ function findKubectl(): Promise<string> {
 export async function kubectl(...args: string[]): Promise<string> {
   return run(await findKubectl(), ['--kubeconfig', KUBECONFIG, ...args]);
 }
+
+/** Starts kubectl against the stack's cluster, for a command that streams (a watch). */
+export async function spawnKubectl(...args: string[]): Promise<ChildProcess> {
+  return spawn(await findKubectl(), ['--kubeconfig', KUBECONFIG, ...args]);
+}
