@@ -1,4 +1,4 @@
-import { settingsFromEnv } from './config';
+import { envFromArgs, settingsFromArgs, settingsFromEnv } from './config';
 
 describe('settingsFromEnv', () => {
   it('has defaults that need no configuration', () => {
@@ -53,6 +53,53 @@ describe('settingsFromEnv', () => {
     expect(
       settingsFromEnv({ PAVED_LEADER_ELECTION: 'false' }).leaderElection,
     ).toBeUndefined();
+  });
+
+  it('reads the lease timings as durations', () => {
+    expect(
+      settingsFromEnv({
+        PAVED_LEASE_DURATION: '1m',
+        PAVED_LEASE_RENEW_DEADLINE: '20s',
+        PAVED_LEASE_RETRY_PERIOD: '500ms',
+      }).leaderElection,
+    ).toMatchObject({
+      leaseDurationMs: 60_000,
+      renewDeadlineMs: 20_000,
+      retryPeriodMs: 500,
+    });
+    // Unset: the elector's defaults.
+    expect(settingsFromEnv({}).leaderElection?.leaseDurationMs).toBeUndefined();
+    expect(() => settingsFromEnv({ PAVED_LEASE_DURATION: '15' })).toThrow(
+      'PAVED_LEASE_DURATION must be a duration such as 200ms, 15s or 1m, not "15"',
+    );
+    // 5 s is below the default renew deadline of 10 s.
+    expect(() => settingsFromEnv({ PAVED_LEASE_DURATION: '5s' })).toThrow(
+      /PAVED_LEASE_DURATION \(5000 ms\) > PAVED_LEASE_RENEW_DEADLINE \(10000 ms\)/,
+    );
+  });
+});
+
+describe('settingsFromArgs', () => {
+  it('takes --<setting>=<value> flags over the environment', () => {
+    const s = settingsFromArgs(
+      ['--concurrency=3', '--log-level=debug', '--gateway-ports=80,443'],
+      { PAVED_CONCURRENCY: '16', PAVED_NAMESPACE_PREFIX: 'pv-' },
+    );
+    expect(s.concurrency).toBe(3);
+    expect(s.logLevel).toBe('debug');
+    expect(s.desired.gatewayPorts).toEqual([80, 443]);
+    expect(s.desired.namespacePrefix).toBe('pv-');
+    expect(envFromArgs(['--plans={"a":1}'])).toEqual({
+      PAVED_PLANS: '{"a":1}',
+    });
+  });
+
+  it('refuses what is not a setting', () => {
+    expect(() => envFromArgs(['--concurency=3'])).toThrow(
+      /^unknown argument "--concurency=3"; flags are --<setting>=<value>, one of --namespace-prefix, --concurrency,/,
+    );
+    expect(() => envFromArgs(['--concurrency'])).toThrow(/unknown argument/);
+    expect(() => envFromArgs(['serve'])).toThrow(/unknown argument "serve"/);
   });
 
   it('names the variable to fix', () => {

@@ -13,7 +13,15 @@ import { LogLevel } from '@paved/kube';
 export interface OperatorSettings {
   desired: DesiredStateConfig;
   concurrency: number;
-  leaderElection?: { namespace: string; name: string; identity?: string };
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    identity?: string;
+    /** Unset: the elector's defaults (15 s, 10 s, 2 s, as client-go's). */
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
   metricsPort: number;
   metricsHost: string;
   logLevel: LogLevel;
@@ -81,6 +89,100 @@ function integer(
   return value;
 }
 
+/** A duration such as `200ms`, `15s` or `1m`, in milliseconds; unset: undefined. */
+function duration(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^([1-9]\d*)(ms|s|m)$/.exec(raw);
+  if (!match) {
+    throw new Error(
+      `${name} must be a duration such as 200ms, 15s or 1m, not "${raw}"`,
+    );
+  }
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2]]!;
+}
+
+function leaseTimings(env: NodeJS.ProcessEnv) {
+  const timings = {
+    leaseDurationMs: duration(env, 'PAVED_LEASE_DURATION'),
+    renewDeadlineMs: duration(env, 'PAVED_LEASE_RENEW_DEADLINE'),
+    retryPeriodMs: duration(env, 'PAVED_LEASE_RETRY_PERIOD'),
+  };
+  const lease = timings.leaseDurationMs ?? 15_000;
+  const renew = timings.renewDeadlineMs ?? 10_000;
+  const retry = timings.retryPeriodMs ?? 2_000;
+  if (!(lease > renew && renew > retry)) {
+    throw new Error(
+      `PAVED_LEASE_DURATION (${lease} ms) > PAVED_LEASE_RENEW_DEADLINE (${renew} ms) > PAVED_LEASE_RETRY_PERIOD (${retry} ms) must hold`,
+    );
+  }
+  return timings;
+}
+
+/** The variables `settingsFromEnv` reads; each is also a flag (`settingsFromArgs`). */
+export const SETTINGS_VARIABLES = [
+  'PAVED_NAMESPACE_PREFIX',
+  'PAVED_CONCURRENCY',
+  'PAVED_LEADER_ELECTION',
+  'PAVED_LEASE_NAMESPACE',
+  'PAVED_LEASE_NAME',
+  'PAVED_LEASE_DURATION',
+  'PAVED_LEASE_RENEW_DEADLINE',
+  'PAVED_LEASE_RETRY_PERIOD',
+  'PAVED_METRICS_PORT',
+  'PAVED_METRICS_HOST',
+  'PAVED_KNATIVE_NAMESPACE',
+  'PAVED_GATEWAY_NAMESPACES',
+  'PAVED_GATEWAY_CIDRS',
+  'PAVED_GATEWAY_PORTS',
+  'PAVED_PLATFORM_NAMESPACES',
+  'PAVED_OWNER_CLUSTER_ROLE',
+  'PAVED_OWNER_GROUP_PREFIX',
+  'PAVED_PLANS',
+  'PAVED_LOG_LEVEL',
+] as const;
+
+/**
+ * Command-line flags as the variables they stand for: `--log-level=debug`
+ * is `PAVED_LOG_LEVEL=debug` (the chart's `extraArgs`). Flags win over the
+ * environment. An unknown or malformed flag throws, naming the known ones.
+ */
+export function envFromArgs(args: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const arg of args) {
+    const match = /^--([a-z][-a-z]*)=(.*)$/s.exec(arg);
+    const name = match && `PAVED_${match[1].replace(/-/g, '_').toUpperCase()}`;
+    if (!match || !(SETTINGS_VARIABLES as readonly string[]).includes(name!)) {
+      throw new Error(
+        `unknown argument "${arg}"; flags are --<setting>=<value>, one of ${SETTINGS_VARIABLES.map(
+          v => `--${v.slice('PAVED_'.length).toLowerCase().replace(/_/g, '-')}`,
+        ).join(', ')}`,
+      );
+    }
+    env[name!] = match[2];
+  }
+  return env;
+}
+
+/** What `Operator.create` takes from the settings (main.ts; tests run the chart's). */
+export function operatorOptions(settings: OperatorSettings) {
+  return {
+    config: settings.desired,
+    concurrency: settings.concurrency,
+    leaderElection: settings.leaderElection,
+    metricsPort: settings.metricsPort,
+    metricsHost: settings.metricsHost,
+  };
+}
+
+/** The environment, overridden by `args` (see `envFromArgs`). */
+export function settingsFromArgs(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): OperatorSettings {
+  return settingsFromEnv({ ...env, ...envFromArgs(args) });
+}
+
 /**
  * | variable | default |
  * | --- | --- |
@@ -88,6 +190,7 @@ function integer(
  * | PAVED_CONCURRENCY | 8 |
  * | PAVED_LEADER_ELECTION | true |
  * | PAVED_LEASE_NAMESPACE / PAVED_LEASE_NAME | paved-system / paved-operator |
+ * | PAVED_LEASE_DURATION / _RENEW_DEADLINE / _RETRY_PERIOD | 15s / 10s / 2s |
  * | POD_NAME | hostname-pid (leader identity) |
  * | PAVED_METRICS_PORT / PAVED_METRICS_HOST | 8080 / 0.0.0.0 |
  * | PAVED_KNATIVE_NAMESPACE | knative-serving |
@@ -155,6 +258,7 @@ export function settingsFromEnv(
           namespace: env.PAVED_LEASE_NAMESPACE ?? 'paved-system',
           name: env.PAVED_LEASE_NAME ?? 'paved-operator',
           identity: env.POD_NAME || undefined,
+          ...leaseTimings(env),
         }
       : undefined,
     metricsPort: integer(env, 'PAVED_METRICS_PORT', 8080, 0, 65535),

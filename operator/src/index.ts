@@ -6,7 +6,7 @@
  */
 export { Operator, detectFeatures } from './operator';
 export type { OperatorOptions } from './operator';
-export { settingsFromEnv } from './config';
+export { envFromArgs, settingsFromArgs, settingsFromEnv } from './config';
 export type { OperatorSettings } from './config';
 export { DEFAULT_DESIRED_STATE_CONFIG } from './desired/config';
 export type { DesiredStateConfig } from './desired/config';

@@ -1,23 +1,22 @@
 /**
  * Runs the operator: `yarn workspace @paved/operator start` locally (uses
  * KUBECONFIG or ~/.kube/config), or `node dist/main.js` in the image (uses the
- * in-cluster service account). SIGTERM and SIGINT stop it gracefully.
+ * in-cluster service account). Settings come from PAVED_* variables and
+ * `--<setting>=<value>` flags (config.ts). SIGTERM and SIGINT stop it
+ * gracefully.
  */
 import { consoleLogger, defaultConnection } from '@paved/kube';
-import { settingsFromEnv } from './config';
+import { operatorOptions, settingsFromArgs } from './config';
 import { Operator } from './operator';
 
 async function main(): Promise<void> {
-  const settings = settingsFromEnv();
+  // Flags (the chart's extraArgs) override the environment.
+  const settings = settingsFromArgs(process.argv.slice(2));
   const logger = consoleLogger(settings.logLevel);
   const kubeConfig = defaultConnection();
   const operator = await Operator.create({
     kubeConfig,
-    config: settings.desired,
-    concurrency: settings.concurrency,
-    leaderElection: settings.leaderElection,
-    metricsPort: settings.metricsPort,
-    metricsHost: settings.metricsHost,
+    ...operatorOptions(settings),
     logger,
   });
   await operator.start();

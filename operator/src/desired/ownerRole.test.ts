@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { ensureHelm } from '@paved/test-cluster';
 import { DEFAULT_DESIRED_STATE_CONFIG } from './config';
 import {
   desiredOwnerClusterRole,
@@ -9,6 +7,7 @@ import {
 } from './ownerRole';
 import { desiredCapsuleTenant, desiredOwnerRoleBinding } from './rbac';
 import { tenantFixture } from '../__testUtils__/fixtures';
+import { renderChart } from '../__testUtils__/chart';
 
 const READ = new Set(['get', 'list', 'watch']);
 
@@ -78,26 +77,46 @@ describe('the owner ClusterRole', () => {
     expect(grants(group, resource)).toEqual([]);
   });
 
-  it("is one the operator's deploy RBAC may apply and bind, and `edit` no longer", () => {
-    const docs = parseAllDocuments(
-      fs.readFileSync(
-        path.resolve(__dirname, '..', '..', 'deploy', 'rbac.yaml'),
-        'utf8',
-      ),
-    ).map(d => d.toJS());
-    const operatorRole = docs.find(
-      d => d.kind === 'ClusterRole' && d.metadata.name === 'paved-operator',
-    );
-    const onClusterRoles = operatorRole.rules.filter((r: any) =>
-      r.resources.includes('clusterroles'),
-    );
-    expect(onClusterRoles).toEqual([
-      {
-        apiGroups: ['rbac.authorization.k8s.io'],
-        resources: ['clusterroles'],
-        verbs: ['create', 'patch', 'escalate', 'bind'],
-        resourceNames: [PAVED_OWNER_CLUSTER_ROLE],
-      },
-    ]);
+  describe("in the operator's Helm chart", () => {
+    // Helm is built from its Go module on a fresh machine (minutes), then cached.
+    beforeAll(() => ensureHelm(), 15 * 60_000);
+
+    it('is the one ClusterRole the operator may apply and bind, and `edit` no longer', async () => {
+      const operatorRole = (await renderChart()).get(
+        'ClusterRole',
+        'paved-operator',
+      );
+      const onClusterRoles = operatorRole.rules.filter((r: any) =>
+        r.resources.includes('clusterroles'),
+      );
+      expect(onClusterRoles).toEqual([
+        {
+          apiGroups: ['rbac.authorization.k8s.io'],
+          resources: ['clusterroles'],
+          verbs: ['create', 'patch', 'escalate', 'bind'],
+          resourceNames: [PAVED_OWNER_CLUSTER_ROLE],
+        },
+      ]);
+    });
+
+    it('is swapped for a role of the platform, on which the operator may only bind', async () => {
+      const operatorRole = (
+        await renderChart({
+          values: { settings: { ownerClusterRole: 'platform-owner' } },
+        })
+      ).get('ClusterRole', 'paved-operator');
+      expect(
+        operatorRole.rules.filter((r: any) =>
+          r.resources.includes('clusterroles'),
+        ),
+      ).toEqual([
+        {
+          apiGroups: ['rbac.authorization.k8s.io'],
+          resources: ['clusterroles'],
+          verbs: ['bind'],
+          resourceNames: ['platform-owner'],
+        },
+      ]);
+    });
   });
 });

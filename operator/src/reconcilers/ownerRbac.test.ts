@@ -3,15 +3,20 @@
  * (a client certificate signed by the test cluster's CA) makes real requests
  * against the real API server, and the answers are compared with what the
  * owner role (src/desired/ownerRole.ts) promises. The operator runs as its
- * service account with nothing but deploy/rbac.yaml, so the same run checks
- * that the operator may apply the role and bind owners to it.
+ * service account with nothing but the RBAC the Helm chart (operator/chart)
+ * renders, so the same run checks that the operator may apply the role and
+ * bind owners to it.
  *
  * No data plane: nothing here needs a node.
  */
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
-import { ensureControlPlaneBinaries, eventually } from '@paved/test-cluster';
+import { stringify } from 'yaml';
+import {
+  ensureControlPlaneBinaries,
+  ensureHelm,
+  eventually,
+} from '@paved/test-cluster';
 import {
   KubeApiError,
   KubeClient,
@@ -50,11 +55,19 @@ import {
   startOperator,
   statusOf,
 } from '../__testUtils__/operatorHarness';
+import { renderChart, writeManifests } from '../__testUtils__/chart';
 
 const run = promisify(execFile);
 jest.setTimeout(120_000);
 
-const deployDir = path.resolve(__dirname, '..', '..', 'deploy');
+/** What the chart's RBAC is made of (its Deployment is not needed here). */
+const RBAC_KINDS = [
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+];
 
 const core = (plural: string, kind: string): ResourceType => ({
   group: '',
@@ -185,17 +198,27 @@ describe('the owner role, as the owner', () => {
   let owner: KubeClient;
   const admin = () => handle.client;
 
+  // Helm renders the chart; built from its Go module on a fresh machine.
+  beforeAll(() => ensureHelm(), 15 * 60_000);
   beforeAll(async () => {
     handle = await startCluster();
     const { kubectl } = await ensureControlPlaneBinaries();
+    // The chart's RBAC, in the namespace `helm install -n paved-system
+    // --create-namespace` would make.
+    const rbac = (await renderChart()).objects.filter(o =>
+      RBAC_KINDS.includes(o.kind),
+    );
+    const namespace = { apiVersion: 'v1', kind: 'Namespace' };
     await run(kubectl, [
       '--kubeconfig',
       handle.cluster.kubeconfigPath,
       'apply',
       '-f',
-      path.join(deployDir, 'namespace.yaml'),
-      '-f',
-      path.join(deployDir, 'rbac.yaml'),
+      writeManifests(
+        [{ ...namespace, metadata: { name: 'paved-system' } }, ...rbac]
+          .map(o => stringify(o))
+          .join('---\n'),
+      ),
     ]);
     // The operator is the one that creates the role.
     if (await admin().tryGet(CLUSTER_ROLES, PAVED_OWNER_CLUSTER_ROLE)) {
@@ -204,7 +227,7 @@ describe('the owner role, as the owner', () => {
       );
     }
 
-    // The operator as its service account, with only deploy/rbac.yaml's rights.
+    // The operator as its service account, with only the chart's rights.
     const asServiceAccount = await handle.cluster.userKubeConfig(
       'system:serviceaccount:paved-system:paved-operator',
       ['system:serviceaccounts', 'system:serviceaccounts:paved-system'],

@@ -163,7 +163,7 @@ export class LeaderElector {
         if (isConflict(error)) return false;
         if (isNotFound(error)) {
           throw new Error(
-            `cannot create Lease ${namespace}/${name}: namespace ${namespace} does not exist; create it (operator/deploy/namespace.yaml), set PAVED_LEASE_NAMESPACE, or run with PAVED_LEADER_ELECTION=false`,
+            `cannot create Lease ${namespace}/${name}: namespace ${namespace} does not exist; create it (kubectl create namespace ${namespace}, or install the Helm chart operator/chart with -n ${namespace} --create-namespace), set PAVED_LEASE_NAMESPACE, or run with PAVED_LEADER_ELECTION=false`,
           );
         }
         throw error;

@@ -22,6 +22,7 @@ export {
 export type { CustomResourceDefinition, UpstreamProject } from './crds';
 export { ensureControlPlaneBinaries } from './paths';
 export type { ControlPlaneBinaries } from './paths';
+export { ensureHelm } from './helm';
 export { eventually } from './eventually';
 export { withServer } from './kubeConfig';
 export { TcpProxy } from './tcpProxy';
