@@ -7,7 +7,7 @@ import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import TextField from '@material-ui/core/TextField';
 import Box from '@material-ui/core/Box';
-import { useApi, alertApiRef } from '@backstage/core-plugin-api';
+import { useApi, toastApiRef } from '@backstage/frontend-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
   apiErrorMessage,
@@ -17,23 +17,28 @@ import {
 } from '@paved/plugin-paved-common';
 import { pavedApiRef } from '../api';
 
+/** How long a success toast stays. */
+const TOAST_DONE_TIMEOUT_MS = 5000;
+
 /** Runs an API call, reports its failure with the backend's reason, then refreshes. */
 export function useAppAction(onDone: () => void) {
-  const alertApi = useApi(alertApiRef);
+  const toastApi = useApi(toastApiRef);
   const [busy, setBusy] = useState<string | undefined>();
   const run = async (label: string, action: () => Promise<unknown>) => {
     setBusy(label);
     try {
       await action();
-      alertApi.post({
-        message: `${label}: done`,
-        severity: 'success',
-        display: 'transient',
+      toastApi.post({
+        title: `${label}: done`,
+        status: 'success',
+        timeout: TOAST_DONE_TIMEOUT_MS,
       });
     } catch (error) {
-      alertApi.post({
-        message: `${label} failed: ${apiErrorMessage(error)}`,
-        severity: 'error',
+      // Stays until dismissed: the reason is what to fix.
+      toastApi.post({
+        title: `${label} failed`,
+        description: apiErrorMessage(error),
+        status: 'danger',
       });
     } finally {
       setBusy(undefined);

@@ -17,6 +17,7 @@ import {
   within,
 } from '@testing-library/react';
 import { renderInTestApp, mockApis } from '@backstage/frontend-test-utils';
+import { toastApiRef } from '@backstage/frontend-plugin-api';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { usePermission } from '@backstage/plugin-permission-react';
@@ -546,7 +547,15 @@ describe('AppDeploymentContent', () => {
 
   it('adds a custom domain for an owner, shows its state, and removes it', async () => {
     await paved.client().deployApp(TENANT, 'domained', { image: IMAGE });
-    const alerts = mockApis.alert();
+    // What the page posts to Backstage's toast API.
+    type Toast = Parameters<(typeof toastApiRef.T)['post']>[0];
+    const toasts: Toast[] = [];
+    const toastApi = {
+      post: (toast: Toast) => {
+        toasts.push(toast);
+        return { close() {} };
+      },
+    };
     await renderInTestApp(
       <SWRConfig value={{ provider: () => new Map() }}>
         <EntityProvider entity={entity('domained')}>
@@ -557,7 +566,7 @@ describe('AppDeploymentContent', () => {
         apis: [
           [pavedApiRef, api],
           mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
-          alerts,
+          [toastApiRef, toastApi],
         ],
       },
     );
@@ -577,12 +586,18 @@ describe('AppDeploymentContent', () => {
       target: { value: 'not a key' },
     });
     fireEvent.click(screen.getByRole('button', { name: 'Add' }));
-    const refused = await alerts.waitForAlert(
-      a => a.severity === 'error',
-      15_000,
+    const refused = await waitFor(
+      () => {
+        const toast = toasts.find(t => t.status === 'danger');
+        expect(toast).toBeDefined();
+        return toast!;
+      },
+      { timeout: 15_000 },
     );
-    expect(refused.message).toMatch(/^Add www\.domained\.example failed: \S/);
-    expect(refused.message).not.toMatch(/Request failed with/);
+    expect(refused.title).toBe('Add www.domained.example failed');
+    // The server's reason, not the HTTP status.
+    expect(String(refused.description)).toMatch(/\S/);
+    expect(String(refused.description)).not.toMatch(/Request failed with/);
     expect(screen.getByLabelText(/^Certificate/)).toHaveValue(
       'not a certificate',
     );

@@ -1,6 +1,6 @@
 import { InfoCard, Table, TableColumn } from '@backstage/core-components';
 import Button from '@material-ui/core/Button';
-import { useApi } from '@backstage/core-plugin-api';
+import { useApi } from '@backstage/frontend-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
   appUpdatePermission,
