@@ -9,19 +9,13 @@ import {
   DesiredStateConfig,
 } from './desired/config';
 import { LogLevel } from '@paved/kube';
+import type { OperatorOptions } from './options';
 
 export interface OperatorSettings {
   desired: DesiredStateConfig;
   concurrency: number;
-  leaderElection?: {
-    namespace: string;
-    name: string;
-    identity?: string;
-    /** Unset: the elector's defaults (15 s, 10 s, 2 s, as client-go's). */
-    leaseDurationMs?: number;
-    renewDeadlineMs?: number;
-    retryPeriodMs?: number;
-  };
+  /** Lease timings unset: the elector's defaults (15 s, 10 s, 2 s, as client-go's). */
+  leaderElection?: OperatorOptions['leaderElection'];
   metricsPort: number;
   metricsHost: string;
   logLevel: LogLevel;
