@@ -6,6 +6,7 @@
  */
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { ReactRouterV6PageRouter } from '@backstage/frontend-adapter-react-router-v6';
 import { eventually, useTestCluster } from '@paved/test-cluster';
 import type { TenantView } from '@paved/plugin-paved-common';
 import { pavedApiRef } from '../api';
@@ -39,6 +40,18 @@ afterEach(async () => {
   await Promise.all(stacks.map(s => s.stop()));
   stacks = [];
 });
+
+/**
+ * A tenant's page as TenantsRoutes renders it: inside the page's React
+ * Router adapter, which gives it the `:tenant` of where it is mounted.
+ */
+function tenantDetailPage(props: Parameters<typeof TenantDetailPage>[0] = {}) {
+  return (
+    <ReactRouterV6PageRouter>
+      <TenantDetailPage {...props} />
+    </ReactRouterV6PageRouter>
+  );
+}
 
 describe('TenantsPage', () => {
   it('lists tenants with plan, phase and quota usage', async () => {
@@ -112,7 +125,7 @@ describe('TenantsPage', () => {
 
   it("leads an error with the server's words, not the HTTP status", async () => {
     const paved = await stack();
-    await renderInTestApp(<TenantDetailPage />, {
+    await renderInTestApp(tenantDetailPage(), {
       apis: [[pavedApiRef, paved.client()]],
       mountPath: '/:tenant',
       initialRouteEntries: ['/nobody-here'],
@@ -153,7 +166,7 @@ describe('TenantsPage', () => {
         /^Plan "gold" is no longer offered \(paved\.plans\); move the tenant to one of free, starter/,
       );
 
-      await renderInTestApp(<TenantDetailPage />, {
+      await renderInTestApp(tenantDetailPage(), {
         apis: [[pavedApiRef, paved.client()]],
         mountPath: '/:tenant',
         initialRouteEntries: ['/team-gold'],
@@ -181,7 +194,7 @@ describe('TenantsPage', () => {
     await paved.uiClient().deployApp('team-a', 'web', {
       image: 'ghcr.io/acme/web:1.0',
     });
-    await renderInTestApp(<TenantDetailPage auditPageSize={1} />, {
+    await renderInTestApp(tenantDetailPage({ auditPageSize: 1 }), {
       apis: [[pavedApiRef, paved.uiClient()]],
       mountPath: '/:tenant',
       initialRouteEntries: ['/team-a'],
