@@ -1,8 +1,7 @@
 import {
   ApiBlueprint,
+  coreApis,
   createApiRef,
-  discoveryApiRef,
-  fetchApiRef,
 } from '@backstage/frontend-plugin-api';
 import {
   PavedApiClient,
@@ -56,7 +55,7 @@ export const pavedApi = ApiBlueprint.make({
   params: defineParams =>
     defineParams({
       api: pavedApiRef,
-      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      deps: { discoveryApi: coreApis.discovery, fetchApi: coreApis.fetch },
       factory: ({ discoveryApi, fetchApi }) =>
         createPavedUiClient({
           baseUrl: () => discoveryApi.getBaseUrl('paved'),

@@ -7,7 +7,7 @@ import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import TextField from '@material-ui/core/TextField';
 import Box from '@material-ui/core/Box';
-import { useApi, toastApiRef } from '@backstage/frontend-plugin-api';
+import { coreApis, useApi } from '@backstage/frontend-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
   apiErrorMessage,
@@ -22,7 +22,7 @@ const TOAST_DONE_TIMEOUT_MS = 5000;
 
 /** Runs an API call, reports its failure with the backend's reason, then refreshes. */
 export function useAppAction(onDone: () => void) {
-  const toastApi = useApi(toastApiRef);
+  const toastApi = useApi(coreApis.toast);
   const [busy, setBusy] = useState<string | undefined>();
   const run = async (label: string, action: () => Promise<unknown>) => {
     setBusy(label);

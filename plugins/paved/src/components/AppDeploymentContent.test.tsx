@@ -17,7 +17,6 @@ import {
   within,
 } from '@testing-library/react';
 import { renderInTestApp, mockApis } from '@backstage/frontend-test-utils';
-import { toastApiRef } from '@backstage/frontend-plugin-api';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { usePermission } from '@backstage/plugin-permission-react';
@@ -547,15 +546,8 @@ describe('AppDeploymentContent', () => {
 
   it('adds a custom domain for an owner, shows its state, and removes it', async () => {
     await paved.client().deployApp(TENANT, 'domained', { image: IMAGE });
-    // What the page posts to Backstage's toast API.
-    type Toast = Parameters<(typeof toastApiRef.T)['post']>[0];
-    const toasts: Toast[] = [];
-    const toastApi = {
-      post: (toast: Toast) => {
-        toasts.push(toast);
-        return { close() {} };
-      },
-    };
+    // Collects what the page posts to Backstage's toast API.
+    const toastApi = mockApis.toast();
     await renderInTestApp(
       <SWRConfig value={{ provider: () => new Map() }}>
         <EntityProvider entity={entity('domained')}>
@@ -566,7 +558,7 @@ describe('AppDeploymentContent', () => {
         apis: [
           [pavedApiRef, api],
           mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
-          [toastApiRef, toastApi],
+          toastApi,
         ],
       },
     );
@@ -588,7 +580,7 @@ describe('AppDeploymentContent', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Add' }));
     const refused = await waitFor(
       () => {
-        const toast = toasts.find(t => t.status === 'danger');
+        const toast = toastApi.getToasts().find(t => t.status === 'danger');
         expect(toast).toBeDefined();
         return toast!;
       },
