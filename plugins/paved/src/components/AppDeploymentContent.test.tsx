@@ -29,6 +29,7 @@ import {
 } from '@paved/plugin-paved-common';
 import { eventually, useTestCluster } from '@paved/test-cluster';
 import { SWRConfig } from 'swr';
+import { Suspense } from 'react';
 import { PavedApi, pavedApiRef } from '../api';
 import {
   AppAuditCard,
@@ -183,12 +184,18 @@ function render(
 ) {
   return renderInTestApp(
     // usePermission caches decisions in SWR's global cache; a fresh cache per
-    // test keeps one test's ALLOW from answering the next test's DENY.
+    // test keeps one test's ALLOW from answering the next test's DENY. The
+    // Suspense inside it keeps that cache mounted while something below
+    // suspends: renderInTestApp (frontend-test-utils 1.0) wraps the element
+    // in a Suspense of its own, whose hiding would unmount SWR's cache and
+    // fail every later usePermission ("undefined is not iterable").
     <SWRConfig value={{ provider: () => new Map() }}>
-      <EntityProvider entity={target}>
-        {content}
-        <Decided />
-      </EntityProvider>
+      <Suspense fallback={null}>
+        <EntityProvider entity={target}>
+          {content}
+          <Decided />
+        </EntityProvider>
+      </Suspense>
     </SWRConfig>,
     {
       apis: [
@@ -550,9 +557,11 @@ describe('AppDeploymentContent', () => {
     const toastApi = mockApis.toast();
     await renderInTestApp(
       <SWRConfig value={{ provider: () => new Map() }}>
-        <EntityProvider entity={entity('domained')}>
-          <AppDeploymentContent />
-        </EntityProvider>
+        <Suspense fallback={null}>
+          <EntityProvider entity={entity('domained')}>
+            <AppDeploymentContent />
+          </EntityProvider>
+        </Suspense>
       </SWRConfig>,
       {
         apis: [
