@@ -1,10 +1,10 @@
 import {
   InfoCard,
-  Link,
   Progress,
   ResponseErrorPanel,
   StructuredMetadataTable,
 } from '@backstage/core-components';
+import { Link } from '@backstage/ui';
 import Alert from '@material-ui/lab/Alert';
 import Typography from '@material-ui/core/Typography';
 import {
@@ -34,7 +34,7 @@ export function AppStatusNotice(props: {
       severity={severity}
       action={
         logsLink && pointsAtLogs ? (
-          <Link to={logsLink} data-testid="paved-logs-link">
+          <Link href={logsLink} data-testid="paved-logs-link">
             Show the logs
           </Link>
         ) : undefined
@@ -54,7 +54,12 @@ export function AppStatusSummary({ app }: { app: AppView }) {
       metadata={{
         Phase: <PhaseChip phase={app.status.phase} known={app.status.known} />,
         URL: app.status.url ? (
-          <Link to={app.status.url} data-testid="paved-url">
+          <Link
+            href={app.status.url}
+            target="_blank"
+            rel="noopener noreferrer"
+            data-testid="paved-url"
+          >
             {app.status.url}
           </Link>
         ) : (

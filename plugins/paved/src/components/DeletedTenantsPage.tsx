@@ -1,11 +1,10 @@
 import {
-  Content,
-  Link,
   Progress,
   ResponseErrorPanel,
   Table,
   TableColumn,
 } from '@backstage/core-components';
+import { Container, Link } from '@backstage/ui';
 import useAsync from 'react-use/esm/useAsync';
 import { useApi } from '@backstage/frontend-plugin-api';
 import { useParams } from 'react-router-dom';
@@ -30,7 +29,9 @@ export function DeletedTenantsPage() {
   const columns: TableColumn<DeletedTenantView>[] = [
     {
       title: 'Tenant',
-      render: t => <Link to={encodeURIComponent(t.uid)}>{t.displayName}</Link>,
+      render: t => (
+        <Link href={encodeURIComponent(t.uid)}>{t.displayName}</Link>
+      ),
     },
     { title: 'Name', field: 'name' },
     { title: 'Owner', field: 'owner' },
@@ -38,10 +39,10 @@ export function DeletedTenantsPage() {
     { title: 'Deleted', render: t => when(t.deletedAt) },
   ];
   return (
-    <Content>
+    <Container>
       <p>
         {/* Links resolve by route: ".." is the tenants page. */}
-        <Link to="..">Back to the tenants</Link>
+        <Link href="..">Back to the tenants</Link>
       </p>
       {deleted.error && (
         <ResponseErrorPanel
@@ -63,7 +64,7 @@ export function DeletedTenantsPage() {
           </div>
         }
       />
-    </Content>
+    </Container>
   );
 }
 
@@ -80,9 +81,9 @@ export function DeletedTenantPage() {
   const tenant = deleted.value?.items.find(t => t.uid === uid);
   if (deleted.loading) return <Progress />;
   return (
-    <Content>
+    <Container>
       <p>
-        <Link to="../-/deleted">Back to the deleted tenants</Link>
+        <Link href="../-/deleted">Back to the deleted tenants</Link>
       </p>
       {tenant ? (
         <>
@@ -96,6 +97,6 @@ export function DeletedTenantPage() {
         <h2>Deleted tenant {uid}</h2>
       )}
       <AuditTable title="History" list={audit} showApp />
-    </Content>
+    </Container>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { InfoCard, Link } from '@backstage/core-components';
+import { InfoCard } from '@backstage/core-components';
+import { Link } from '@backstage/ui';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Checkbox from '@material-ui/core/Checkbox';
@@ -97,7 +98,13 @@ export function DomainsCard(props: { app: AppView; onChanged: () => void }) {
           {domains.map(d => (
             <TableRow key={d.domain} data-testid={`paved-domain-${d.domain}`}>
               <TableCell>
-                {d.ready ? <Link to={d.url}>{d.url}</Link> : d.domain}
+                {d.ready ? (
+                  <Link href={d.url} target="_blank" rel="noopener noreferrer">
+                    {d.url}
+                  </Link>
+                ) : (
+                  d.domain
+                )}
               </TableCell>
               <TableCell>
                 <Chip

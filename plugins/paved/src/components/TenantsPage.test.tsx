@@ -42,15 +42,12 @@ afterEach(async () => {
 });
 
 /**
- * A tenant's page as TenantsRoutes renders it: inside the page's React
- * Router adapter, which gives it the `:tenant` of where it is mounted.
+ * One of the tenants pages as TenantsRoutes renders it: inside the page's
+ * React Router adapter, which gives it the params of where it is mounted
+ * (`:tenant`) and resolves its relative links.
  */
-function tenantDetailPage(props: Parameters<typeof TenantDetailPage>[0] = {}) {
-  return (
-    <ReactRouterV6PageRouter>
-      <TenantDetailPage {...props} />
-    </ReactRouterV6PageRouter>
-  );
+function asPage(element: JSX.Element) {
+  return <ReactRouterV6PageRouter>{element}</ReactRouterV6PageRouter>;
 }
 
 describe('TenantsPage', () => {
@@ -82,7 +79,9 @@ describe('TenantsPage', () => {
     await waitForTenant(paved, 'team-a', t => t.status.phase === 'Active');
     await waitForTenant(paved, 'team-b', t => t.status.known);
 
-    await renderInTestApp(<TenantsPage />, { apis: [[pavedApiRef, client]] });
+    await renderInTestApp(asPage(<TenantsPage />), {
+      apis: [[pavedApiRef, client]],
+    });
     expect(await screen.findByText('Team A')).toBeInTheDocument();
     expect(screen.getByText('Team B')).toBeInTheDocument();
     expect(screen.getByText('starter')).toBeInTheDocument();
@@ -108,14 +107,16 @@ describe('TenantsPage', () => {
       owner: TEAM_A,
       plan: 'free',
     });
-    await renderInTestApp(<TenantsPage />, { apis: [[pavedApiRef, client]] });
+    await renderInTestApp(asPage(<TenantsPage />), {
+      apis: [[pavedApiRef, client]],
+    });
     expect(await screen.findByText('Team B')).toBeInTheDocument();
     expect(screen.getByText('Unknown')).toBeInTheDocument();
   });
 
   it('tells a user without tenants how to get one', async () => {
     const paved = await stack();
-    await renderInTestApp(<TenantsPage />, {
+    await renderInTestApp(asPage(<TenantsPage />), {
       apis: [[pavedApiRef, paved.client()]],
     });
     expect(
@@ -125,7 +126,7 @@ describe('TenantsPage', () => {
 
   it("leads an error with the server's words, not the HTTP status", async () => {
     const paved = await stack();
-    await renderInTestApp(tenantDetailPage(), {
+    await renderInTestApp(asPage(<TenantDetailPage />), {
       apis: [[pavedApiRef, paved.client()]],
       mountPath: '/:tenant',
       initialRouteEntries: ['/nobody-here'],
@@ -166,7 +167,7 @@ describe('TenantsPage', () => {
         /^Plan "gold" is no longer offered \(paved\.plans\); move the tenant to one of free, starter/,
       );
 
-      await renderInTestApp(tenantDetailPage(), {
+      await renderInTestApp(asPage(<TenantDetailPage />), {
         apis: [[pavedApiRef, paved.client()]],
         mountPath: '/:tenant',
         initialRouteEntries: ['/team-gold'],
@@ -194,7 +195,7 @@ describe('TenantsPage', () => {
     await paved.uiClient().deployApp('team-a', 'web', {
       image: 'ghcr.io/acme/web:1.0',
     });
-    await renderInTestApp(tenantDetailPage({ auditPageSize: 1 }), {
+    await renderInTestApp(asPage(<TenantDetailPage auditPageSize={1} />), {
       apis: [[pavedApiRef, paved.uiClient()]],
       mountPath: '/:tenant',
       initialRouteEntries: ['/team-a'],

@@ -1,11 +1,10 @@
 import {
-  Content,
-  Link,
   Progress,
   ResponseErrorPanel,
   Table,
   TableColumn,
 } from '@backstage/core-components';
+import { Container, Link } from '@backstage/ui';
 import {
   TenantView,
   AppView,
@@ -58,7 +57,10 @@ export function TenantsPage() {
     channels: [TENANTS_SIGNAL_CHANNEL],
   });
   const columns: TableColumn<TenantView>[] = [
-    { title: 'Tenant', render: t => <Link to={t.name}>{t.displayName}</Link> },
+    {
+      title: 'Tenant',
+      render: t => <Link href={t.name}>{t.displayName}</Link>,
+    },
     { title: 'Name', field: 'name' },
     { title: 'Owner', field: 'owner' },
     { title: 'Plan', field: 'plan' },
@@ -70,7 +72,7 @@ export function TenantsPage() {
     { title: 'Quota', render: t => <TenantUsage tenant={t} /> },
   ];
   return (
-    <Content>
+    <Container>
       {tenants.error && !tenants.value && (
         <ResponseErrorPanel
           title={apiErrorMessage(tenants.error)}
@@ -91,9 +93,9 @@ export function TenantsPage() {
         }
       />
       <p>
-        <Link to={DELETED_TENANTS_PATH}>History of deleted tenants</Link>
+        <Link href={DELETED_TENANTS_PATH}>History of deleted tenants</Link>
       </p>
-    </Content>
+    </Container>
   );
 }
 
@@ -138,7 +140,13 @@ export function TenantDetailPage(props: { auditPageSize?: number }) {
     {
       title: 'URL',
       render: a =>
-        a.status.url ? <Link to={a.status.url}>{a.status.url}</Link> : '—',
+        a.status.url ? (
+          <Link href={a.status.url} target="_blank" rel="noopener noreferrer">
+            {a.status.url}
+          </Link>
+        ) : (
+          '—'
+        ),
     },
     { title: 'Image', field: 'image' },
     {
@@ -148,7 +156,7 @@ export function TenantDetailPage(props: { auditPageSize?: number }) {
     },
   ];
   return (
-    <Content>
+    <Container>
       {!t.status.known && (
         <Alert severity="info">
           Status unknown: the cluster has not reported on this tenant. Showing
@@ -187,6 +195,6 @@ export function TenantDetailPage(props: { auditPageSize?: number }) {
       <div style={{ marginTop: 24 }}>
         <AuditTable title="History" list={audit} showApp />
       </div>
-    </Content>
+    </Container>
   );
 }
