@@ -26,6 +26,9 @@ import {
 import { planLimitsSchema, planSchema } from './plans';
 import { domainViewSchema } from './domains';
 import { pageSchema } from './history';
+import { describeIssues } from './issues';
+
+export { describeIssues };
 
 /** The mask shown instead of a secret value. */
 export const SECRET_MASK = '********';
@@ -344,18 +347,6 @@ export const errorResponseBodySchema = z.object({
 export type ErrorResponseBody = z.infer<typeof errorResponseBodySchema>;
 
 // ------------------------------------------------------------------ parsing
-
-/** Formats zod issues as `field: what to fix` pairs. */
-export function describeIssues(error: z.ZodError, prefix?: string): string {
-  return error.issues
-    .map(issue => {
-      const path = [prefix, ...issue.path.map(String)]
-        .filter(Boolean)
-        .join('.');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}
 
 /** Parses input or throws an InputError (400) naming each bad field. */
 export function parseInput<T extends z.ZodType>(

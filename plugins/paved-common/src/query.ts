@@ -4,7 +4,7 @@
  */
 import { InputError } from '@backstage/errors';
 import { z } from 'zod';
-import { describeIssues } from './api';
+import { describeIssues } from './issues';
 
 /** A whole number in [min, max] given as a query string value. */
 export function wholeNumberParam(name: string, min: number, max: number) {
