@@ -9,7 +9,8 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { eventually } from '@paved/test-cluster';
 import { appSignalChannel } from '@paved/plugin-paved-common';
 import {
@@ -23,7 +24,6 @@ import {
 } from './stack';
 
 const SCREENSHOTS = path.join(REPO_ROOT, '.paved', 'e2e');
-const CHROMIUM = process.env.PAVED_CHROMIUM ?? '/usr/bin/chromium';
 // Unique names, so the test can run again against the same (persistent) stack.
 const RUN = Math.random().toString(36).slice(2, 6);
 const TENANT = `e2e-${RUN}`;
@@ -208,19 +208,7 @@ describe('Paved in a browser', () => {
     fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     stack = await startStack(STACK_TIMEOUT_MS, CLUSTER_ARGS);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     // A context of its own (not browser.newPage's): a second tab of the
     // signed-in user opens in it.
     const userContext = await browser.newContext({
@@ -297,13 +285,15 @@ describe('Paved in a browser', () => {
     await openTemplate('Create a tenant');
     await page.locator('#root_name').fill(TENANT);
     await page.locator('#root_displayName').fill(`E2E ${RUN}`);
-    // The guest is in one group, which MyGroupsPicker then picks by itself.
+    // The guest is in one group, which MyGroupsPicker picks by itself once
+    // it has loaded the guest's groups (it is enabled while it loads).
     const owner = page.locator('#OwnershipEntityRefPicker-dropdown');
     await owner.waitFor();
-    if (await owner.isEnabled()) {
-      await owner.click();
-      await page.getByRole('option', { name: /team-a/ }).click();
-    }
+    await eventually(
+      'the owner picker to pick team-a',
+      async () => (await owner.inputValue()) === 'team-a',
+      30_000,
+    );
     await page.getByTestId('paved-plan-picker').click();
     await page.getByRole('option', { name: /^starter/ }).click();
     await page.getByRole('button', { name: 'Review' }).click();

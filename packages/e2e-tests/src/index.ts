@@ -1,1 +1,3 @@
-export {};
+/** For other packages' browser tests. */
+export { CHROMIUM, launchChromium } from './chromium';
+export { answers, interruptGroup } from './processes';

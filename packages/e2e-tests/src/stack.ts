@@ -8,6 +8,7 @@
 import { execFile, spawn, ChildProcess } from 'child_process';
 import fs from 'fs';
 import path from 'path';
+import { answers, interruptGroup } from './processes';
 
 /** The repository root: the nearest folder up from here with scripts/start.sh. */
 function findRepoRoot(): string {
@@ -27,15 +28,6 @@ const STATE_DIR = path.join(REPO_ROOT, '.paved');
 export interface RunningStack {
   logFile?: string;
   stop(): Promise<void>;
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -70,27 +62,9 @@ export async function startStack(
       env: { ...process.env, NODE_ENV: 'development', BROWSER: 'none' },
     },
   );
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise(resolve => child.once('exit', resolve));
-    // As Ctrl-C would (SIGINT to its process group): start.sh stops its
-    // parts, each in a process group of its own, and waits for them, the
-    // cluster's node clean-up included.
-    try {
-      process.kill(-child.pid!, 'SIGINT');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 180_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  // As Ctrl-C would: start.sh stops its parts, each in a process group of
+  // its own, and waits for them, the cluster's node clean-up included.
+  const stop = () => interruptGroup(child, 180_000);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) {
