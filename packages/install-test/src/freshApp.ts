@@ -8,6 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { answers, interruptGroup } from '@paved/e2e-tests';
 import { GuideStep } from './guide';
 
 /** The repository root: the nearest folder up from here with plugins/INSTALL.md. */
@@ -326,15 +327,6 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
 /** Backstage's "startup failed" line (and its cause) in the log after `offset`. */
 function backendStartupFailure(logFile: string, offset: number) {
   const fd = fs.openSync(logFile, 'r');
@@ -379,24 +371,7 @@ export async function startApp(
     env: cleanEnv({ ...options.env, NODE_ENV: 'development', BROWSER: 'none' }),
   });
   fs.closeSync(out);
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise(resolve => child.once('exit', resolve));
-    try {
-      process.kill(-child.pid!, 'SIGINT');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 20_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = () => interruptGroup(child, 20_000);
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (child.exitCode !== null) {
