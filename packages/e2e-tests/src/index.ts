@@ -1,3 +1,4 @@
 /** For other packages' browser tests. */
 export { CHROMIUM, launchChromium } from './chromium';
 export { answers, interruptGroup } from './processes';
+export { REPO_ROOT } from './stack';

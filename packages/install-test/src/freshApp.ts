@@ -8,20 +8,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { answers, interruptGroup } from '@paved/e2e-tests';
+import { REPO_ROOT, answers, interruptGroup } from '@paved/e2e-tests';
 import { GuideStep } from './guide';
 
-/** The repository root: the nearest folder up from here with plugins/INSTALL.md. */
-function findRepoRoot(): string {
-  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'plugins', 'INSTALL.md'))) return dir;
-    if (path.dirname(dir) === dir) {
-      throw new Error('Run the install test from inside the Paved repository');
-    }
-  }
-}
-
-export const REPO_ROOT = findRepoRoot();
+export { REPO_ROOT };
 export const GUIDE = path.join(REPO_ROOT, 'plugins', 'INSTALL.md');
 
 /** The packages a team installs, and the folders they are built from. */

@@ -352,8 +352,11 @@ describe('Paved installed into a fresh Backstage app, by the guide', () => {
     });
   };
 
+  /** The app's Component, as the catalog serves it. */
+  let entity: any;
+
   it('the catalog has the app as a Component with the Kubernetes annotations', async () => {
-    const entity = await eventually(
+    entity = await eventually(
       `component ${entityName} in the catalog`,
       async () => {
         const response = await fetch(
@@ -375,12 +378,6 @@ describe('Paved installed into a fresh Backstage app, by the guide', () => {
 
   it("Backstage's Kubernetes backend finds the app's running pod", async () => {
     const pods = await wake();
-    const entity = await (
-      await fetch(
-        `${BACKEND_URL}/api/catalog/entities/by-name/component/default/${entityName}`,
-        { headers: { authorization: `Bearer ${token}` } },
-      )
-    ).json();
     const response = await fetch(
       `${BACKEND_URL}/api/kubernetes/services/${APP}`,
       {
@@ -417,8 +414,8 @@ describe('Paved installed into a fresh Backstage app, by the guide', () => {
     onFailure = () => shot('failed');
     await page.goto(`${APP_URL}/catalog/default/component/${entityName}`);
     const enter = page.getByRole('button', { name: /enter/i }).first();
-    const entity = page.getByText(APP, { exact: true }).first();
-    await Promise.race([enter.waitFor(), entity.waitFor()]);
+    const title = page.getByText(APP, { exact: true }).first();
+    await Promise.race([enter.waitFor(), title.waitFor()]);
     if (await enter.isVisible()) await enter.click();
 
     // Both tabs are in the page's header (1.57's tabs are links to their
