@@ -521,18 +521,17 @@ export class KubeClient {
         headers,
         timeout: this.timeoutMs,
       });
-      req.on('timeout', () =>
+      const onTimeout = () =>
         req.destroy(
           new KubeApiError(0, `${method} ${path} timed out`, undefined, {
             ...sent,
             detail: `no answer in ${this.timeoutMs}ms`,
           }),
-        ),
-      );
+        );
       // One error type: a connection failure is a KubeApiError with code 0
       // (and the connection's own message).
       let answered = false;
-      req.on('error', error => {
+      const onError = (error: Error) => {
         if (!answered) this.onResponse?.(method, '<error>');
         reject(
           error instanceof KubeApiError
@@ -542,8 +541,8 @@ export class KubeClient {
                 detail: error.message,
               }),
         );
-      });
-      req.on('response', res => {
+      };
+      const onResponse = (res: http.IncomingMessage) => {
         answered = true;
         this.onResponse?.(method, String(res.statusCode ?? 0));
         readBody(res)
@@ -555,8 +554,12 @@ export class KubeClient {
               reject(apiError(code, text, `${method} ${path}`, sent));
             }
           })
-          .catch(reject);
-      });
+          .catch(reject)
+          .finally(() => letGo(req, { timeout: onTimeout, error: onError }));
+      };
+      req.on('timeout', onTimeout);
+      req.on('error', onError);
+      req.once('response', onResponse);
       req.end(payload);
     });
   }
@@ -755,9 +758,36 @@ export class KubeClient {
 
 function readBody(res: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', chunk => chunks.push(chunk));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    const onEnd = () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      chunks = [];
+      letGo(res, { data: onData, end: onEnd, error: reject });
+      resolve(text);
+    };
+    res.on('data', onData);
+    res.on('end', onEnd);
     res.on('error', reject);
   });
 }
+
+/**
+ * Node's https agent keeps the request that opened a keep-alive socket
+ * reachable for as long as the socket lives (through the socket's TLS
+ * session listener), and with the request its answer and every listener on
+ * both. A settled call takes its listeners off, so the pool does not keep
+ * each socket's first answer (a whole list, text and parsed) alive; a late
+ * error is ignored rather than left without a listener.
+ */
+function letGo(
+  emitter: NodeJS.EventEmitter,
+  listeners: Record<string, (...args: any[]) => void>,
+): void {
+  for (const [event, listener] of Object.entries(listeners)) {
+    emitter.off(event, listener);
+  }
+  emitter.on('error', ignoreLateError);
+}
+
+function ignoreLateError(): void {}
