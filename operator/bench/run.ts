@@ -393,6 +393,7 @@ async function main() {
         throw new Error('operator did not become ready');
       await new Promise(r => setTimeout(r, 100));
     }
+    const rssIdle = rssMiB(operator.pid!);
 
     const seen = new Milestones();
     const tenantInformer = new Informer(client, { type: TENANTS });
@@ -525,8 +526,10 @@ async function main() {
     );
     const tenantKeys = tenantNames.map(n => `/${n}`);
     const rss = rssMiB(operator.pid!);
-    const heap =
-      (await metric(port, 'nodejs_heap_size_used_bytes')) / 1024 / 1024;
+    const mib = async (name: string) => (await metric(port, name)) / 2 ** 20;
+    const heapUsed = await mib('nodejs_heap_size_used_bytes');
+    const heapTotal = await mib('nodejs_heap_size_total_bytes');
+    const external = await mib('nodejs_external_memory_bytes');
     const cpu = cpuSeconds(operator.pid!);
     const operatorTotal = end - start;
     const operatorAppsTotal = end - appsStart;
@@ -575,7 +578,11 @@ async function main() {
     );
     line(
       'operator RSS',
-      `${rss.toFixed(0)} MiB with ${total} apps (JS heap used ${heap.toFixed(
+      `${rss.toFixed(0)} MiB with ${total} apps, ${rssIdle.toFixed(
+        0,
+      )} MiB idle (JS heap ${heapUsed.toFixed(
+        0,
+      )} MiB used of ${heapTotal.toFixed(0)}, external ${external.toFixed(
         0,
       )} MiB)`,
     );
