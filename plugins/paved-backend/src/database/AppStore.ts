@@ -121,7 +121,8 @@ export class AppStore implements PavedAppStore {
 
   /**
    * One app write in `tx`: the tenant row locked (a deploy and a plan
-   * downgrade cannot both pass the maxApps check), the app row read once
+   * downgrade cannot both pass the maxApps check) and the caller's access
+   * checked against it, the app row read once
    * (locked) and written once, its stored secrets read (not decrypted) and
    * the ones that change written, one revision and
    * one audit entry. The answer is built from what was written, not read
@@ -133,6 +134,7 @@ export class AppStore implements PavedAppStore {
   ): Promise<WrittenApp> {
     const { tenant, name, actor } = write;
     const tenantRow = await lockTenant(tx, tenant);
+    write.authorizeTenant?.(toTenant(tenantRow));
     const row = await locked(tx, tx(APPS).where({ tenant, name })).first();
     const current = row && !row.deleting ? toApp(row) : undefined;
     write.authorize?.(current);

@@ -129,9 +129,16 @@ export interface AppWrite {
   tenant: string;
   name: string;
   /**
-   * Runs first in the write's transaction, with the app as locked
-   * (undefined when it is new or being deleted); throw to refuse. Access
-   * checks that depend on whether the app exists go here.
+   * Runs first in the write's transaction, with the tenant row as locked
+   * (before the app row is read); throw to refuse. The caller's tenant
+   * access is checked here, against the row the write goes by, so the
+   * request reads no tenant row before its transaction.
+   */
+  authorizeTenant?: (tenant: TenantRecord) => void;
+  /**
+   * Runs next, with the app as locked (undefined when it is new or being
+   * deleted); throw to refuse. Access checks that depend on whether the app
+   * exists go here.
    */
   authorize?: (current: AppRecord | undefined) => void;
   /**

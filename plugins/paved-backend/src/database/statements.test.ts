@@ -16,9 +16,11 @@ const databases = pavedTestDatabases();
  * Counts, with knex's `query` event, what one app write sends: statements in
  * its transaction, and reads (not the maxApps count) and writes of the app
  * row there and in the whole request (the rate limit, the access check, the
- * apply without a cluster and the answer included). Before the services and
- * the store split the transaction read the row twice (and the request five
- * times): 11 statements in the transaction, 18 in the request.
+ * apply without a cluster and the answer included), and reads of the tenant
+ * row. Before the services and the store split the transaction read the row
+ * twice (and the request five times): 11 statements in the transaction, 18
+ * in the request; before the access check moved into the transaction the
+ * tenant row was read once more, before it.
  */
 function appRowUse(statements: Statement[]) {
   const inTx = statements.filter(s => s.inTransaction);
@@ -33,6 +35,7 @@ function appRowUse(statements: Statement[]) {
       s => !/count\(/i.test(s.sql),
     ).length,
     requestWrites: touching(statements, 'paved_apps', 'write').length,
+    tenantReads: touching(statements, 'paved_tenants', 'read').length,
   };
 }
 
@@ -56,7 +59,8 @@ describe.each(databases.eachSupportedId())(
     afterAll(() => backend?.stop());
 
     const path = '/api/paved/tenants/count/apps/web';
-    const writes: Array<[string, () => any, number]> = [
+    // Label, request, status, statements in the whole request.
+    const writes: Array<[string, () => any, number, number]> = [
       [
         'deploy (new)',
         () =>
@@ -64,6 +68,7 @@ describe.each(databases.eachSupportedId())(
             .put(path)
             .send({ image: 'nginx:1', env: [{ name: 'A', value: '1' }] }),
         201,
+        12,
       ],
       [
         'deploy (existing, a secret)',
@@ -76,6 +81,7 @@ describe.each(databases.eachSupportedId())(
             ],
           }),
         200,
+        13,
       ],
       [
         'patch env',
@@ -84,24 +90,33 @@ describe.each(databases.eachSupportedId())(
             .patch(`${path}/env`)
             .send({ set: [{ name: 'B', value: '2' }] }),
         200,
+        12,
       ],
-      ['pause', () => backend.request.post(`${path}/pause`).send({}), 200],
-      ['resume', () => backend.request.post(`${path}/resume`).send({}), 200],
+      ['pause', () => backend.request.post(`${path}/pause`).send({}), 200, 12],
+      [
+        'resume',
+        () => backend.request.post(`${path}/resume`).send({}),
+        200,
+        12,
+      ],
       [
         'redeploy',
         () => backend.request.post(`${path}/redeploy`).send({}),
         200,
+        12,
       ],
       [
         'rollback',
         () => backend.request.post(`${path}/rollback`).send({ revision: 2 }),
         200,
+        // One more: the revision rolled back to, read before the transaction.
+        13,
       ],
     ];
 
     it.each(writes)(
       '%s reads the app row once and writes it once in its transaction',
-      async (label, send, status) => {
+      async (label, send, status, total) => {
         let answer: any;
         const statements = await statementsOf(knex, async () => {
           answer = await send().set('authorization', backend.as(ALICE));
@@ -125,11 +140,16 @@ describe.each(databases.eachSupportedId())(
           inTransactionAtMost9: use.inTransaction <= 9,
           // The transaction's read, the apply's and the answer's.
           requestReadsAtMost3: use.requestReads <= 3,
+          // Locked in the transaction, where the access check reads it.
+          tenantReads: use.tenantReads,
+          total: use.total,
         }).toEqual({
           reads: 1,
           writes: 1,
           inTransactionAtMost9: true,
           requestReadsAtMost3: true,
+          tenantReads: 1,
+          total,
         });
       },
     );

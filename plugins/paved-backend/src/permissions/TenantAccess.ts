@@ -107,30 +107,49 @@ export class TenantAccess {
     permissions: Array<ResourcePermission<typeof PAVED_TENANT_RESOURCE_TYPE>>,
     tenant: TenantRecord,
   ): Promise<boolean[]> {
+    const on = await this.decisionsOn(credentials, permissions, tenant.name);
+    return on(tenant);
+  }
+
+  /**
+   * {@link TenantAccess.decide} before the tenant's row is read: asks the
+   * permissions service once, and returns what the answer means for the
+   * tenant row given later (a write evaluates it against the row its
+   * transaction locked, so the policy's call holds no lock and the request
+   * reads the row once). The decisions are this caller's, for this call.
+   */
+  async decisionsOn(
+    credentials: BackstageCredentials,
+    permissions: Array<ResourcePermission<typeof PAVED_TENANT_RESOURCE_TYPE>>,
+    name: string,
+  ): Promise<(tenant: TenantRecord) => boolean[]> {
     const scope = this.scopeOf(credentials);
     const inScope = permissions.map(
       permission =>
         !scope ||
         (scope.actions.includes(permission.attributes.action ?? 'update') &&
-          (scope.tenants === '*' || scope.tenants.includes(tenant.name))),
+          (scope.tenants === '*' || scope.tenants.includes(name))),
     );
     const asked = permissions.filter((_, i) => inScope[i]);
-    if (asked.length === 0) return inScope;
+    if (asked.length === 0) return () => inScope;
     const decisions = await this.permissions.authorizeConditional(
       asked.map(permission => ({ permission })),
       { credentials },
     );
-    let next = 0;
-    return Promise.all(
-      inScope.map(async fits => {
+    return tenant => {
+      if (tenant.name !== name) {
+        throw new Error(`Decisions for tenant ${name} asked of ${tenant.name}`);
+      }
+      let next = 0;
+      return inScope.map(fits => {
         if (!fits) return false;
         const decision = decisions[next++];
         if (decision.result === AuthorizeResult.CONDITIONAL) {
           return this.authorizeConditions(decision, tenant);
         }
         return decision.result === AuthorizeResult.ALLOW;
-      }),
-    );
+      });
+    };
   }
 
   /** The 403 for a caller who may read `tenant` but not do this. */

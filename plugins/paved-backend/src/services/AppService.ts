@@ -22,7 +22,9 @@ import {
   AppRecord,
   ListAppsOptions,
   REVISIONS_KEPT,
+  TenantRecord,
 } from '../database/PavedStore';
+import { tenantNotFound } from '../permissions/TenantAccess';
 import type { DomainCertificate } from '../database/DomainStore';
 import type {
   deployAppRequestSchema,
@@ -354,11 +356,12 @@ export class AppService {
   /**
    * The one write path. Checks, in this order: the tenant is readable
    * (another team's answers as missing, whether or not the app exists);
-   * then, in the transaction with the app row as locked, the permission to
-   * change it (or, for a new one, to deploy it), that it exists where it
-   * must, the secrets sent masked, expectedGeneration, maxApps, the spec.
-   * Both permissions are decided before the transaction (one call), so no
-   * lock is held while the policy answers.
+   * then, with the app row as locked, the permission to change it (or, for
+   * a new one, to deploy it), that it exists where it must, the secrets sent
+   * masked, expectedGeneration, maxApps, the spec. All three permissions
+   * are decided before the transaction (one call to the policy, so no lock
+   * is held while it answers) and evaluated in it against the tenant row it
+   * locked: the request reads that row once.
    */
   async write(
     credentials: BackstageCredentials,
@@ -366,21 +369,23 @@ export class AppService {
     name: string,
     plan: WritePlan,
   ): Promise<AppWriteResult> {
-    const tenant = await this.access.require(
+    const decisions = await this.access.decisionsOn(
       credentials,
-      tenantReadPermission,
+      [tenantReadPermission, appUpdatePermission, appDeployPermission],
       tenantName,
     );
-    const [mayUpdate, mayDeploy] = await this.access.decide(
-      credentials,
-      [appUpdatePermission, appDeployPermission],
-      tenant,
-    );
+    let may: { tenant: TenantRecord; update: boolean; deploy: boolean };
     const written = await this.store.writeApp({
       tenant: tenantName,
       name,
+      authorizeTenant: locked => {
+        const [read, update, deploy] = decisions(locked);
+        if (!read) throw tenantNotFound(tenantName);
+        may = { tenant: locked, update, deploy };
+      },
       authorize: current => {
-        if (!(current ? mayUpdate : mayDeploy)) {
+        const { tenant, update, deploy } = may;
+        if (!(current ? update : deploy)) {
           throw this.access.refusal(
             current ? appUpdatePermission : appDeployPermission,
             tenant,
