@@ -57,9 +57,8 @@ export class ClusterApplier {
     options?: { force?: boolean },
   ): Promise<SyncOutcome> {
     return this.lock.run(`tenant:${name}`, () =>
-      this.untilSettled(
-        force => this.syncTenantNow(name, force || Boolean(options?.force)),
-        () => this.options.store.getTenant(name),
+      this.untilSettled(force =>
+        this.syncTenantNow(name, force || Boolean(options?.force)),
       ),
     );
   }
@@ -72,29 +71,27 @@ export class ClusterApplier {
   ): Promise<SyncOutcome> {
     return this.lock
       .run(`app:${tenant}/${name}`, () =>
-        this.untilSettled(
-          force =>
-            this.syncAppNow(tenant, name, force || Boolean(options?.force)),
-          () => this.options.store.getApp(tenant, name),
+        this.untilSettled(force =>
+          this.syncAppNow(tenant, name, force || Boolean(options?.force)),
         ),
       )
       .finally(() => this.options.onAppSynced?.(tenant, name));
   }
 
   /**
-   * Applies, then reads the row again and applies once more if another
-   * backend replica saved a newer generation meanwhile: that replica's apply
-   * may have landed before ours, which was older (and it already recorded
-   * its generation as applied, hence `force`). Bounded; the sync job and
-   * the next write take over after that.
+   * Applies, then looks at the row as recording the apply left it (after
+   * the apply, so no second read) and applies once more if another backend
+   * replica saved a newer generation meanwhile: that replica's apply may
+   * have landed before ours, which was older (and it already recorded its
+   * generation as applied, hence `force`). Bounded; the sync job and the
+   * next write take over after that.
    */
   private async untilSettled(
     apply: (force: boolean) => Promise<Attempt>,
-    read: () => Promise<{ generation: number; deleting: boolean } | undefined>,
   ): Promise<SyncOutcome> {
     let attempt = await apply(false);
     for (let round = 0; round < 3 && attempt.outcome === 'applied'; round++) {
-      const row = await read();
+      const row = attempt.row;
       if (!row || row.deleting || row.generation <= attempt.generation!) break;
       attempt = await apply(true);
     }
@@ -151,9 +148,9 @@ export class ClusterApplier {
           fieldManager: FIELD_MANAGER_BACKEND,
         },
       );
-      await store.markTenantApplied(name, tenant.generation);
+      const row = await store.markTenantApplied(name, tenant.generation);
       this.reported.delete(`tenant:${name}`);
-      return { outcome: 'applied', generation: tenant.generation };
+      return { outcome: 'applied', generation: tenant.generation, row };
     } catch (error) {
       await this.recordFailure(
         `tenant:${name}`,
@@ -195,9 +192,9 @@ export class ClusterApplier {
       await client.apply(APPS, appResource(app, namespacePrefix), {
         fieldManager: FIELD_MANAGER_BACKEND,
       });
-      await store.markAppApplied(tenant, name, app.generation);
+      const row = await store.markAppApplied(tenant, name, app.generation);
       this.reported.delete(`app:${tenant}/${name}`);
-      return { outcome: 'applied', generation: app.generation };
+      return { outcome: 'applied', generation: app.generation, row };
     } catch (error) {
       await this.recordFailure(
         `app:${tenant}/${name}`,
@@ -340,7 +337,7 @@ export class ClusterApplier {
     key: string,
     what: string,
     error: unknown,
-    save: (message: string) => Promise<void>,
+    save: (message: string) => Promise<unknown>,
     saved?: string,
   ) {
     const message = describeFailure(error);

@@ -44,10 +44,15 @@ export type SyncOutcome = 'applied' | 'deleted' | 'behind' | 'skipped';
 export const NO_CLUSTER =
   'No cluster is configured (paved.kubernetes.kubeconfig, paved.kubernetes.inCluster or KUBECONFIG); saved, and applied once one is';
 
-export interface Attempt {
+export interface Attempt<Row = { generation: number; deleting: boolean }> {
   outcome: SyncOutcome;
   /** The generation applied, when `applied`. */
   generation?: number;
+  /**
+   * The row as the attempt last saw it, when it knows it: after `applied`,
+   * as the statement that recorded the apply left it (undefined: gone).
+   */
+  row?: Row;
 }
 
 /** What one run of `ClusterSync.syncAll` did. */

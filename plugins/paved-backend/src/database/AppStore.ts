@@ -29,6 +29,7 @@ import {
   inTransaction,
   lockTenant,
   locked,
+  markApplied,
   nowIso,
   toApp,
   toTenant,
@@ -368,25 +369,20 @@ export class AppStore implements PavedAppStore {
     tenant: string,
     name: string,
     generation: number,
-  ): Promise<void> {
-    await this.db(APPS)
-      .where({ tenant, name })
-      .andWhere('applied_generation', '<', generation)
-      .update({ applied_generation: generation });
-    await this.db(APPS)
-      .where({ tenant, name })
-      .andWhere('applied_generation', '>=', this.db.ref('generation'))
-      .update({ last_error: null });
+  ): Promise<AppRecord | undefined> {
+    const row = await markApplied(this.db, APPS, { tenant, name }, generation);
+    return row ? toApp(row, this.specCache) : undefined;
   }
 
   async markAppFailed(
     tenant: string,
     name: string,
     error: string,
-  ): Promise<void> {
-    await this.db(APPS)
+  ): Promise<AppRecord | undefined> {
+    const [row] = await this.db(APPS)
       .where({ tenant, name })
-      .update({ last_error: error.slice(0, MAX_ERROR_LENGTH) });
+      .update({ last_error: error.slice(0, MAX_ERROR_LENGTH) }, '*');
+    return row ? toApp(row, this.specCache) : undefined;
   }
 
   async markSecretApplied(

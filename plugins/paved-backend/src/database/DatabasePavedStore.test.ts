@@ -247,13 +247,36 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
       'connection refused',
     );
     await store.markTenantApplied('alpha', 1);
-    await store.markAppApplied('alpha', 'web', 1);
+    // An older generation's apply keeps the error of the newer one.
+    await store.writeApp({
+      tenant: 'alpha',
+      name: 'web',
+      spec: () => appSpecSchema.parse({ image: 'nginx:1.28' }),
+      action: 'deploy',
+      actor: alice,
+    });
+    expect(
+      await store.markAppFailed('alpha', 'web', 'connection refused'),
+    ).toMatchObject({ generation: 2, lastError: 'connection refused' });
+    expect(await store.markAppApplied('alpha', 'web', 1)).toMatchObject({
+      generation: 2,
+      appliedGeneration: 1,
+      lastError: 'connection refused',
+    });
+    // Answers the row as it left it (what the sync goes by, unread).
+    expect(await store.markAppApplied('alpha', 'web', 2)).toEqual(
+      await store.getApp('alpha', 'web'),
+    );
     // Never moves backwards.
-    await store.markAppApplied('alpha', 'web', 0);
+    expect(await store.markAppApplied('alpha', 'web', 0)).toMatchObject({
+      appliedGeneration: 2,
+      lastError: undefined,
+    });
+    expect(await store.markAppApplied('alpha', 'nothing', 1)).toBeUndefined();
     expect((await store.getTenant('alpha'))?.lastError).toBeUndefined();
     behind = await store.listBehind();
     expect(behind).toEqual({ tenants: [], apps: [] });
-    expect((await store.getApp('alpha', 'web'))?.appliedGeneration).toBe(1);
+    expect((await store.getApp('alpha', 'web'))?.appliedGeneration).toBe(2);
 
     await store.markAppDeleting('alpha', 'web', alice);
     expect(await store.listApps()).toEqual([]);

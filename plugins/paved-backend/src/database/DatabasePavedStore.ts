@@ -172,20 +172,27 @@ export class DatabasePavedStore implements PavedStore {
     ]);
     return { tenants, apps };
   }
-  markTenantApplied(name: string, generation: number): Promise<void> {
+  markTenantApplied(
+    name: string,
+    generation: number,
+  ): Promise<TenantRecord | undefined> {
     return this.tenants.markTenantApplied(name, generation);
   }
   markAppApplied(
     tenant: string,
     name: string,
     generation: number,
-  ): Promise<void> {
+  ): Promise<AppRecord | undefined> {
     return this.apps.markAppApplied(tenant, name, generation);
   }
   markTenantFailed(name: string, error: string): Promise<void> {
     return this.tenants.markTenantFailed(name, error);
   }
-  markAppFailed(tenant: string, name: string, error: string): Promise<void> {
+  markAppFailed(
+    tenant: string,
+    name: string,
+    error: string,
+  ): Promise<AppRecord | undefined> {
     return this.apps.markAppFailed(tenant, name, error);
   }
   markSecretApplied(

@@ -272,15 +272,26 @@ export interface PavedDomainStore {
 export interface PavedSyncStore {
   /** Rows the cluster has not accepted yet (including deletions). */
   listBehind(): Promise<BehindRows>;
-  /** Records that the cluster accepted `generation` (never moves backwards). */
-  markTenantApplied(name: string, generation: number): Promise<void>;
+  /**
+   * Records that the cluster accepted `generation` (never moves backwards);
+   * answers the row as this left it, undefined when there is none.
+   */
+  markTenantApplied(
+    name: string,
+    generation: number,
+  ): Promise<TenantRecord | undefined>;
   markAppApplied(
     tenant: string,
     name: string,
     generation: number,
-  ): Promise<void>;
+  ): Promise<AppRecord | undefined>;
   markTenantFailed(name: string, error: string): Promise<void>;
-  markAppFailed(tenant: string, name: string, error: string): Promise<void>;
+  /** Saves the error; answers the row as this left it. */
+  markAppFailed(
+    tenant: string,
+    name: string,
+    error: string,
+  ): Promise<AppRecord | undefined>;
   markSecretApplied(
     tenant: string,
     name: string,

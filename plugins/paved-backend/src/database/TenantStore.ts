@@ -22,6 +22,7 @@ import {
   checkGeneration,
   inTransaction,
   lockTenant,
+  markApplied,
   nowIso,
   toTenant,
 } from './rows';
@@ -240,15 +241,12 @@ export class TenantStore implements PavedTenantStore {
     return rows.map(toTenant);
   }
 
-  async markTenantApplied(name: string, generation: number): Promise<void> {
-    await this.db(TENANTS)
-      .where({ name })
-      .andWhere('applied_generation', '<', generation)
-      .update({ applied_generation: generation });
-    await this.db(TENANTS)
-      .where({ name })
-      .andWhere('applied_generation', '>=', this.db.ref('generation'))
-      .update({ last_error: null });
+  async markTenantApplied(
+    name: string,
+    generation: number,
+  ): Promise<TenantRecord | undefined> {
+    const row = await markApplied(this.db, TENANTS, { name }, generation);
+    return row ? toTenant(row) : undefined;
   }
 
   async markTenantFailed(name: string, error: string): Promise<void> {

@@ -76,6 +76,36 @@ export async function lockTenant(tx: Knex.Transaction, name: string) {
   return row;
 }
 
+/**
+ * Records that the cluster accepted `generation` of the row `where` selects
+ * in `table` (never moving backwards) and clears its last error once it is
+ * in step, in one statement that returns the row as it left it (undefined
+ * when there is none): the sync goes by that row instead of reading it
+ * again. SET expressions see the row as it was, hence the CASE twice.
+ */
+export async function markApplied(
+  db: Knex,
+  table: string,
+  where: Record<string, string>,
+  generation: number,
+): Promise<any | undefined> {
+  const applied =
+    'CASE WHEN applied_generation < ? THEN ? ELSE applied_generation END';
+  const [row] = await db(table)
+    .where(where)
+    .update(
+      {
+        applied_generation: db.raw(applied, [generation, generation]),
+        last_error: db.raw(
+          `CASE WHEN ${applied} >= generation THEN NULL ELSE last_error END`,
+          [generation, generation],
+        ),
+      },
+      '*',
+    );
+  return row;
+}
+
 /** Throws 409 when the caller's expectedGeneration is not the row's. */
 export function checkGeneration(
   what: string,
