@@ -56,11 +56,13 @@ export class ClusterApplier {
     name: string,
     options?: { force?: boolean },
   ): Promise<SyncOutcome> {
-    return this.lock.run(`tenant:${name}`, () =>
-      this.untilSettled(force =>
-        this.syncTenantNow(name, force || Boolean(options?.force)),
-      ),
-    );
+    return this.lock
+      .run(`tenant:${name}`, () =>
+        this.untilSettled(force =>
+          this.syncTenantNow(name, force || Boolean(options?.force)),
+        ),
+      )
+      .then(attempt => attempt.outcome);
   }
 
   /** Like {@link ClusterApplier.syncTenant}, for an app (and its Secret). */
@@ -69,6 +71,19 @@ export class ClusterApplier {
     name: string,
     options?: { force?: boolean },
   ): Promise<SyncOutcome> {
+    return this.syncAppWithRow(tenant, name, options).then(a => a.outcome);
+  }
+
+  /**
+   * {@link ClusterApplier.syncApp}, answering also the app row as the sync
+   * last saw it (read at its start, or as recording the apply or the
+   * failure left it), when it knows it: a write's answer needs no read.
+   */
+  syncAppWithRow(
+    tenant: string,
+    name: string,
+    options?: { force?: boolean },
+  ): Promise<Attempt<AppRecord>> {
     return this.lock
       .run(`app:${tenant}/${name}`, () =>
         this.untilSettled(force =>
@@ -86,16 +101,16 @@ export class ClusterApplier {
    * generation as applied, hence `force`). Bounded; the sync job and the
    * next write take over after that.
    */
-  private async untilSettled(
-    apply: (force: boolean) => Promise<Attempt>,
-  ): Promise<SyncOutcome> {
+  private async untilSettled<
+    Row extends { generation: number; deleting: boolean },
+  >(apply: (force: boolean) => Promise<Attempt<Row>>): Promise<Attempt<Row>> {
     let attempt = await apply(false);
     for (let round = 0; round < 3 && attempt.outcome === 'applied'; round++) {
       const row = attempt.row;
       if (!row || row.deleting || row.generation <= attempt.generation!) break;
       attempt = await apply(true);
     }
-    return attempt.outcome;
+    return attempt;
   }
 
   /** Re-applies every row that is behind: tenants first, then apps. */
@@ -119,7 +134,10 @@ export class ClusterApplier {
     return { applied, behind: stillBehind };
   }
 
-  private async syncTenantNow(name: string, force: boolean): Promise<Attempt> {
+  private async syncTenantNow(
+    name: string,
+    force: boolean,
+  ): Promise<Attempt<TenantRecord>> {
     const { store, client } = this.options;
     const tenant = await store.getTenant(name);
     if (!tenant) return { outcome: 'skipped' };
@@ -167,13 +185,13 @@ export class ClusterApplier {
     tenant: string,
     name: string,
     force: boolean,
-  ): Promise<Attempt> {
+  ): Promise<Attempt<AppRecord>> {
     const { store, client, namespacePrefix } = this.options;
     const app = await store.getApp(tenant, name);
     if (!app) return { outcome: 'skipped' };
     if (!client) {
-      await store.markAppFailed(tenant, name, NO_CLUSTER);
-      return { outcome: 'behind' };
+      const row = await store.markAppFailed(tenant, name, NO_CLUSTER);
+      return { outcome: 'behind', row };
     }
     const namespace = tenantNamespace(tenant, namespacePrefix);
     try {
@@ -185,7 +203,7 @@ export class ClusterApplier {
         return { outcome: 'deleted' };
       }
       if (!force && app.appliedGeneration >= app.generation) {
-        return { outcome: 'skipped' };
+        return { outcome: 'skipped', row: app };
       }
       await this.applySecret(client, app, namespace);
       await this.applyTlsSecrets(client, app, namespace);

@@ -3,7 +3,9 @@ import { BehindRetry } from './BehindRetry';
 import { ClusterApplier } from './ClusterApplier';
 import { DriftReconciler } from './drift';
 import type { Change } from './StatusCache';
+import type { AppRecord } from '../database/PavedStore';
 import type {
+  Attempt,
   ClusterSyncOptions,
   SyncOutcome,
   SyncSummary,
@@ -70,6 +72,11 @@ export class ClusterSync {
     options?: { force?: boolean },
   ): Promise<SyncOutcome> {
     return this.applier.syncApp(tenant, name, options);
+  }
+
+  /** {@link ClusterSync.syncApp}, with the row as the sync left it when it knows it. */
+  syncAppWithRow(tenant: string, name: string): Promise<Attempt<AppRecord>> {
+    return this.applier.syncAppWithRow(tenant, name);
   }
 
   /**

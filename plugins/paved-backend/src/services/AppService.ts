@@ -412,10 +412,13 @@ export class AppService {
     for (const other of written.moved ?? []) {
       await this.ctx.settle(this.ctx.options.sync.syncApp(tenantName, other));
     }
-    await this.ctx.settle(this.ctx.options.sync.syncApp(tenantName, name));
+    const sync = await this.ctx.settle(
+      this.ctx.options.sync.syncAppWithRow(tenantName, name),
+    );
     // The answer describes this write: its spec and revision, with the
-    // sync state only while no later write has replaced it.
-    const synced = await this.store.getApp(tenantName, name);
+    // sync state only while no later write has replaced it. The row as the
+    // sync left it is as late as a read now; read only when it is not known.
+    const synced = sync?.row ?? (await this.store.getApp(tenantName, name));
     const { created, moved: _moved, ...app } = written;
     return {
       created,

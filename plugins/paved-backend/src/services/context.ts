@@ -108,14 +108,20 @@ export class ServiceContext {
     return plan;
   }
 
-  /** Waits briefly for an apply so the answer usually shows it done. */
-  async settle(work: Promise<unknown>): Promise<void> {
-    const sync$ = work.catch(error =>
-      this.options.logger.warn(`Background sync failed: ${error}`),
-    );
-    await Promise.race([
+  /**
+   * Waits briefly for an apply so the answer usually shows it done; its
+   * result when it finished in that time, else (or if it failed) undefined.
+   */
+  async settle<T>(work: Promise<T>): Promise<T | undefined> {
+    const sync$ = work.catch(error => {
+      this.options.logger.warn(`Background sync failed: ${error}`);
+      return undefined;
+    });
+    return Promise.race([
       sync$,
-      new Promise(resolve => setTimeout(resolve, SYNC_WAIT_MS).unref()),
+      new Promise<undefined>(resolve => {
+        setTimeout(() => resolve(undefined), SYNC_WAIT_MS).unref();
+      }),
     ]);
   }
 }
