@@ -1,4 +1,5 @@
 import { DEFAULT_NAMESPACE_PREFIX } from '@paved/plugin-paved-common';
+import type { AppRecord, TenantRecord } from '../database/PavedStore';
 import type { ClusterApplier } from './ClusterApplier';
 import type { DriftReconciler } from './drift';
 import { appResource, matchesDesired, tenantResource } from './resources';
@@ -13,6 +14,8 @@ import {
   inParallel,
   ownedFieldsChanged,
 } from './syncSupport';
+
+type AppKey = { tenant: string; name: string };
 
 /**
  * Reacts to what the status cache reports: the quick repair of a Tenant or
@@ -126,14 +129,21 @@ export class ChangeHandler {
       this.timer = undefined;
       const changes = [...this.queued.values()];
       this.queued.clear();
-      this.repairing = inParallel(changes, REPAIR_CONCURRENCY, change =>
-        this.repair(change).catch(error =>
-          this.options.logger.warn(`Drift repair failed: ${error}`),
-        ),
-      ).finally(() => {
-        this.repairing = undefined;
-        if (this.queued.size) this.scheduleRepair();
-      });
+      const warn = (error: unknown) =>
+        this.options.logger.warn(`Drift repair failed: ${error}`);
+      this.repairing = this.rowsOf(changes)
+        .then(rows =>
+          inParallel(
+            changes.map((change, i) => ({ change, row: rows[i] })),
+            REPAIR_CONCURRENCY,
+            ({ change, row }) => this.repair(change, row).catch(warn),
+          ),
+        )
+        .catch(warn)
+        .finally(() => {
+          this.repairing = undefined;
+          if (this.queued.size) this.scheduleRepair();
+        });
     }, REPAIR_DELAY_MS);
     this.timer.unref?.();
   }
@@ -171,12 +181,51 @@ export class ChangeHandler {
     return true;
   }
 
-  private async repair(change: Change) {
-    const { store, namespacePrefix } = this.options;
+  /** The tenant or app in Paved's namespaces a change is about, undefined for others. */
+  private appOf(change: Change): AppKey | undefined {
+    const prefix = this.options.namespacePrefix ?? DEFAULT_NAMESPACE_PREFIX;
+    if (change.kind === 'tenant' || !change.namespace.startsWith(prefix)) {
+      return undefined;
+    }
+    return { tenant: change.namespace.slice(prefix.length), name: change.name };
+  }
+
+  /**
+   * The rows a batch of changes is compared with, read in one query per
+   * kind instead of one a change: each apply's own watch event lands here.
+   * A row read at the start of the batch may be a little older than one
+   * read at its repair; that only decides whether to re-apply, and the
+   * re-apply reads the row again.
+   */
+  private async rowsOf(
+    changes: Change[],
+  ): Promise<Array<TenantRecord | AppRecord | undefined>> {
+    const { store } = this.options;
+    const tenantNames = changes
+      .filter(c => c.kind === 'tenant')
+      .map(c => c.name);
+    const appKeys = changes.map(c => this.appOf(c));
+    const [tenants, apps] = await Promise.all([
+      tenantNames.length ? store.getTenants(tenantNames) : [],
+      store.getApps(appKeys.filter(k => k !== undefined) as AppKey[]),
+    ]);
+    const byTenant = new Map(tenantNames.map((n, i) => [n, tenants[i]]));
+    let nextApp = 0;
+    return changes.map((change, i) => {
+      if (change.kind === 'tenant') return byTenant.get(change.name);
+      return appKeys[i] ? apps[nextApp++] : undefined;
+    });
+  }
+
+  private async repair(
+    change: Change,
+    row: TenantRecord | AppRecord | undefined,
+  ) {
+    const { namespacePrefix } = this.options;
     const deleted = change.event === 'deleted';
     if (!deleted && change.resource.metadata.deletionTimestamp) return;
     if (change.kind === 'tenant') {
-      const tenant = await store.getTenant(change.name);
+      const tenant = row as TenantRecord | undefined;
       if (!tenant) return;
       // A deleting row finishes its deletion; one behind is being applied.
       if (tenant.deleting || tenant.appliedGeneration < tenant.generation) {
@@ -205,10 +254,7 @@ export class ChangeHandler {
       await this.applier.syncTenant(tenant.name, { force: true });
       return;
     }
-    const prefix = namespacePrefix ?? DEFAULT_NAMESPACE_PREFIX;
-    if (!change.namespace.startsWith(prefix)) return;
-    const tenantName = change.namespace.slice(prefix.length);
-    const app = await store.getApp(tenantName, change.name);
+    const app = row as AppRecord | undefined;
     if (!app) return;
     if (app.deleting || app.appliedGeneration < app.generation) {
       if (deleted) await this.applier.syncApp(app.tenant, app.name);

@@ -93,6 +93,21 @@ export class AppStore implements PavedAppStore {
     return row ? toApp(row, this.specCache) : undefined;
   }
 
+  async getApps(
+    keys: Array<{ tenant: string; name: string }>,
+  ): Promise<Array<AppRecord | undefined>> {
+    const byKey = new Map<string, AppRecord>();
+    // In chunks, well under either database's limit on bound parameters.
+    for (let at = 0; at < keys.length; at += 500) {
+      const pairs = keys.slice(at, at + 500).map(k => [k.tenant, k.name]);
+      const rows = await this.db(APPS).whereIn(['tenant', 'name'], pairs);
+      for (const row of rows) {
+        byKey.set(`${row.tenant}/${row.name}`, toApp(row, this.specCache));
+      }
+    }
+    return keys.map(k => byKey.get(`${k.tenant}/${k.name}`));
+  }
+
   /** Apps whose applied generation is behind, or being deleted. */
   async listBehindApps(): Promise<AppRecord[]> {
     const rows = await this.db(APPS)

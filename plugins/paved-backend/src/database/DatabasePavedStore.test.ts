@@ -340,6 +340,43 @@ describe.each(databases.eachSupportedId())('DatabasePavedStore on %s', id => {
     expect(await store.getTenants([])).toEqual([]);
   });
 
+  it('loads many apps in one query, in the order asked, undefined for missing ones', async () => {
+    const { store, knex } = await createStore(id);
+    await store.createTenant(tenantInput('alpha'), alice);
+    await store.createTenant(tenantInput('beta'), alice);
+    for (const [tenant, name] of [
+      ['alpha', 'web'],
+      ['alpha', 'api'],
+      ['beta', 'web'],
+    ]) {
+      await store.writeApp({
+        tenant,
+        name,
+        spec: () => appSpecSchema.parse({ image: `nginx:${tenant}` }),
+        action: 'deploy',
+        actor: alice,
+      });
+    }
+    let found: Array<{ tenant: string; name: string } | undefined> = [];
+    const statements = await statementsOf(knex, async () => {
+      found = await store.getApps([
+        { tenant: 'beta', name: 'web' },
+        { tenant: 'beta', name: 'api' },
+        { tenant: 'alpha', name: 'api' },
+        { tenant: 'alpha', name: 'web' },
+      ]);
+    });
+    expect(found.map(a => a && `${a.tenant}/${a.name}`)).toEqual([
+      'beta/web',
+      undefined,
+      'alpha/api',
+      'alpha/web',
+    ]);
+    expect(found[0]).toEqual(await store.getApp('beta', 'web'));
+    expect(statements).toHaveLength(1);
+    expect(await store.getApps([])).toEqual([]);
+  });
+
   it("shows updateTenant's check the tenant it then writes", async () => {
     const { store } = await createStore(id);
     await store.createTenant(tenantInput('alpha'), alice);

@@ -116,6 +116,11 @@ export class DatabasePavedStore implements PavedStore {
   getApp(tenant: string, name: string): Promise<AppRecord | undefined> {
     return this.apps.getApp(tenant, name);
   }
+  getApps(
+    keys: Array<{ tenant: string; name: string }>,
+  ): Promise<Array<AppRecord | undefined>> {
+    return this.apps.getApps(keys);
+  }
   writeApp(write: AppWrite): Promise<WrittenApp> {
     return this.apps.writeApp(write);
   }

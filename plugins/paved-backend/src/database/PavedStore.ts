@@ -226,6 +226,10 @@ export interface ListAppsOptions {
 export interface PavedAppStore {
   listApps(options?: ListAppsOptions): Promise<AppRecord[]>;
   getApp(tenant: string, name: string): Promise<AppRecord | undefined>;
+  /** Many apps in one query (or a few), in the order of `keys`, undefined for a key with no row. */
+  getApps(
+    keys: Array<{ tenant: string; name: string }>,
+  ): Promise<Array<AppRecord | undefined>>;
   writeApp(write: AppWrite): Promise<WrittenApp>;
   markAppDeleting(
     tenant: string,
