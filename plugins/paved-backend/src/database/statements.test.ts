@@ -23,7 +23,10 @@ const databases = pavedTestDatabases();
  * tenant row was read once more, before it, and before the answer went by
  * the row the sync returned, the app row once more after the sync.
  */
-function appRowUse(statements: Statement[]) {
+function appRowUse(all: Statement[]) {
+  // The scheduler's own polling (its tasks table; the sync job does nothing
+  // without a cluster) can land during a request: not the write's.
+  const statements = all.filter(s => !/backstage_backend_tasks/.test(s.sql));
   const inTx = statements.filter(s => s.inTransaction);
   return {
     reads: touching(inTx, 'paved_apps', 'read').filter(
