@@ -55,6 +55,7 @@ import {
   TENANTS,
 } from '@paved/kube';
 import { desiredRevisionTemplate } from '../src/desired/knativeService';
+import { asTheImageRunsIt } from '../src/__testUtils__/imageRuntime';
 import { appSpecSchema } from '@paved/plugin-paved-common';
 
 const PODS: ResourceType = {
@@ -66,6 +67,25 @@ const PODS: ResourceType = {
 };
 
 const RESOURCES = { cpu: '50m', memory: '64Mi' };
+
+/** When the benchmark's pod watch first saw each step of an app pod. */
+interface PodSteps {
+  namespace: string;
+  service: string;
+  created: number;
+  scheduled?: number;
+  running?: number;
+  ready?: number;
+}
+
+/** One cold start, step by step (ms). */
+interface ColdSteps {
+  podCreated: number;
+  scheduled: number;
+  running: number;
+  ready: number;
+  answered: number;
+}
 const DIRECT_NAMESPACE = 'bench-direct';
 const CONTROL_PLANE = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
 
@@ -569,21 +589,22 @@ async function main() {
   const informers: Informer[] = [];
   try {
     const [port] = await freePorts(1);
-    operator = spawn(
-      process.execPath,
-      [path.join(__dirname, '..', 'dist', 'bundle', 'main.js')],
-      {
-        env: {
-          ...process.env,
-          KUBECONFIG: cluster.kubeconfigPath,
-          PAVED_LEADER_ELECTION: 'false',
-          PAVED_METRICS_PORT: String(port),
-          PAVED_METRICS_HOST: '127.0.0.1',
-          PAVED_LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
+    // The bundle `yarn bench:data-plane` builds, run as the image runs it.
+    const image = asTheImageRunsIt(
+      path.join(__dirname, '..', 'dist', 'bundle', 'main.js'),
     );
+    operator = spawn(process.execPath, image.args, {
+      env: {
+        ...process.env,
+        ...image.env,
+        KUBECONFIG: cluster.kubeconfigPath,
+        PAVED_LEADER_ELECTION: 'false',
+        PAVED_METRICS_PORT: String(port),
+        PAVED_METRICS_HOST: '127.0.0.1',
+        PAVED_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     await until(
       async () =>
         (
@@ -635,7 +656,39 @@ async function main() {
       }
     };
     appInformer.addHandlers({ add: onApp, update: (_, n) => onApp(n) });
-    informers.push(ksvcInformer, appInformer);
+    // Each app pod's steps, first seen: created, bound to the node, every
+    // container running, Ready; for the cold start's breakdown.
+    const podSteps = new Map<string, PodSteps>();
+    const podInformer = new Informer(client, {
+      type: PODS,
+      labelSelector: 'serving.knative.dev/service',
+    });
+    const onPod = (o: KubeObject) => {
+      const pod = o as any;
+      const k = key(o);
+      const now = Date.now();
+      let steps = podSteps.get(k);
+      if (!steps) {
+        steps = {
+          namespace: o.metadata.namespace!,
+          service: o.metadata.labels?.['serving.knative.dev/service'] ?? '',
+          created: now,
+        };
+        podSteps.set(k, steps);
+      }
+      if (pod.spec?.nodeName) steps.scheduled ??= now;
+      const containers: any[] = pod.status?.containerStatuses ?? [];
+      if (containers.length > 0 && containers.every(c => c.state?.running))
+        steps.running ??= now;
+      if (
+        pod.status?.conditions?.some(
+          (c: any) => c.type === 'Ready' && c.status === 'True',
+        )
+      )
+        steps.ready ??= now;
+    };
+    podInformer.addHandlers({ add: onPod, update: (_, n) => onPod(n) });
+    informers.push(ksvcInformer, appInformer, podInformer);
     for (const i of informers) i.start();
     await Promise.all(informers.map(i => i.waitForSync()));
 
@@ -750,6 +803,7 @@ async function main() {
     await noAppPods('before cold starts');
     const apps20AtZero = await memory();
     const cold: number[] = [];
+    const coldSteps: ColdSteps[] = [];
     const warm: number[] = [];
     for (let i = 0; i < args.cold; i++) {
       const [tenant, name] = apps[i % apps.length];
@@ -760,13 +814,30 @@ async function main() {
         200,
       );
       const url = urlOf(tenant, name);
+      const sent = Date.now();
       const first = await firstByte(dataPlane.ingressPort, url);
+      const answered = sent + first.ms;
       if (first.status !== 200 || !first.body.startsWith(`Hello, ${name}!`)) {
         throw new Error(
           `cold request to ${url}: ${first.status} ${first.body.slice(0, 200)}`,
         );
       }
       cold.push(first.ms);
+      const pod = [...podSteps.values()].find(
+        p =>
+          p.namespace === `tenant-${tenant}` &&
+          p.service === name &&
+          p.created >= sent,
+      );
+      if (pod?.scheduled && pod.running && pod.ready) {
+        coldSteps.push({
+          podCreated: pod.created - sent,
+          scheduled: pod.scheduled - pod.created,
+          running: pod.running - pod.scheduled,
+          ready: pod.ready - pod.running,
+          answered: answered - pod.ready,
+        });
+      }
       for (let w = 0; w < 3; w++) {
         const again = await firstByte(dataPlane.ingressPort, url);
         if (again.status === 200) warm.push(again.ms);
@@ -956,6 +1027,22 @@ async function main() {
     );
     console.log(row('cold (the activator holds it while a pod starts)', cold));
     console.log(order(cold));
+    if (coldSteps.length > 0) {
+      // Each step as the watch saw it (a few ms behind the API server).
+      const step = (label: string, pick: (s: ColdSteps) => number) =>
+        console.log(row(`  ${label}`, coldSteps.map(pick)));
+      console.log(
+        note(
+          'of which, per step',
+          `${coldSteps.length} of ${cold.length} cold starts seen whole`,
+        ),
+      );
+      step('request → pod created (activator, autoscaler)', s => s.podCreated);
+      step('pod created → bound to the node', s => s.scheduled);
+      step('bound → every container running', s => s.running);
+      step('running → Ready (readiness)', s => s.ready);
+      step('Ready → first byte (activator forwards)', s => s.answered);
+    }
     console.log(row('floor: warm request, same app, right after', warm));
     console.log(
       note(

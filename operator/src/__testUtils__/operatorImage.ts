@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { imageRuntime } from './imageRuntime';
 
 const run = promisify(execFile);
 
@@ -65,9 +66,10 @@ export async function buildOperatorImage(
     }),
   ]);
   const node = process.execPath;
+  const runtime = imageRuntime();
   const files = [
-    `${node}:/nodejs/bin/node:0755`,
-    `${main}:/operator/main.js:0644`,
+    `${node}:${runtime.entrypoint[0]}:0755`,
+    `${main}:${runtime.entrypoint[runtime.entrypoint.length - 1]}:0644`,
     // At the paths ldd found them, so the loader finds them in the image.
     ...(await sharedLibraries(node)).map(lib => `${lib}:${lib}`),
   ];
@@ -76,10 +78,9 @@ export async function buildOperatorImage(
     `--name=${name}`,
     `--out=${tarball}`,
     ...files.map(f => `--file=${f}`),
-    // operator/Dockerfile's ENTRYPOINT.
-    '--entrypoint=/nodejs/bin/node',
-    '--entrypoint=--max-semi-space-size=4',
-    '--entrypoint=/operator/main.js',
+    // operator/Dockerfile's ENTRYPOINT and ENV.
+    ...runtime.entrypoint.map(e => `--entrypoint=${e}`),
+    ...Object.entries(runtime.env).map(([k, v]) => `--env=${k}=${v}`),
     '--workdir=/operator',
     '--expose=8080/tcp',
   ]);
