@@ -25,7 +25,7 @@
  * One data plane runs per machine: this waits for the node lock like the
  * tests do. Percentiles are nearest-rank (p99 of 20 samples is the slowest).
  */
-import { spawn, ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   machineLoad,
   percentile,
@@ -55,7 +55,7 @@ import {
   TENANTS,
 } from '@paved/kube';
 import { desiredRevisionTemplate } from '../src/desired/knativeService';
-import { asTheImageRunsIt } from '../src/__testUtils__/imageRuntime';
+import { spawnBundledOperator } from '../src/__testUtils__/imageRuntime';
 import { appSpecSchema } from '@paved/plugin-paved-common';
 
 const PODS: ResourceType = {
@@ -590,21 +590,10 @@ async function main() {
   try {
     const [port] = await freePorts(1);
     // The bundle `yarn bench:data-plane` builds, run as the image runs it.
-    const image = asTheImageRunsIt(
+    operator = spawnBundledOperator(
       path.join(__dirname, '..', 'dist', 'bundle', 'main.js'),
+      { kubeconfigPath: cluster.kubeconfigPath, port },
     );
-    operator = spawn(process.execPath, image.args, {
-      env: {
-        ...process.env,
-        ...image.env,
-        KUBECONFIG: cluster.kubeconfigPath,
-        PAVED_LEADER_ELECTION: 'false',
-        PAVED_METRICS_PORT: String(port),
-        PAVED_METRICS_HOST: '127.0.0.1',
-        PAVED_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
     await until(
       async () =>
         (

@@ -27,7 +27,7 @@
  * build instead (the previous commit's, to compare in one sitting).
  * Percentiles are nearest-rank.
  */
-import { spawn, ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import {
   EXAMPLE_APP_IMAGE,
@@ -43,7 +43,7 @@ import {
   freePorts,
 } from '@paved/test-cluster';
 import path from 'node:path';
-import { asTheImageRunsIt } from '../src/__testUtils__/imageRuntime';
+import { spawnBundledOperator } from '../src/__testUtils__/imageRuntime';
 import {
   FIELD_MANAGER_BACKEND,
   FINALIZER_APP,
@@ -391,23 +391,15 @@ async function main() {
     // ------------------------------------------------------------- operator
     const [port] = await freePorts(1);
     // The bundle `yarn bench` builds, run as the image runs it.
-    const image = asTheImageRunsIt(
+    operator = spawnBundledOperator(
       process.env.OPERATOR_BUNDLE ??
         path.join(__dirname, '..', 'dist', 'bundle', 'main.js'),
-    );
-    operator = spawn(process.execPath, image.args, {
-      env: {
-        ...process.env,
-        ...image.env,
-        KUBECONFIG: cluster.kubeconfigPath,
-        PAVED_LEADER_ELECTION: 'false',
-        PAVED_METRICS_PORT: String(port),
-        PAVED_METRICS_HOST: '127.0.0.1',
-        PAVED_CONCURRENCY: String(args.concurrency),
-        PAVED_LOG_LEVEL: 'warn',
+      {
+        kubeconfigPath: cluster.kubeconfigPath,
+        port,
+        env: { PAVED_CONCURRENCY: String(args.concurrency) },
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    );
     // Ctrl-C or a kill stops the operator too (the cluster has its reaper).
     const child = operator;
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {

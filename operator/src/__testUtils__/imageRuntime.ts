@@ -4,6 +4,7 @@
  * test cluster's operator image and the benchmark. One place says which
  * Node.js flags and allocator settings the operator runs with.
  */
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -71,4 +72,33 @@ export function asTheImageRunsIt(
       ? env.OPERATOR_NODE_FLAGS.split(' ').filter(Boolean)
       : runtime.nodeFlags;
   return { args: [...flags, bundle], env: runtime.env };
+}
+
+/**
+ * Starts `bundle` as the image runs it, as the benchmarks' operator: not
+ * leader-elected, against `kubeconfigPath`, metrics on 127.0.0.1:`port`,
+ * warnings only; `env` adds to (or overrides) that.
+ */
+export function spawnBundledOperator(
+  bundle: string,
+  options: {
+    kubeconfigPath: string;
+    port: number;
+    env?: Record<string, string>;
+  },
+): ChildProcess {
+  const image = asTheImageRunsIt(bundle);
+  return spawn(process.execPath, image.args, {
+    env: {
+      ...process.env,
+      ...image.env,
+      KUBECONFIG: options.kubeconfigPath,
+      PAVED_LEADER_ELECTION: 'false',
+      PAVED_METRICS_PORT: String(options.port),
+      PAVED_METRICS_HOST: '127.0.0.1',
+      PAVED_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
