@@ -157,8 +157,13 @@ async function until(
   }
 }
 
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+/** The operator's /metrics page, read once for every figure taken at one moment. */
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** The sum of every series of `name` on a scraped page. */
+function metric(text: string, name: string): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
@@ -172,10 +177,7 @@ async function metric(port: number, name: string): Promise<number> {
  * `controller_runtime_reconcile_time_seconds` by controller: cumulative
  * count per bucket's upper bound (seconds).
  */
-async function reconcileTimes(
-  port: number,
-): Promise<Map<string, Map<number, number>>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+function reconcileTimes(text: string): Map<string, Map<number, number>> {
   const byController = new Map<string, Map<number, number>>();
   const bucket =
     /^controller_runtime_reconcile_time_seconds_bucket\{(?=[^}]*controller="([^"]+)")(?=[^}]*le="([^"]+)")[^}]*\} (\S+)$/;
@@ -218,8 +220,7 @@ function cpuSeconds(pid: number): number {
 const rssMiB = (pid: number) => rssKiB(pid) / 1024;
 
 /** The operator's API requests so far, by `method resource`. */
-async function apiRequests(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+function apiRequests(text: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const m of text.matchAll(
     /^paved_api_requests_total\{method="(\w+)",resource="([^"]*)"\} (\d+)/gm,
@@ -469,12 +470,13 @@ async function main() {
     for (const i of informers) i.start();
     await Promise.all(informers.map(i => i.waitForSync()));
 
-    const reconcilesBefore = await metric(
-      port,
+    const atStart = await scrape(port);
+    const reconcilesBefore = metric(
+      atStart,
       'controller_runtime_reconcile_total',
     );
-    const requestsAtStart = await apiRequests(port);
-    const reconcileTimesAtStart = await reconcileTimes(port);
+    const requestsAtStart = apiRequests(atStart);
+    const reconcileTimesAtStart = reconcileTimes(atStart);
     const tenantNames = Array.from(
       { length: args.tenants },
       (_, i) => `bench-${i}`,
@@ -504,7 +506,7 @@ async function main() {
       () => `${seen.count('active')} of ${args.tenants}`,
     );
     const tenantsDone = Date.now();
-    const requestsAfterTenants = await apiRequests(port);
+    const requestsAfterTenants = apiRequests(await scrape(port));
     const appKeys: string[] = [];
     for (const t of tenantNames)
       for (let a = 0; a < args.apps; a++) appKeys.push(`tenant-${t}/app-${a}`);
@@ -540,24 +542,24 @@ async function main() {
     const end = Date.now();
     // Late status writes of the last apps count too.
     await new Promise(r => setTimeout(r, 2000));
+    const atEnd = await scrape(port);
     const reconciles =
-      (await metric(port, 'controller_runtime_reconcile_total')) -
-      reconcilesBefore;
-    const reconcileTimesAtEnd = await reconcileTimes(port);
+      metric(atEnd, 'controller_runtime_reconcile_total') - reconcilesBefore;
+    const reconcileTimesAtEnd = reconcileTimes(atEnd);
     const tenantRequests = requestsBetween(
       requestsAtStart,
       requestsAfterTenants,
     );
     const appRequests = requestsBetween(
       requestsAfterTenants,
-      await apiRequests(port),
+      apiRequests(atEnd),
     );
     const tenantKeys = tenantNames.map(n => `/${n}`);
     const rss = rssMiB(operator.pid!);
-    const mib = async (name: string) => (await metric(port, name)) / 2 ** 20;
-    const heapUsed = await mib('nodejs_heap_size_used_bytes');
-    const heapTotal = await mib('nodejs_heap_size_total_bytes');
-    const external = await mib('nodejs_external_memory_bytes');
+    const mib = (name: string) => metric(atEnd, name) / 2 ** 20;
+    const heapUsed = mib('nodejs_heap_size_used_bytes');
+    const heapTotal = mib('nodejs_heap_size_total_bytes');
+    const external = mib('nodejs_external_memory_bytes');
     const cpu = cpuSeconds(operator.pid!);
     const operatorTotal = end - start;
     const operatorAppsTotal = end - appsStart;
@@ -648,7 +650,7 @@ async function main() {
     // (a Tenant must outlive its namespace) and what is left behind.
     let deleteTotal = NaN;
     if (args.delete) {
-      const requestsBefore = await apiRequests(port);
+      const requestsBefore = apiRequests(await scrape(port));
       const deleteStart = Date.now();
       await pool(tenantNames, args.concurrency, async name => {
         await client.delete(TENANTS, name);
@@ -663,7 +665,10 @@ async function main() {
           )} Tenants gone of ${args.tenants}`,
       );
       deleteTotal = Date.now() - deleteStart;
-      const deleted = requestsBetween(requestsBefore, await apiRequests(port));
+      const deleted = requestsBetween(
+        requestsBefore,
+        apiRequests(await scrape(port)),
+      );
       const outOfOrder = tenantNames.filter(n => {
         const namespaceGone = seen.at.get('namespaceGone')?.get(`tenant-${n}`);
         return (
